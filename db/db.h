@@ -1,0 +1,179 @@
+/*
+ * db/db.h — the results store.  The only code in stepbench that speaks SQL.
+ *
+ * One SQLite file (default stepbench.db): WAL, STRICT tables, migrations on
+ * PRAGMA user_version, PRAGMA application_id marks the file as ours.  Every
+ * write is one BEGIN IMMEDIATE transaction: a run row when a sweep starts,
+ * one transaction per finished point (result + raw samples + phases + loss
+ * curve), one when the run ends — so a sweep killed at any moment leaves every
+ * completed point readable.
+ *
+ * Functions return 0 on success, DB_NOTFOUND where documented, or -1 with a
+ * message (what failed, the SQLite error, what to do) in db_errmsg().
+ * No SQLite, CUDA or Kore type crosses this header.
+ */
+#ifndef SB_DB_H
+#define SB_DB_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define DB_SCHEMA_VERSION	1
+#define DB_APPLICATION_ID	0x53544250	/* "STBP" */
+#define DB_NOTFOUND		1
+
+struct db;
+
+enum db_open_mode {
+	DB_OPEN_WRITE,		/* create if missing, migrate, may write */
+	DB_OPEN_EXISTING,	/* must exist; migrate, may write */
+	DB_OPEN_READONLY	/* must exist; never writes (web, export) */
+};
+
+/*
+ * Opens path.  On failure returns -1, *out = NULL, and err holds a message
+ * that names the path and what to do, for at least these cases: the
+ * directory does not exist or is not writable; the file is missing
+ * (EXISTING/READONLY); the file is not a SQLite file or not a stepbench
+ * database (application_id differs and the file is not empty); the schema
+ * is newer than DB_SCHEMA_VERSION.  A failed open changes nothing on disk
+ * (no file created, no WAL switch, no migration) except in the case of a
+ * successful migration.
+ */
+int		 db_open(struct db **out, const char *path, enum db_open_mode,
+		    char *err, size_t errlen);
+void		 db_close(struct db *);
+const char	*db_errmsg(struct db *);
+const char	*db_sqlite_version(void);
+int		 db_schema_version(struct db *);
+
+/* --- runs ------------------------------------------------------------- */
+
+struct db_run_info {
+	const char	*uuid;		/* 36-char UUID, unique */
+	const char	*label;		/* may be NULL */
+	const char	*note;		/* may be NULL */
+	int		 argc;		/* the command line, stored as JSON array */
+	char *const	*argv;
+	const char	*git_rev;	/* build's git revision */
+	int		 git_dirty;
+	const char	*host;
+	int64_t		 pid;
+	int64_t		 pid_start;	/* process start time (clock ticks since boot) */
+	const char	*env_json;	/* environment as a JSON object (text) */
+	const char	*device;	/* short device name, e.g. "NVIDIA H100" or "cpu: ..." */
+	int		 planned_points;
+};
+
+/* Inserts a run with status 'running' and started_at = now (UTC ISO-8601).
+ * The environment is deduplicated by a hash of env_json. */
+int	db_run_begin(struct db *, const struct db_run_info *, int64_t *run_id);
+
+/* status: "ok", "failed" or "aborted"; sets ended_at = now. */
+int	db_run_end(struct db *, int64_t run_id, const char *status);
+
+/* Marks the run 'running' again under a new pid (sweep --resume). */
+int	db_run_reopen(struct db *, int64_t run_id, int64_t pid,
+	    int64_t pid_start);
+
+struct db_run_row {
+	int64_t	 id;
+	char	 uuid[40];
+	char	 status[16];
+	char	 started_at[32];
+	char	 ended_at[32];	/* "" while running */
+	char	 host[128];
+	char	 device[128];
+	char	 label[128];
+	char	 note[256];
+	int64_t	 pid;
+	int64_t	 pid_start;
+	int	 planned_points;
+	int	 done_points;	/* result rows */
+	int	 ok_points;	/* result rows with status 'ok' */
+};
+
+/* Finds a run by integer id, full UUID, or a unique UUID prefix (≥ 4
+ * chars).  Returns DB_NOTFOUND (with a message naming ref) if none or the
+ * prefix is ambiguous. */
+int	db_run_find(struct db *, const char *ref, struct db_run_row *out);
+
+/* Calls fn for every run, newest first; stops early if fn returns non-zero. */
+int	db_run_foreach(struct db *, int (*fn)(const struct db_run_row *,
+	    void *), void *ctx);
+
+/* The stored command line; *argv is malloc'ed (free each string, then it). */
+int	db_run_argv(struct db *, int64_t run_id, int *argc, char ***argv);
+
+/* done[i] = 1 for each point index i < n that has a result row. */
+int	db_run_done_points(struct db *, int64_t run_id, unsigned char *done,
+	    int n);
+
+/*
+ * Runs still 'running' on this host whose process is gone (alive() returns
+ * 0 for their pid/pid_start) are marked 'aborted' with ended_at = now.
+ * *count receives how many were marked (may be NULL).
+ */
+int	db_mark_stale_runs(struct db *, const char *host,
+	    int (*alive)(int64_t pid, int64_t pid_start), int *count);
+
+/* --- results ------------------------------------------------------------ */
+
+struct db_phase {
+	const char	*name;		/* "forward", "loss", "backward.wgrad", ... */
+	double		 median_us;
+};
+
+/* Any double that is NaN is stored as NULL (not measured / not applicable). */
+struct db_result {
+	int		 point_idx;	/* position in the run's plan; unique per run */
+	const char	*variant;	/* dotted id, e.g. "train.fp32.cublas" */
+	const char	*mode;		/* "train" | "infer" */
+	const char	*precision;	/* "fp32", "tf32", ... */
+	const char	*impl;		/* "cpu", "naive", "cublas", ... */
+	int64_t		 m, n, k;
+	int		 layers, world, graph, l2_flush, input_grad;
+	const char	*status;	/* "ok" | "mismatch" | "failed" | "skipped" */
+	const char	*reason;	/* why not ok; NULL when ok */
+	const char	*started_at;	/* NULL = now */
+	/* timing (per step, microseconds) */
+	int		 nsamples;
+	const double	*samples_us;	/* nsamples raw times, in order taken */
+	int		 warmup;
+	int		 reps;		/* steps per timed sample (1 on GPUs) */
+	double		 median_us, mean_us, min_us, max_us, p10_us, p90_us;
+	double		 cv;		/* stdev / mean */
+	const char	*stop_reason;	/* "noise" | "max-samples" | "timeout" */
+	double		 flops, bytes;	/* per step, from the op's counts */
+	double		 tflops, gbps;	/* from the median */
+	double		 peak_tflops, peak_gbps;	/* device ceilings used */
+	int		 over_peak;	/* 1 if a figure exceeds a ceiling; -1 unknown */
+	/* correctness: relative L2 errors vs the fp64 reference */
+	double		 err_y, err_loss, err_dw, err_db, err_w, tol;
+	double		 err_dx;	/* activation gradients (hidden dy, dx) */
+	const char	*check_mode;	/* "full" | "sampled" */
+	double		 err_recheck;	/* worst error of the re-check after timing */
+	double		 loss;		/* loss of the checked step */
+	int		 nphases;
+	const struct db_phase *phases;
+	/* --steps N: loss per step (nsteps values), and the learning rate used */
+	int		 nsteps;
+	const double	*loss_curve;
+	const double	*lr_curve;
+};
+
+/* Inserts the result and its samples, phases and loss curve in one
+ * BEGIN IMMEDIATE transaction. */
+int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
+
+/* --- export --------------------------------------------------------------- */
+
+/* One run's results.  csv: a header row, then one row per result (RFC 4180
+ * quoting, NULL as empty).  json: {"run":{...},"results":[{..., "samples":
+ * [...], "phases":{name:median_us}, "loss_curve":[...]}]}. */
+int	db_export(struct db *, int64_t run_id, const char *format, FILE *out);
+
+/* Every run as a JSON array of objects (the fields of db_run_row). */
+int	db_runs_json(struct db *, FILE *out);
+
+#endif

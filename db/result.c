@@ -1,0 +1,294 @@
+/*
+ * db/result.c — storing one finished plan point: the result row with its
+ * raw samples, phase medians and loss curve, all in one transaction so a
+ * point is either wholly in the file or not at all.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db_int.h"
+
+static int	check_result(struct db *, const struct db_result *);
+static int	insert_result(struct db *, int64_t, const struct db_result *,
+		    int64_t *);
+static int	insert_samples(struct db *, int64_t, const struct db_result *);
+static int	insert_phases(struct db *, int64_t, const struct db_result *);
+static int	insert_curve(struct db *, int64_t, const struct db_result *);
+
+/* The caller's arrays must match their counts; a mismatch is a bug that
+ * would otherwise read out of bounds or store a truncated point. */
+static int
+check_result(struct db *db, const struct db_result *r)
+{
+	const char	*bad = NULL;
+
+	if (r->status == NULL)
+		bad = "status is NULL";
+	else if (r->point_idx < 0)
+		bad = "point_idx is negative";
+	else if (r->nsamples < 0 || (r->nsamples > 0 && r->samples_us == NULL))
+		bad = "nsamples/samples_us do not match";
+	else if (r->nphases < 0 || (r->nphases > 0 && r->phases == NULL))
+		bad = "nphases/phases do not match";
+	else if (r->nsteps < 0 || (r->nsteps > 0 && r->loss_curve == NULL))
+		bad = "nsteps/loss_curve do not match";
+	if (bad != NULL) {
+		db_seterr(db, "storing point %d: %s; this is a bug in the "
+		    "caller", r->point_idx, bad);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+insert_result(struct db *db, int64_t run_id, const struct db_result *r,
+    int64_t *id)
+{
+	const char	*what = "storing a result";
+	sqlite3_stmt	*st = NULL;
+	int		 ret = -1, rc, i = 1, bad = 0;
+
+	if (db_prepare(db, &st, "INSERT INTO result (run_id, point_idx, "
+	    "variant, mode, precision, impl, m, n, k, layers, world, graph, "
+	    "l2_flush, input_grad, status, reason, nsamples, warmup, reps, "
+	    "median_us, mean_us, min_us, max_us, p10_us, p90_us, cv, "
+	    "stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
+	    "over_peak, err_y, err_loss, err_dw, err_db, err_w, err_dx, tol, "
+	    "check_mode, err_recheck, loss, nsteps, started_at, ended_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
+	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
+	    "?40, ?41, ?42, ?43, ?44, ?45, coalesce(?46, " DB_NOW_SQL "), "
+	    DB_NOW_SQL
+	    ")", what) == -1)
+		goto out;
+
+	/* In column order; i counts the parameters. */
+#define BI(v)	bad |= sqlite3_bind_int64(st, i++, (v)) != SQLITE_OK
+#define BT(v)	bad |= db_bind_text(st, i++, (v)) != SQLITE_OK
+#define BR(v)	bad |= db_bind_real(st, i++, (v)) != SQLITE_OK
+	BI(run_id);
+	BI(r->point_idx);
+	BT(r->variant);
+	BT(r->mode);
+	BT(r->precision);
+	BT(r->impl);
+	BI(r->m);
+	BI(r->n);
+	BI(r->k);
+	BI(r->layers);
+	BI(r->world);
+	BI(r->graph);
+	BI(r->l2_flush);
+	BI(r->input_grad);
+	BT(r->status);
+	BT(r->reason);
+	BI(r->nsamples);
+	BI(r->warmup);
+	BI(r->reps);
+	BR(r->median_us);
+	BR(r->mean_us);
+	BR(r->min_us);
+	BR(r->max_us);
+	BR(r->p10_us);
+	BR(r->p90_us);
+	BR(r->cv);
+	BT(r->stop_reason);
+	BR(r->flops);
+	BR(r->bytes);
+	BR(r->tflops);
+	BR(r->gbps);
+	BR(r->peak_tflops);
+	BR(r->peak_gbps);
+	BI(r->over_peak);
+	BR(r->err_y);
+	BR(r->err_loss);
+	BR(r->err_dw);
+	BR(r->err_db);
+	BR(r->err_w);
+	BR(r->err_dx);
+	BR(r->tol);
+	BT(r->check_mode);
+	BR(r->err_recheck);
+	BR(r->loss);
+	BI(r->nsteps);
+	BT(r->started_at);
+#undef BI
+#undef BT
+#undef BR
+	if (bad || i != sqlite3_bind_parameter_count(st) + 1) {
+		DB_FAIL(db, "%s: binding its columns", what);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		db_seterr(db, "%s: point %d of run %lld already has a result "
+		    "in '%s'; resume skips finished points, so this is a bug "
+		    "in the caller", what, r->point_idx, (long long)run_id,
+		    db->path);
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		DB_FAIL(db, "%s: inserting point %d", what, r->point_idx);
+		goto out;
+	}
+	*id = sqlite3_last_insert_rowid(db->h);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+static int
+insert_samples(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char	*what = "storing a result's samples";
+	sqlite3_stmt	*st = NULL;
+	int		 i, ret = -1;
+
+	if (r->nsamples == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO sample (result_id, idx, time_us) "
+	    "VALUES (?1, ?2, ?3)", what) == -1)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		DB_FAIL(db, "%s: binding", what);
+		goto out;
+	}
+	for (i = 0; i < r->nsamples; i++) {
+		if (sqlite3_bind_int(st, 2, i) != SQLITE_OK ||
+		    db_bind_real(st, 3, r->samples_us[i]) != SQLITE_OK) {
+			DB_FAIL(db, "%s: binding sample %d", what, i);
+			goto out;
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting sample %d", what, i);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+static int
+insert_phases(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char	*what = "storing a result's phases";
+	sqlite3_stmt	*st = NULL;
+	int		 i, ret = -1, rc;
+
+	if (r->nphases == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO phase (result_id, name, "
+	    "median_us) VALUES (?1, ?2, ?3)", what) == -1)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		DB_FAIL(db, "%s: binding", what);
+		goto out;
+	}
+	for (i = 0; i < r->nphases; i++) {
+		if (r->phases[i].name == NULL) {
+			db_seterr(db, "%s: phase %d has no name; this is a bug "
+			    "in the caller", what, i);
+			goto out;
+		}
+		if (db_bind_text(st, 2, r->phases[i].name) != SQLITE_OK ||
+		    db_bind_real(st, 3, r->phases[i].median_us) != SQLITE_OK) {
+			DB_FAIL(db, "%s: binding phase %d", what, i);
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			db_seterr(db, "%s: phase '%s' appears twice; this is a "
+			    "bug in the caller", what, r->phases[i].name);
+			goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting phase '%s'", what,
+			    r->phases[i].name);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+/* lr_curve may be NULL (no schedule recorded): lr is then NULL. */
+static int
+insert_curve(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char	*what = "storing a result's loss curve";
+	sqlite3_stmt	*st = NULL;
+	int		 i, ret = -1;
+
+	if (r->nsteps == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO loss_curve (result_id, step, "
+	    "loss, lr) VALUES (?1, ?2, ?3, ?4)", what) == -1)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		DB_FAIL(db, "%s: binding", what);
+		goto out;
+	}
+	for (i = 0; i < r->nsteps; i++) {
+		if (sqlite3_bind_int(st, 2, i) != SQLITE_OK ||
+		    db_bind_real(st, 3, r->loss_curve[i]) != SQLITE_OK ||
+		    (r->lr_curve != NULL ? db_bind_real(st, 4, r->lr_curve[i]) :
+		    sqlite3_bind_null(st, 4)) != SQLITE_OK) {
+			DB_FAIL(db, "%s: binding step %d", what, i);
+			goto out;
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting step %d", what, i);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+int
+db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
+{
+	int64_t	id;
+	int	ret = -1;
+
+	if (check_result(db, r) == -1)
+		goto out;
+	if (db_begin(db, "storing a result") == -1)
+		goto out;
+	/* Checked inside the transaction: a clearer message than the
+	 * foreign key's "FOREIGN KEY constraint failed". */
+	if (db_run_check(db, run_id, "storing a result") == -1)
+		goto out;
+	if (insert_result(db, run_id, r, &id) == -1 ||
+	    insert_samples(db, id, r) == -1 ||
+	    insert_phases(db, id, r) == -1 ||
+	    insert_curve(db, id, r) == -1)
+		goto out;
+	if (db_commit(db, "storing a result") == -1)
+		goto out;
+	ret = 0;
+out:
+	if (ret == -1)
+		db_rollback(db);
+	return (ret);
+}

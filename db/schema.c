@@ -1,0 +1,184 @@
+/*
+ * db/schema.c — the schema, as a list of migrations.  migrations[i] takes a
+ * database from user_version i to i + 1.  To change the schema, append a
+ * string and bump DB_SCHEMA_VERSION in db.h; never edit a step that has
+ * shipped, because existing files already ran it.
+ *
+ * Every table is STRICT so that a wrong type is an error rather than a
+ * silently stored string.  Children reference their parent ON DELETE
+ * CASCADE so that deleting a run removes everything measured for it.
+ */
+#include <stdio.h>
+
+#include "db_int.h"
+
+static const char *const migrations[] = {
+	/* v1: environments, runs, one result per plan point and its raw
+	 * samples, phase medians and loss curve. */
+	/* Runs share the environment row of an identical env_json (hash is
+	 * FNV-1a 64 of the text).  Deleting an environment must not delete
+	 * the runs that used it, so run.env_id has no CASCADE. */
+	"CREATE TABLE environment (\n"
+	"	id		INTEGER PRIMARY KEY,\n"
+	"	hash		TEXT NOT NULL UNIQUE,\n"
+	"	json		TEXT NOT NULL CHECK (CASE WHEN json_valid(json)\n"
+	"			    THEN json_type(json) = 'object' ELSE 0 END)\n"
+	") STRICT;\n"
+	"CREATE TABLE run (\n"
+	"	id		INTEGER PRIMARY KEY,\n"
+	"	uuid		TEXT NOT NULL UNIQUE CHECK (length(uuid) >= 4),\n"
+	"	label		TEXT,\n"
+	"	note		TEXT,\n"
+	"	argv		TEXT NOT NULL DEFAULT '[]' CHECK (CASE WHEN\n"
+	"			    json_valid(argv) THEN json_type(argv) =\n"
+	"			    'array' ELSE 0 END),\n"
+	"	git_rev		TEXT,\n"
+	"	git_dirty	INTEGER NOT NULL DEFAULT 0,\n"
+	"	host		TEXT,\n"
+	"	pid		INTEGER,\n"
+	"	pid_start	INTEGER,\n"
+	"	env_id		INTEGER REFERENCES environment(id),\n"
+	"	device		TEXT,\n"
+	"	planned_points	INTEGER NOT NULL DEFAULT 0\n"
+	"			    CHECK (planned_points >= 0),\n"
+	"	status		TEXT NOT NULL DEFAULT 'running' CHECK (status IN\n"
+	"			    ('running', 'ok', 'failed', 'aborted')),\n"
+	"	started_at	TEXT NOT NULL,\n"
+	"	ended_at	TEXT\n"
+	") STRICT;\n"
+	"CREATE INDEX run_env ON run(env_id);\n"
+	/* db_mark_stale_runs() looks for running runs of one host. */
+	"CREATE INDEX run_running ON run(host) WHERE status = 'running';\n"
+	"CREATE TABLE result (\n"
+	"	id		INTEGER PRIMARY KEY,\n"
+	"	run_id		INTEGER NOT NULL REFERENCES run(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	point_idx	INTEGER NOT NULL CHECK (point_idx >= 0),\n"
+	"	variant		TEXT,\n"
+	"	mode		TEXT,\n"
+	"	precision	TEXT,\n"
+	"	impl		TEXT,\n"
+	"	m		INTEGER,\n"
+	"	n		INTEGER,\n"
+	"	k		INTEGER,\n"
+	"	layers		INTEGER,\n"
+	"	world		INTEGER,\n"
+	"	graph		INTEGER,\n"
+	"	l2_flush	INTEGER,\n"
+	"	input_grad	INTEGER,\n"
+	"	status		TEXT NOT NULL CHECK (status IN\n"
+	"			    ('ok', 'mismatch', 'failed', 'skipped')),\n"
+	"	reason		TEXT,\n"
+	"	nsamples	INTEGER NOT NULL CHECK (nsamples >= 0),\n"
+	"	warmup		INTEGER,\n"
+	"	reps		INTEGER,\n"
+	"	median_us	REAL,\n"
+	"	mean_us		REAL,\n"
+	"	min_us		REAL,\n"
+	"	max_us		REAL,\n"
+	"	p10_us		REAL,\n"
+	"	p90_us		REAL,\n"
+	"	cv		REAL,\n"
+	"	stop_reason	TEXT,\n"
+	"	flops		REAL,\n"
+	"	bytes		REAL,\n"
+	"	tflops		REAL,\n"
+	"	gbps		REAL,\n"
+	"	peak_tflops	REAL,\n"
+	"	peak_gbps	REAL,\n"
+	"	over_peak	INTEGER CHECK (over_peak IN (-1, 0, 1)),\n"
+	"	err_y		REAL,\n"
+	"	err_loss	REAL,\n"
+	"	err_dw		REAL,\n"
+	"	err_db		REAL,\n"
+	"	err_w		REAL,\n"
+	"	err_dx		REAL,\n"
+	"	tol		REAL,\n"
+	"	check_mode	TEXT,\n"
+	"	err_recheck	REAL,\n"
+	"	loss		REAL,\n"
+	"	nsteps		INTEGER NOT NULL CHECK (nsteps >= 0),\n"
+	"	started_at	TEXT NOT NULL,\n"
+	"	ended_at	TEXT NOT NULL,\n"
+	"	UNIQUE (run_id, point_idx)\n"
+	") STRICT;\n"
+	/* The children are keyed by (result_id, ...), which also indexes
+	 * the foreign key; WITHOUT ROWID stores them in that order. */
+	"CREATE TABLE sample (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	idx		INTEGER NOT NULL CHECK (idx >= 0),\n"
+	"	time_us		REAL,\n"
+	"	PRIMARY KEY (result_id, idx)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE phase (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	name		TEXT NOT NULL,\n"
+	"	median_us	REAL,\n"
+	"	PRIMARY KEY (result_id, name)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE loss_curve (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	step		INTEGER NOT NULL CHECK (step >= 0),\n"
+	"	loss		REAL,\n"
+	"	lr		REAL,\n"
+	"	PRIMARY KEY (result_id, step)\n"
+	") STRICT, WITHOUT ROWID;\n",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    DB_SCHEMA_VERSION, "DB_SCHEMA_VERSION must equal the number of "
+    "migrations");
+
+/*
+ * All steps, the application id and the new user_version commit together:
+ * a crash or error mid-way leaves the file at its old version.
+ */
+int
+db_migrate(struct db *db)
+{
+	const char	*what = "upgrading the schema";
+	char		 sql[128];
+	int64_t		 ver;
+	int		 ret = -1, v;
+
+	/* The common case takes no write lock at all. */
+	if (db->schema == DB_SCHEMA_VERSION)
+		return (0);
+	if (db_begin(db, what) == -1)
+		goto out;
+	/* Re-read under the lock: another process may have migrated since
+	 * db_open() validated the file. */
+	if (db_query_int(db, "PRAGMA user_version", "reading the schema "
+	    "version", &ver) == -1)
+		goto out;
+	if (ver > DB_SCHEMA_VERSION || ver < 0) {
+		db_seterr(db, "'%s' has schema v%lld, newer than this "
+		    "stepbench (knows up to v%d); use a newer stepbench build",
+		    db->path, (long long)ver, DB_SCHEMA_VERSION);
+		goto out;
+	}
+	for (v = (int)ver; v < DB_SCHEMA_VERSION; v++) {
+		if (sqlite3_exec(db->h, migrations[v], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			DB_FAIL(db, "%s: migration to v%d", what, v + 1);
+			goto out;
+		}
+	}
+	/* PRAGMA values cannot be bound; both are our own integers. */
+	(void)snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
+	    "PRAGMA user_version = %d", DB_APPLICATION_ID, DB_SCHEMA_VERSION);
+	if (db_exec(db, sql, "setting the application id and schema version")
+	    == -1)
+		goto out;
+	if (db_commit(db, what) == -1)
+		goto out;
+	db->schema = DB_SCHEMA_VERSION;
+	ret = 0;
+out:
+	if (ret == -1)
+		db_rollback(db);
+	return (ret);
+}

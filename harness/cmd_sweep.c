@@ -1,0 +1,601 @@
+/*
+ * harness/cmd_sweep.c — `stepbench run` (one point) and `stepbench sweep`
+ * (a product of axes), both measured by the engine into the database.
+ *
+ * Resume design:
+ *   1. A run row stores the exact command line that made it.
+ *   2. Points are numbered by their position in the plan; the plan is a
+ *      pure function of the options and the variant table, so re-parsing
+ *      the stored command line gives the same numbering.
+ *   3. A point is done when its result row exists (one transaction per
+ *      point, so a killed sweep loses at most the point in flight).
+ *   4. `sweep --resume RUN` re-parses the stored command line, skips the
+ *      done points and measures the rest under the same run.  A run whose
+ *      process is still alive cannot be resumed.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build_info.h"
+#include "cli.h"
+#include "db.h"
+#include "device.h"
+#include "engine.h"
+#include "progress.h"
+#include "provenance.h"
+#include "registry.h"
+#include "sweep.h"
+#include "prof.h"
+
+#define GPU_DEFAULT_SHAPES	"tutorial,small,1024:4096:x2"
+#define CPU_DEFAULT_SHAPES	"tutorial,small"
+
+struct sweep_args {
+	const char		*cmd;		/* "run" or "sweep" */
+	const char		*variants;	/* NULL = by machine */
+	const char		*shapes;	/* NULL = by machine */
+	const char		*layers;
+	const char		*world;
+	const char		*db;
+	const char		*label;
+	const char		*note;
+	const char		*resume;
+	enum sb_graph_mode	 graph;
+	struct sb_engine_opts	 eo;
+};
+
+enum {
+	OPT_WARMUP = 256, OPT_MIN_SAMPLES, OPT_MAX_SAMPLES, OPT_MAX_NOISE,
+	OPT_TIMEOUT, OPT_SEED, OPT_GRAPH, OPT_L2_FLUSH, OPT_LR, OPT_INPUT_GRAD,
+	OPT_STEPS, OPT_NORMALIZE, OPT_LR_DECAY, OPT_CHECK_LIMIT, OPT_LABEL,
+	OPT_NOTE, OPT_DB, OPT_RESUME, OPT_WORLD
+};
+
+static const struct option sweep_opts[] = {
+	{ "variants", required_argument, NULL, 'v' },
+	{ "shapes", required_argument, NULL, 's' },
+	{ "shape", required_argument, NULL, 's' },
+	{ "layers", required_argument, NULL, 'L' },
+	{ "world", required_argument, NULL, OPT_WORLD },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "min-samples", required_argument, NULL, OPT_MIN_SAMPLES },
+	{ "max-samples", required_argument, NULL, OPT_MAX_SAMPLES },
+	{ "max-noise", required_argument, NULL, OPT_MAX_NOISE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "graph", required_argument, NULL, OPT_GRAPH },
+	{ "l2-flush", required_argument, NULL, OPT_L2_FLUSH },
+	{ "lr", required_argument, NULL, OPT_LR },
+	{ "input-grad", no_argument, NULL, OPT_INPUT_GRAD },
+	{ "steps", required_argument, NULL, OPT_STEPS },
+	{ "normalize", no_argument, NULL, OPT_NORMALIZE },
+	{ "lr-decay", required_argument, NULL, OPT_LR_DECAY },
+	{ "check-limit", required_argument, NULL, OPT_CHECK_LIMIT },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "note", required_argument, NULL, OPT_NOTE },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char measure_help[] =
+    "measuring (defaults in brackets):\n"
+    "  -L, --layers LIST     Linear layers in the stack, e.g. 1,2,4 [1]\n"
+    "      --warmup N        untimed steps before sampling [3]\n"
+    "      --min-samples N   samples before the noise test applies [10]\n"
+    "      --max-samples N   stop after N samples [1000]\n"
+    "      --max-noise PCT   stop when the relative stdev is <= PCT %% [0.5]\n"
+    "      --timeout SEC     stop sampling a point after SEC seconds [3]\n"
+    "      --seed N          input seed; same seed, same inputs [42]\n"
+    "      --graph MODE      off | on (replay a captured CUDA graph) | both [off]\n"
+    "      --l2-flush on|off flush the L2 (CPU: last-level cache) between\n"
+    "                        samples [on]\n"
+    "      --lr X            SGD learning rate [0.001]\n"
+    "      --input-grad      also compute the first layer's input gradient\n"
+    "      --steps N         after timing, train N steps and store the loss curve\n"
+    "      --normalize       standardise each input feature (tutorial tip)\n"
+    "      --lr-decay KIND   none | step (x0.1 every N/3 steps) | cosine [none]\n"
+    "      --check-limit GF  full fp64 reference up to GF GFLOP per step; above\n"
+    "                        it, sampled checks [4]\n"
+    "recording:\n"
+    "      --db PATH         SQLite file [$STEPBENCH_DB or ./stepbench.db]\n"
+    "      --label TEXT      a short name for the run\n"
+    "      --note TEXT       what the run is meant to show\n";
+
+static int	parse_args(const char *, int, char **, struct sweep_args *,
+		    int);
+static int	execute(struct sweep_args *, int, char **);
+static int	measure_plan(const char *, struct db *, int64_t,
+		    const struct sb_device *, const struct sb_plan *,
+		    const unsigned char *, const struct sb_engine_opts *,
+		    int *);
+static void	on_signal(int);
+static int	build_plan(struct sweep_args *, const struct sb_device *,
+		    struct sb_plan *, int);
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	sb_engine_interrupted = 1;
+}
+
+/* Parses run/sweep options into a.  single = 1 for `run VARIANT`.
+ * Returns 0, or an exit code (2) after printing why. */
+static int
+parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
+    int single)
+{
+	long lv;
+	double dv;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
+	a->layers = "1";
+	a->world = "1";
+	sb_engine_opts_default(&a->eo);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":hv:s:L:", sweep_opts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'v':
+			if (single)
+				return sb_usage(cmd, "'run' takes one variant "
+				    "as its argument; use 'stepbench sweep "
+				    "--variants' for several");
+			a->variants = optarg;
+			break;
+		case 's':
+			a->shapes = optarg;
+			break;
+		case 'L':
+			a->layers = optarg;
+			break;
+		case OPT_WORLD:
+			a->world = optarg;
+			break;
+		case OPT_WARMUP:
+			if (sb_opt_int(cmd, "--warmup", optarg, 0, 100000, &lv))
+				return SB_EXIT_USAGE;
+			a->eo.warmup = (int)lv;
+			break;
+		case OPT_MIN_SAMPLES:
+			if (sb_opt_int(cmd, "--min-samples", optarg, 1, 1000000,
+			    &lv))
+				return SB_EXIT_USAGE;
+			a->eo.min_samples = (int)lv;
+			break;
+		case OPT_MAX_SAMPLES:
+			if (sb_opt_int(cmd, "--max-samples", optarg, 1, 1000000,
+			    &lv))
+				return SB_EXIT_USAGE;
+			a->eo.max_samples = (int)lv;
+			break;
+		case OPT_MAX_NOISE:
+			if (sb_opt_double(cmd, "--max-noise", optarg, 0, 100,
+			    &dv))
+				return SB_EXIT_USAGE;
+			a->eo.max_noise = dv / 100;
+			break;
+		case OPT_TIMEOUT:
+			if (sb_opt_double(cmd, "--timeout", optarg, 0.001,
+			    86400, &dv))
+				return SB_EXIT_USAGE;
+			a->eo.timeout_s = dv;
+			break;
+		case OPT_SEED:
+			if (sb_opt_int(cmd, "--seed", optarg, 0, 0x7fffffffL,
+			    &lv))
+				return SB_EXIT_USAGE;
+			a->eo.seed = (uint64_t)lv;
+			break;
+		case OPT_GRAPH:
+			if (strcmp(optarg, "off") == 0)
+				a->graph = SB_GRAPH_OFF;
+			else if (strcmp(optarg, "on") == 0)
+				a->graph = SB_GRAPH_ON;
+			else if (strcmp(optarg, "both") == 0)
+				a->graph = SB_GRAPH_BOTH;
+			else
+				return sb_usage(cmd, "--graph: '%s' is not "
+				    "valid; give off, on or both", optarg);
+			break;
+		case OPT_L2_FLUSH:
+			if (sb_opt_onoff(cmd, "--l2-flush", optarg,
+			    &a->eo.l2_flush))
+				return SB_EXIT_USAGE;
+			break;
+		case OPT_LR:
+			if (sb_opt_double(cmd, "--lr", optarg, 0, 1e6, &dv))
+				return SB_EXIT_USAGE;
+			a->eo.lr = (float)dv;
+			break;
+		case OPT_INPUT_GRAD:
+			a->eo.input_grad = 1;
+			break;
+		case OPT_STEPS:
+			if (sb_opt_int(cmd, "--steps", optarg, 1, 10000000, &lv))
+				return SB_EXIT_USAGE;
+			a->eo.steps = (int)lv;
+			break;
+		case OPT_NORMALIZE:
+			a->eo.normalize = 1;
+			break;
+		case OPT_LR_DECAY:
+			if (strcmp(optarg, "none") == 0)
+				a->eo.lr_decay = SB_LR_CONST;
+			else if (strcmp(optarg, "step") == 0)
+				a->eo.lr_decay = SB_LR_STEP;
+			else if (strcmp(optarg, "cosine") == 0)
+				a->eo.lr_decay = SB_LR_COSINE;
+			else
+				return sb_usage(cmd, "--lr-decay: '%s' is not "
+				    "valid; give none, step or cosine", optarg);
+			break;
+		case OPT_CHECK_LIMIT:
+			if (sb_opt_double(cmd, "--check-limit", optarg, 0, 1e9,
+			    &dv))
+				return SB_EXIT_USAGE;
+			a->eo.check_budget_flop = dv * 1e9;
+			break;
+		case OPT_LABEL:
+			a->label = optarg;
+			break;
+		case OPT_NOTE:
+			a->note = optarg;
+			break;
+		case OPT_DB:
+			if (optarg[0] == '\0')
+				return sb_usage(cmd, "--db is empty; give a "
+				    "file path such as results.db");
+			a->db = optarg;
+			break;
+		case OPT_RESUME:
+			if (single)
+				return sb_usage(cmd, "--resume belongs to "
+				    "'stepbench sweep'");
+			a->resume = optarg;
+			break;
+		case 'h':
+			if (single)
+				printf("usage: stepbench run VARIANT [--shape "
+				    "MxNxK] [options]\n\nMeasures one variant "
+				    "(an id from 'stepbench list') at one shape "
+				    "[tutorial = 10x3x5]:\nbatch M, out-features "
+				    "N, in-features K.  The result is stored as "
+				    "a run of one point.\n\n  -s, --shape MxNxK "
+				    "     the shape (or a preset: tutorial)\n%s",
+				    measure_help);
+			else
+				printf("usage: stepbench sweep [options]\n\n"
+				    "Measures every point of variants x shapes "
+				    "x layers x world x graph modes,\nchecking "
+				    "each against an fp64 reference before and "
+				    "after timing, and stores\nevery result, raw "
+				    "sample and phase time in the database.  "
+				    "With no options:\nthe GPU variants at "
+				    GPU_DEFAULT_SHAPES " on a GPU machine, the "
+				    "CPU variants\nat " CPU_DEFAULT_SHAPES
+				    " without one.\n\n"
+				    "  -v, --variants GLOBS  comma-separated globs "
+				    "over ids, e.g. 'train.*.cublas'\n"
+				    "  -s, --shapes LIST     MxNxK items, ranges "
+				    "START:END:xF or START:END:+S,\n"
+				    "                        presets tutorial "
+				    "(10x3x5), small (64:512:x2),\n"
+				    "                        headline "
+				    "(1024:8192:x2)\n"
+				    "      --world LIST      data-parallel world "
+				    "sizes [1]\n"
+				    "      --resume RUN      measure the points a "
+				    "killed or aborted run is missing\n%s\n"
+				    "A row is printed per point; stderr shows "
+				    "progress when it is a terminal.\nExit "
+				    "status: 0 every point ok or skipped, 1 a "
+				    "point failed or mismatched,\n2 bad usage "
+				    "(nothing written), 130 interrupted (resume "
+				    "it).\n", measure_help);
+			return -1;
+		default:
+			return sb_bad_option(cmd, argc, argv, c);
+		}
+	}
+	if (single) {
+		if (optind >= argc)
+			return sb_usage(cmd, "which variant? e.g. 'stepbench "
+			    "run train.fp32.cpu' ('stepbench list' shows "
+			    "them)");
+		if (sb_variant_find(argv[optind]) == NULL)
+			return sb_usage(cmd, "'%s' is not a variant id; "
+			    "'stepbench list' shows them (e.g. "
+			    "train.fp32.cublas)", argv[optind]);
+		a->variants = argv[optind++];
+		if (a->shapes == NULL)
+			a->shapes = "tutorial";
+	}
+	if (optind < argc)
+		return sb_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (a->eo.min_samples > a->eo.max_samples)
+		return sb_usage(cmd, "--min-samples %d is above --max-samples "
+		    "%d", a->eo.min_samples, a->eo.max_samples);
+	if (a->resume != NULL && (a->variants != NULL || a->shapes != NULL))
+		return sb_usage(cmd, "--resume takes the run's own options; "
+		    "drop --variants/--shapes");
+	return 0;
+}
+
+/* Resolves defaults by machine and builds the plan.  quiet_defaults
+ * suppresses the note about defaults (when resuming). */
+static int
+build_plan(struct sweep_args *a, const struct sb_device *dev,
+    struct sb_plan *plan, int quiet_defaults)
+{
+	struct sb_variant_list vl;
+	struct sb_shape_list sl;
+	struct sb_int_list ll, wl;
+	char err[512];
+	int gpu = dev->gpu_count > 0;
+
+	if (a->variants == NULL) {
+		a->variants = gpu ? "*.naive,*.cublas" : "*.cpu";
+		if (!quiet_defaults && !gpu)
+			fprintf(stderr, "stepbench %s: no GPU (%s): measuring "
+			    "the CPU variants; --variants chooses others\n",
+			    a->cmd, dev->no_gpu_reason);
+	}
+	if (a->shapes == NULL)
+		a->shapes = gpu ? GPU_DEFAULT_SHAPES : CPU_DEFAULT_SHAPES;
+	if (sb_parse_variants(a->variants, &vl, err, sizeof(err)) ||
+	    sb_parse_shapes(a->shapes, &sl, err, sizeof(err)) ||
+	    sb_parse_int_list("--layers", a->layers, 1, SB_MAX_LAYERS, &ll,
+	    err, sizeof(err)) ||
+	    sb_parse_int_list("--world", a->world, 1, 1, &wl, err,
+	    sizeof(err)) ||
+	    sb_plan_build(plan, &vl, &sl, &ll, &wl, a->graph, err,
+	    sizeof(err))) {
+		if (strncmp(err, "--world", 7) == 0)
+			strncat(err, " (the data-parallel step is not built "
+			    "yet, so the world is 1)", sizeof(err) -
+			    strlen(err) - 1);
+		return sb_usage(a->cmd, "%s", err);
+	}
+	return 0;
+}
+
+/* Measures the points of plan not marked in done; stores each. */
+static int
+measure_plan(const char *cmd, struct db *db, int64_t run_id,
+    const struct sb_device *dev, const struct sb_plan *plan,
+    const unsigned char *done, const struct sb_engine_opts *eo,
+    int *any_failed)
+{
+	struct sb_engine *eng;
+	struct sb_progress pr;
+	int todo = 0, rc = 0;
+
+	for (int i = 0; i < plan->count; i++)
+		todo += !done[i];
+	if (sb_engine_create(&eng, dev))
+		return sb_fail(cmd, "out of memory");
+	sb_progress_begin(&pr, plan->count, todo);
+	sb_table_header(stdout);
+	prof_push(PROF_CAT_SWEEP, "sweep");
+	for (int i = 0; i < plan->count && !sb_engine_interrupted; i++) {
+		struct sb_outcome o;
+		int er;
+
+		if (done[i])
+			continue;
+		sb_progress_point(&pr, &plan->points[i]);
+		er = sb_engine_run(eng, &plan->points[i], eo, &o);
+		if (er == 1) {		/* interrupted mid-point */
+			sb_outcome_free(&o);
+			break;
+		}
+		if (db_result_add(db, run_id, &o.r)) {
+			sb_progress_end(&pr);
+			rc = sb_fail(cmd, "%s", db_errmsg(db));
+			sb_outcome_free(&o);
+			break;
+		}
+		sb_progress_result(&pr, &o.r);
+		if (strcmp(o.r.status, "ok") != 0 &&
+		    strcmp(o.r.status, "skipped") != 0)
+			*any_failed = 1;
+		sb_outcome_free(&o);
+		if (er < 0) {
+			sb_progress_end(&pr);
+			rc = sb_fail(cmd, "the GPU is in an unrecoverable "
+			    "error state (see the failed point); a new process "
+			    "must continue");
+			break;
+		}
+	}
+	prof_pop();
+	sb_progress_end(&pr);
+	fprintf(stderr, "%d point%s measured: %d ok, %d skipped, %d mismatch, "
+	    "%d failed\n", pr.done, pr.done == 1 ? "" : "s", pr.ok, pr.skipped,
+	    pr.mismatch, pr.failed);
+	sb_engine_destroy(eng);
+	return rc;
+}
+
+static int
+execute(struct sweep_args *a, int argc, char **argv)
+{
+	struct sb_device dev;
+	struct sb_plan plan = { 0, NULL };
+	struct db *db = NULL;
+	struct db_run_info ri;
+	struct db_run_row row;
+	unsigned char *done = NULL;
+	char uuid[40], label[128], **sargv = NULL;
+	char *env = NULL;
+	int64_t run_id = 0;
+	int rc, any_failed = 0, sargc = 0, ended = 0;
+	const char *path = sb_db_path(a->db);
+	struct sigaction sa;
+
+	sb_device_probe(&dev);
+	if (a->resume != NULL) {
+		struct sweep_args orig;
+
+		if ((db = sb_db_open_cli(a->cmd, path, DB_OPEN_EXISTING)) == NULL)
+			return SB_EXIT_USAGE;
+		rc = db_run_find(db, a->resume, &row);
+		if (rc != 0) {
+			fprintf(stderr, "stepbench %s: %s\n", a->cmd,
+			    db_errmsg(db));
+			rc = rc == DB_NOTFOUND ? SB_EXIT_USAGE : SB_EXIT_FAIL;
+			goto out;
+		}
+		if (strcmp(row.status, "running") == 0) {
+			rc = sb_usage(a->cmd, "run %s is still running (pid "
+			    "%lld on %s); wait for it or stop it first",
+			    row.uuid, (long long)row.pid, row.host);
+			goto out;
+		}
+		if (db_run_argv(db, row.id, &sargc, &sargv)) {
+			rc = sb_fail(a->cmd, "%s", db_errmsg(db));
+			goto out;
+		}
+		if (sargc < 2 || (strcmp(sargv[1], "sweep") != 0 &&
+		    strcmp(sargv[1], "run") != 0)) {
+			rc = sb_fail(a->cmd, "run %s was not made by 'stepbench "
+			    "sweep' or 'run'; it cannot be resumed", row.uuid);
+			goto out;
+		}
+		rc = parse_args(sargv[1], sargc - 1, sargv + 1, &orig,
+		    strcmp(sargv[1], "run") == 0);
+		if (rc != 0) {
+			rc = sb_fail(a->cmd, "the stored command line of run %s "
+			    "no longer parses", row.uuid);
+			goto out;
+		}
+		orig.cmd = a->cmd;
+		if ((rc = build_plan(&orig, &dev, &plan, 1)) != 0)
+			goto out;
+		if (plan.count != row.planned_points) {
+			rc = sb_fail(a->cmd, "run %s planned %d points but its "
+			    "command line now gives %d (the variant table "
+			    "changed); start a new sweep", row.uuid,
+			    row.planned_points, plan.count);
+			goto out;
+		}
+		if ((done = calloc(plan.count, 1)) == NULL ||
+		    db_run_done_points(db, row.id, done, plan.count)) {
+			rc = sb_fail(a->cmd, "%s", db ? db_errmsg(db) :
+			    "out of memory");
+			goto out;
+		}
+		if (db_run_reopen(db, row.id, getpid(),
+		    sb_proc_start(getpid()))) {
+			rc = sb_fail(a->cmd, "%s", db_errmsg(db));
+			goto out;
+		}
+		run_id = row.id;
+		snprintf(uuid, sizeof(uuid), "%s", row.uuid);
+		fprintf(stderr, "stepbench %s: resuming run %s: %d of %d "
+		    "points done\n", a->cmd, uuid, row.done_points, plan.count);
+		a->eo = orig.eo;
+	} else {
+		/* everything is validated before the database is touched */
+		if ((rc = build_plan(a, &dev, &plan, 0)) != 0)
+			return rc;
+		if ((done = calloc(plan.count, 1)) == NULL)
+			return sb_fail(a->cmd, "out of memory");
+		if ((db = sb_db_open_cli(a->cmd, path, DB_OPEN_WRITE)) ==
+		    NULL) {
+			rc = SB_EXIT_USAGE;
+			goto out;
+		}
+		if (sb_uuid_v4(uuid) || (env = sb_device_env_json(&dev)) ==
+		    NULL) {
+			rc = sb_fail(a->cmd, "no randomness or memory for the "
+			    "run's identity");
+			goto out;
+		}
+		sb_device_label(&dev, label, sizeof(label));
+		memset(&ri, 0, sizeof(ri));
+		ri.uuid = uuid;
+		ri.label = a->label;
+		ri.note = a->note;
+		ri.argc = argc;
+		ri.argv = argv;
+		ri.git_rev = SB_GIT_REV;
+		ri.git_dirty = SB_GIT_DIRTY;
+		ri.host = dev.host;
+		ri.pid = getpid();
+		ri.pid_start = sb_proc_start(getpid());
+		ri.env_json = env;
+		ri.device = label;
+		ri.planned_points = plan.count;
+		if (db_run_begin(db, &ri, &run_id)) {
+			rc = sb_fail(a->cmd, "%s", db_errmsg(db));
+			goto out;
+		}
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = measure_plan(a->cmd, db, run_id, &dev, &plan, done, &a->eo,
+	    &any_failed);
+	if (sb_engine_interrupted) {
+		db_run_end(db, run_id, "aborted");
+		fprintf(stderr, "stepbench %s: interrupted; run %s is marked "
+		    "aborted; 'stepbench sweep --resume %.8s --db %s' finishes "
+		    "it\n", a->cmd, uuid, uuid, path);
+		rc = SB_EXIT_INTR;
+	} else if (db_run_end(db, run_id, rc != 0 || any_failed ? "failed" :
+	    "ok")) {
+		rc = sb_fail(a->cmd, "%s", db_errmsg(db));
+	} else {
+		ended = 1;
+		if (rc == 0 && any_failed)
+			rc = SB_EXIT_FAIL;
+	}
+	if (ended)
+		fprintf(stderr, "run %s stored in %s; 'stepbench export %.8s -' "
+		    "prints it\n", uuid, path, uuid);
+out:
+	for (int i = 0; i < sargc; i++)
+		free(sargv[i]);
+	free(sargv);
+	free(env);
+	free(done);
+	sb_plan_free(&plan);
+	db_close(db);
+	return rc;
+}
+
+int
+cmd_sweep(int argc, char **argv)
+{
+	struct sweep_args a;
+	int rc;
+
+	if ((rc = parse_args("sweep", argc, argv, &a, 0)) != 0)
+		return rc < 0 ? SB_EXIT_OK : rc;
+	/* argv here starts at "sweep": store the whole command line */
+	return execute(&a, argc + 1, argv - 1);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct sweep_args a;
+	int rc;
+
+	if ((rc = parse_args("run", argc, argv, &a, 1)) != 0)
+		return rc < 0 ? SB_EXIT_OK : rc;
+	return execute(&a, argc + 1, argv - 1);
+}

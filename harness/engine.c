@@ -1,0 +1,508 @@
+/*
+ * harness/engine.c — the measuring method, once, for every variant (see
+ * engine.h).  Backends (engine_cpu.c, engine_gpu.c) only know how to run,
+ * reset, read back and time a step; what is checked, when sampling stops
+ * and what is recorded is decided here.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "engine_int.h"
+#include "prof.h"
+#include "ref_step.h"
+#include "registry.h"
+#include "stats.h"
+
+#define HOST_MEM_SHARE	0.8	/* of physical memory a point may use */
+#define DEV_MEM_SHARE	0.9	/* of free device memory */
+
+volatile sig_atomic_t sb_engine_interrupted;
+
+static void	now_iso(char *, size_t);
+static double	mono_s(void);
+static void	step_counts(const struct sb_dims *, int, int, double *,
+		    double *);
+static int	skip(struct sb_outcome *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	fill_check(struct sb_outcome *, const struct sb_check *);
+static int	checked_step(struct sb_engine *, const struct sb_backend_ops *,
+		    struct sb_ctx *, const struct sb_hstep_f64 *, double,
+		    struct sb_check *);
+static int	measure(struct sb_engine *, const struct sb_backend_ops *,
+		    struct sb_ctx *, struct sb_outcome *);
+
+void
+sb_engine_opts_default(struct sb_engine_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->warmup = 3;
+	o->min_samples = 10;
+	o->max_samples = 1000;
+	o->max_noise = 0.005;
+	o->timeout_s = 3;
+	o->l2_flush = 1;
+	o->seed = 42;
+	o->lr = 0.001f;
+	o->lr_decay = SB_LR_CONST;
+	o->check_budget_flop = 4e9;
+	o->sample_entries = 256;
+}
+
+double
+sb_lr_at(const struct sb_engine_opts *o, int s, int n)
+{
+	switch (o->lr_decay) {
+	case SB_LR_STEP: {
+		/* StepLR(step_size = n/3, gamma = 0.1) */
+		int size = n / 3 > 0 ? n / 3 : 1;
+
+		return o->lr * pow(0.1, s / size);
+	}
+	case SB_LR_COSINE:
+		/* CosineAnnealingLR(T_max = n, eta_min = 0) */
+		return o->lr * 0.5 * (1 + cos(M_PI * s / (n > 0 ? n : 1)));
+	default:
+		return o->lr;
+	}
+}
+
+void
+sb_outcome_free(struct sb_outcome *o)
+{
+	free(o->samples);
+	free(o->loss_curve);
+	free(o->lr_curve);
+	memset(o, 0, sizeof(*o));
+}
+
+int
+sb_engine_create(struct sb_engine **out, const struct sb_device *dev)
+{
+	struct sb_engine *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	e->dev = dev;
+	prof_init();
+	*out = e;
+	return 0;
+}
+
+void
+sb_engine_destroy(struct sb_engine *e)
+{
+	if (e == NULL)
+		return;
+	sb_backend_gpu_fini(e);
+	free(e->cpu_flush);
+	free(e);
+}
+
+static void
+now_iso(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	char sec[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%.19s.%03dZ", sec, (int)(ts.tv_nsec / 1000000));
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/*
+ * The op's own counts.  flops: every multiply-add of the GEMMs as 2, plus
+ * the elementwise work (bias 1, loss 3, bias gradient 1, SGD 2 per element).
+ * bytes: each operation's inputs read once and outputs written once, in
+ * float — the compulsory traffic, not what caches make of it.
+ */
+static void
+step_counts(const struct sb_dims *d, int train, int input_grad,
+    double *flops, double *bytes)
+{
+	double m = (double)d->m, f = 0, e = 0;
+
+	for (int l = 0; l < d->layers; l++) {
+		double n = (double)d->width[l + 1], k = (double)d->width[l];
+
+		f += 2 * m * n * k + m * n;
+		e += m * k + n * k + n + m * n;
+		if (!train)
+			continue;
+		f += 2 * m * n * k + m * n + 2 * (n * k + n);
+		e += (m * n + m * k + n * k) + (m * n + n) + 3 * (n * k + n);
+		if (l > 0 || input_grad) {
+			f += 2 * m * n * k;
+			e += m * n + n * k + m * k;
+		}
+	}
+	if (train) {
+		double mn = m * (double)d->width[d->layers];
+
+		f += 3 * mn;
+		e += 3 * mn;
+	}
+	*flops = f;
+	*bytes = e * sizeof(float);
+}
+
+static int
+skip(struct sb_outcome *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+	o->r.status = "skipped";
+	o->r.reason = o->reason;
+	return 0;
+}
+
+static void
+fill_check(struct sb_outcome *o, const struct sb_check *c)
+{
+	snprintf(o->check_mode, sizeof(o->check_mode), "%s", c->mode);
+	o->r.check_mode = o->check_mode;
+	o->r.err_y = c->err[SB_CK_Y];
+	o->r.err_loss = c->err[SB_CK_LOSS];
+	o->r.err_dw = c->err[SB_CK_DW];
+	o->r.err_db = c->err[SB_CK_DB];
+	o->r.err_dx = c->err[SB_CK_DX];
+	o->r.err_w = c->err[SB_CK_W];
+	o->r.tol = c->tol_base;
+}
+
+/* reset, one step, read back, compare.  Returns -1 on a backend error. */
+static int
+checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
+    struct sb_ctx *c, const struct sb_hstep_f64 *ref, double tol,
+    struct sb_check *out)
+{
+	const struct sb_engine_opts *o = c->opts;
+	uint64_t seed = o->seed ^ (uint64_t)c->pt->idx;
+
+	prof_push(PROF_CAT_CHECK, "check");
+	c->lr = o->lr;
+	if (bk->reset(e, c) || bk->step(e, c) || bk->readback(e, c)) {
+		prof_pop();
+		return -1;
+	}
+	if (ref != NULL)
+		sb_check_full(ref, &c->init, &c->got, c->train, tol, seed, out);
+	else
+		sb_check_sampled(&c->init, &c->got, c->train, tol, seed,
+		    o->sample_entries, out);
+	prof_pop();
+	return 0;
+}
+
+/* Warm-up, sampling, re-check, loss curve.  Returns -1 on backend error. */
+static int
+measure(struct sb_engine *e, const struct sb_backend_ops *bk,
+    struct sb_ctx *c, struct sb_outcome *o)
+{
+	const struct sb_engine_opts *op = c->opts;
+	double *phase_s[SB_PH_COUNT] = { 0 }, t0, mean = 0, m2 = 0;
+	int n = 0, cap = op->max_samples > 0 ? op->max_samples : 1;
+	int rc = -1;
+
+	if ((o->samples = calloc(cap, sizeof(double))) == NULL)
+		goto oom;
+	for (int p = 0; p < SB_PH_COUNT; p++)
+		if ((phase_s[p] = calloc(cap, sizeof(double))) == NULL)
+			goto oom;
+
+	for (int i = 0; i < op->warmup && !sb_engine_interrupted; i++)
+		if (bk->step(e, c))
+			goto out;
+	if (c->pt->graph && bk->graph(e, c))
+		goto out;
+
+	o->r.stop_reason = "max-samples";
+	prof_capture_begin();
+	t0 = mono_s();
+	while (n < cap) {
+		double us, ph[SB_PH_COUNT], delta;
+
+		if (sb_engine_interrupted) {
+			o->r.stop_reason = "interrupted";
+			break;
+		}
+		if (bk->sample(e, c, &us, ph)) {
+			prof_capture_end();
+			goto out;
+		}
+		o->samples[n] = us;
+		for (int p = 0; p < SB_PH_COUNT; p++)
+			phase_s[p][n] = ph[p];
+		n++;
+		/* Welford: running mean and variance */
+		delta = us - mean;
+		mean += delta / n;
+		m2 += delta * (us - mean);
+		if (n >= op->min_samples && n > 1 && mean > 0 &&
+		    sqrt(m2 / (n - 1)) / mean <= op->max_noise) {
+			o->r.stop_reason = "noise";
+			break;
+		}
+		if (mono_s() - t0 >= op->timeout_s) {
+			o->r.stop_reason = "timeout";
+			break;
+		}
+	}
+	prof_capture_end();
+	o->r.nsamples = n;
+	o->r.samples_us = o->samples;
+	for (int p = 0; p < SB_PH_COUNT; p++) {
+		double med = sb_median(phase_s[p], n);
+
+		if (isnan(med) || med <= 0)
+			continue;
+		o->phases[o->r.nphases].name = sb_phase_name(p);
+		o->phases[o->r.nphases].median_us = med;
+		o->r.nphases++;
+	}
+	o->r.phases = o->phases;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(c->err, sizeof(c->err), "out of host memory for %d samples",
+	    cap);
+out:
+	for (int p = 0; p < SB_PH_COUNT; p++)
+		free(phase_s[p]);
+	return rc;
+}
+
+int
+sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
+    const struct sb_engine_opts *op, struct sb_outcome *o)
+{
+	const struct sb_variant *v = pt->variant;
+	const struct sb_backend_ops *bk = v->backend == SB_BACKEND_GPU ?
+	    &sb_backend_gpu : &sb_backend_cpu;
+	struct sb_ctx c;
+	struct sb_hstep_f64 ref;
+	struct sb_check chk;
+	struct sb_stats st;
+	double flops, bytes, host_bytes, elems, tol;
+	int full, rc = 0, have_ref = 0, set_up = 0;
+	char why[512];
+
+	memset(o, 0, sizeof(*o));
+	memset(&c, 0, sizeof(c));
+	memset(&ref, 0, sizeof(ref));
+	now_iso(o->started_at, sizeof(o->started_at));
+	o->r.started_at = o->started_at;
+	o->r.point_idx = pt->idx;
+	o->r.variant = v->id;
+	o->r.mode = sb_mode_name(v->mode);
+	o->r.precision = v->precision;
+	o->r.impl = v->impl;
+	o->r.m = pt->shape.m;
+	o->r.n = pt->shape.n;
+	o->r.k = pt->shape.k;
+	o->r.layers = pt->layers;
+	o->r.world = pt->world;
+	o->r.graph = pt->graph;
+	o->r.l2_flush = op->l2_flush;
+	o->r.input_grad = op->input_grad;
+	o->r.warmup = op->warmup;
+	o->r.over_peak = -1;
+	o->r.median_us = o->r.mean_us = o->r.min_us = o->r.max_us = NAN;
+	o->r.p10_us = o->r.p90_us = o->r.cv = NAN;
+	o->r.tflops = o->r.gbps = o->r.peak_tflops = o->r.peak_gbps = NAN;
+	o->r.err_y = o->r.err_loss = o->r.err_dw = o->r.err_db = NAN;
+	o->r.err_dx = o->r.err_w = o->r.tol = o->r.err_recheck = NAN;
+	o->r.loss = NAN;
+	o->r.status = "ok";
+
+	c.pt = pt;
+	c.opts = op;
+	c.train = v->mode == SB_TRAIN;
+	c.open_phase = -1;
+	c.nvtx_phases = 1;
+	c.reps = 1;
+	sb_dims_init(&c.dims, pt->shape.m, pt->shape.n, pt->shape.k,
+	    pt->layers);
+	step_counts(&c.dims, c.train, op->input_grad, &flops, &bytes);
+	o->r.flops = flops;
+	o->r.bytes = bytes;
+	tol = v->tol;
+
+	/* 1. what cannot run here is skipped, with the reason */
+	if (!sb_variant_runnable(v, e->dev, why, sizeof(why)))
+		return skip(o, "%s", why);
+	if (pt->world != 1)
+		return skip(o, "world size %d needs the data-parallel step, "
+		    "which this build does not have", pt->world);
+	full = flops <= op->check_budget_flop;
+	elems = sb_step_elements(&c.dims, op->input_grad && c.train);
+	host_bytes = elems * sizeof(float) * (2 + (full ? 2 : 0));
+	if (e->dev->host_mem_bytes > 0 &&
+	    host_bytes > HOST_MEM_SHARE * (double)e->dev->host_mem_bytes)
+		return skip(o, "needs %.1f GiB of host memory (inputs, read-back"
+		    "%s), more than %.0f%% of this machine's %.1f GiB",
+		    host_bytes / 1073741824.0, full ? ", fp64 reference" : "",
+		    HOST_MEM_SHARE * 100,
+		    (double)e->dev->host_mem_bytes / 1073741824.0);
+	if (v->backend == SB_BACKEND_GPU) {
+		double need = sb_backend_gpu_bytes(e, &c);
+		double avail = (double)sb_device_free_bytes();
+
+		if (need > DEV_MEM_SHARE * avail)
+			return skip(o, "needs %.2f GiB on the GPU, %.2f GiB free",
+			    need / 1073741824.0, avail / 1073741824.0);
+	}
+
+	/* 2. inputs and reference */
+	prof_push(PROF_CAT_POINT, v->id);
+	if (sb_hstep_f32_alloc(&c.init, &c.dims, op->input_grad && c.train) ||
+	    sb_hstep_f32_alloc(&c.got, &c.dims, op->input_grad && c.train) ||
+	    (full && sb_hstep_f64_alloc(&ref, &c.dims,
+	    op->input_grad && c.train))) {
+		skip(o, "host memory allocation failed for %.1f GiB",
+		    host_bytes / 1073741824.0);
+		goto out;
+	}
+	have_ref = full;
+	c.init.lr = op->lr;
+	sb_hstep_fill_inputs(&c.init, op->seed, op->normalize);
+	if (full) {
+		sb_hstep_widen_inputs(&ref, &c.init);
+		ref_step_f64(&ref, c.train, NULL, NULL);
+	}
+
+	/* 3. one checked step before any timing */
+	if (bk->setup(e, &c)) {
+		set_up = 1;
+		goto failed;
+	}
+	set_up = 1;
+	if (checked_step(e, bk, &c, have_ref ? &ref : NULL, tol, &chk))
+		goto failed;
+	fill_check(o, &chk);
+	o->r.loss = c.train ? c.got.loss : NAN;
+	if (!chk.ok) {
+		o->r.status = "mismatch";
+		snprintf(o->reason, sizeof(o->reason), "checked step: %s",
+		    chk.why);
+		o->r.reason = o->reason;
+		goto out;
+	}
+
+	/* 4-5. warm-up and timed samples */
+	if (measure(e, bk, &c, o))
+		goto failed;
+	if (o->r.nsamples == 0 || sb_engine_interrupted) {
+		rc = 1;		/* interrupted: not a result */
+		goto out;
+	}
+
+	/* 6. the re-check after timing */
+	{
+		struct sb_check re;
+
+		if (checked_step(e, bk, &c, have_ref ? &ref : NULL, tol, &re))
+			goto failed;
+		o->r.err_recheck = re.worst;
+		if (!re.ok) {
+			o->r.status = "mismatch";
+			snprintf(o->reason, sizeof(o->reason), "re-check after "
+			    "timing: %s", re.why);
+			o->r.reason = o->reason;
+		}
+	}
+
+	/* 7. the loss curve */
+	if (op->steps > 0 && c.train) {
+		o->loss_curve = calloc(op->steps, sizeof(double));
+		o->lr_curve = calloc(op->steps, sizeof(double));
+		if (o->loss_curve == NULL || o->lr_curve == NULL ||
+		    bk->reset(e, &c))
+			goto failed;
+		for (int s = 0; s < op->steps; s++) {
+			c.lr = (float)sb_lr_at(op, s, op->steps);
+			o->lr_curve[s] = c.lr;
+			if (bk->step(e, &c) ||
+			    bk->loss(e, &c, &o->loss_curve[s]))
+				goto failed;
+		}
+		o->r.nsteps = op->steps;
+		o->r.loss_curve = o->loss_curve;
+		o->r.lr_curve = o->lr_curve;
+	}
+
+	sb_stats_compute(o->samples, o->r.nsamples, &st);
+	o->r.median_us = st.median;
+	o->r.mean_us = st.mean;
+	o->r.min_us = st.min;
+	o->r.max_us = st.max;
+	o->r.p10_us = st.p10;
+	o->r.p90_us = st.p90;
+	o->r.cv = st.cv;
+	o->r.tflops = flops / (st.median * 1e-6) / 1e12;
+	o->r.gbps = bytes / (st.median * 1e-6) / 1e9;
+	o->r.reps = c.reps;
+	if (v->backend == SB_BACKEND_GPU && e->dev->gpu_count > 0) {
+		const struct sb_gpu_info *g = &e->dev->gpu[0];
+
+		o->r.peak_tflops = strcmp(v->precision, "tf32") == 0 ?
+		    g->peak_tf32_tflops : g->peak_fp32_tflops;
+		o->r.peak_gbps = g->peak_gbps;
+		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
+			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
+			    o->r.gbps > o->r.peak_gbps;
+	}
+	goto out;
+
+failed:
+	o->r.status = "failed";
+	snprintf(o->reason, sizeof(o->reason), "%s", c.err[0] ? c.err :
+	    "the backend failed without a message");
+	o->r.reason = o->reason;
+	if (bk->sticky(e))
+		rc = -1;
+out:
+	if (set_up)
+		bk->teardown(e, &c);
+	sb_hstep_f32_free(&c.init);
+	sb_hstep_f32_free(&c.got);
+	if (have_ref || full)
+		sb_hstep_f64_free(&ref);
+	if (c.open_phase >= 0)
+		prof_pop();
+	prof_pop();
+	return rc;
+}
+
+void
+sb_ctx_phase_nvtx(struct sb_ctx *c, enum sb_phase ph)
+{
+	if (!c->nvtx_phases)
+		return;
+	if (c->open_phase >= 0)
+		prof_pop();
+	c->open_phase = -1;
+	if (ph < SB_PH_COUNT) {
+		prof_push(PROF_CAT_PHASE, sb_phase_name(ph));
+		c->open_phase = (int)ph;
+	}
+}

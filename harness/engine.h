@@ -1,0 +1,81 @@
+/*
+ * harness/engine.h — measures one point of a sweep (DESIGN §4):
+ *
+ *   1. skip, with the reason, what cannot run here (no GPU, arch, memory);
+ *   2. fixed-seed inputs and the fp64 reference (full, or sampled when the
+ *      full reference would cost more than opts->check_budget_flop);
+ *   3. one checked step on poisoned outputs — a wrong step is a 'mismatch'
+ *      row and is never timed;
+ *   4. warm-up, then timed samples (L2 flushed between them unless told
+ *      otherwise) until the relative noise is ≤ max_noise after min_samples,
+ *      or max_samples, or the per-point timeout;
+ *   5. graph mode: the step is captured once and its replays are timed;
+ *   6. the state is restored and one more step is checked;
+ *   7. optional --steps N: N steps from the initial state, the loss recorded.
+ *
+ * The result is a struct db_result ready to store: the engine decides what
+ * the numbers are, the db decides how they are kept.
+ */
+#ifndef SB_HARNESS_ENGINE_H
+#define SB_HARNESS_ENGINE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "device.h"
+#include "step.h"
+#include "sweep.h"
+
+enum sb_lr_decay { SB_LR_CONST, SB_LR_STEP, SB_LR_COSINE };
+
+struct sb_engine_opts {
+	int		 warmup;		/* untimed steps before sampling */
+	int		 min_samples, max_samples;
+	double		 max_noise;		/* stop when cv ≤ this */
+	double		 timeout_s;		/* per point, timed loop */
+	int		 l2_flush;
+	uint64_t	 seed;
+	float		 lr;
+	int		 input_grad;
+	int		 steps;			/* --steps N; 0 = no loss curve */
+	int		 normalize;
+	enum sb_lr_decay lr_decay;
+	double		 check_budget_flop;	/* full reference up to this */
+	int		 sample_entries;	/* per tensor in sampled mode */
+};
+
+void	sb_engine_opts_default(struct sb_engine_opts *);
+/* The learning rate of step s of n under the schedule. */
+double	sb_lr_at(const struct sb_engine_opts *, int s, int n);
+
+/* A finished point: r is ready for db_result_add; the rest is its storage. */
+struct sb_outcome {
+	struct db_result	 r;
+	double			*samples;
+	double			*loss_curve, *lr_curve;
+	struct db_phase		 phases[SB_PH_COUNT];
+	char			 reason[512];
+	char			 check_mode[16];
+	char			 started_at[32];
+};
+
+void	sb_outcome_free(struct sb_outcome *);
+
+struct sb_engine;
+
+/* Set by a signal handler: the engine stops sampling at the next sample. */
+extern volatile sig_atomic_t sb_engine_interrupted;
+
+int	sb_engine_create(struct sb_engine **, const struct sb_device *);
+void	sb_engine_destroy(struct sb_engine *);
+
+/*
+ * Measures pt.  Always fills out (status ok/mismatch/failed/skipped).
+ * Returns 0, or -1 when the GPU is left in a state the process cannot
+ * recover from (a sticky CUDA error): store the row, then stop the sweep.
+ */
+int	sb_engine_run(struct sb_engine *, const struct sb_point *,
+	    const struct sb_engine_opts *, struct sb_outcome *out);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * harness/engine_cpu.c — the CPU backend: the host step in float
+ * (ref_step_f32), timed with CLOCK_MONOTONIC.
+ *
+ * A sample times `reps` back-to-back steps, reps chosen once per point so a
+ * sample lasts at least CPU_SAMPLE_MIN_US: a one-microsecond step is below
+ * what the clock resolves.  The recorded time is per step.  "L2 flush"
+ * writes a buffer twice the size of the per-core L2 (at least 8 MiB)
+ * between samples; the last-level cache of a shared server is left alone.
+ * Phases are timed only when a sample is a single step: in a batch of tiny
+ * steps the clock reads would be a visible share of the time measured.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "ref_step.h"
+
+#define CPU_SAMPLE_MIN_US	100.0
+#define CPU_FLUSH_DEFAULT	(8u << 20)
+
+struct cpu_state {
+	double	last;			/* time of the last phase mark */
+	int	cur;			/* open phase, -1 none */
+	int	timing;			/* accumulate phase times */
+	double	acc[SB_PH_COUNT];	/* seconds per phase this sample */
+};
+
+static int	cpu_setup(struct sb_engine *, struct sb_ctx *);
+static int	cpu_reset(struct sb_engine *, struct sb_ctx *);
+static int	cpu_step(struct sb_engine *, struct sb_ctx *);
+static int	cpu_readback(struct sb_engine *, struct sb_ctx *);
+static int	cpu_loss(struct sb_engine *, struct sb_ctx *, double *);
+static int	cpu_graph(struct sb_engine *, struct sb_ctx *);
+static int	cpu_sample(struct sb_engine *, struct sb_ctx *, double *,
+		    double *);
+static void	cpu_teardown(struct sb_engine *, struct sb_ctx *);
+static int	cpu_sticky(struct sb_engine *);
+static void	cpu_phase(void *, enum sb_phase);
+static double	now_s(void);
+static int	flush_caches(struct sb_engine *);
+
+const struct sb_backend_ops sb_backend_cpu = {
+	.name = "cpu",
+	.setup = cpu_setup,
+	.reset = cpu_reset,
+	.step = cpu_step,
+	.readback = cpu_readback,
+	.loss = cpu_loss,
+	.graph = cpu_graph,
+	.sample = cpu_sample,
+	.teardown = cpu_teardown,
+	.sticky = cpu_sticky,
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+cpu_phase(void *arg, enum sb_phase ph)
+{
+	struct sb_ctx *c = arg;
+	struct cpu_state *s = c->bk;
+
+	sb_ctx_phase_nvtx(c, ph);
+	if (!s->timing)
+		return;
+	double t = now_s();
+
+	if (s->cur >= 0)
+		s->acc[s->cur] += t - s->last;
+	s->cur = ph < SB_PH_COUNT ? (int)ph : -1;
+	s->last = t;
+}
+
+static int
+cpu_setup(struct sb_engine *e, struct sb_ctx *c)
+{
+	(void)e;
+	if ((c->bk = calloc(1, sizeof(struct cpu_state))) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of host memory");
+		return -1;
+	}
+	c->reps = 0;	/* calibrated by the first sample */
+	return 0;
+}
+
+static int
+cpu_reset(struct sb_engine *e, struct sb_ctx *c)
+{
+	(void)e;
+	sb_hstep_copy_inputs(&c->got, &c->init);
+	sb_hstep_poison(&c->got);
+	return 0;
+}
+
+static int
+cpu_step(struct sb_engine *e, struct sb_ctx *c)
+{
+	(void)e;
+	c->got.lr = c->lr;
+	ref_step_f32(&c->got, c->train, cpu_phase, c);
+	return 0;
+}
+
+static int
+cpu_readback(struct sb_engine *e, struct sb_ctx *c)
+{
+	(void)e;
+	(void)c;	/* the CPU step works in c->got itself */
+	return 0;
+}
+
+static int
+cpu_loss(struct sb_engine *e, struct sb_ctx *c, double *loss)
+{
+	(void)e;
+	*loss = c->got.loss;
+	return 0;
+}
+
+static int
+cpu_graph(struct sb_engine *e, struct sb_ctx *c)
+{
+	(void)e;
+	snprintf(c->err, sizeof(c->err), "CUDA graph mode applies to GPU "
+	    "variants only");
+	return -1;
+}
+
+static int
+flush_caches(struct sb_engine *e)
+{
+	if (e->cpu_flush == NULL) {
+		long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+		size_t bytes = l2 > 0 ? 2 * (size_t)l2 : CPU_FLUSH_DEFAULT;
+
+		if (bytes < CPU_FLUSH_DEFAULT)
+			bytes = CPU_FLUSH_DEFAULT;
+		if ((e->cpu_flush = malloc(bytes)) == NULL)
+			return -1;
+		e->cpu_flush_bytes = bytes;
+	}
+	memset(e->cpu_flush, (int)(e->cpu_flush_bytes & 0x7f),
+	    e->cpu_flush_bytes);
+	/* keep the compiler from dropping the writes */
+	__asm__ __volatile__("" : : "r"(e->cpu_flush) : "memory");
+	return 0;
+}
+
+static int
+cpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
+    double *phase_us)
+{
+	struct cpu_state *s = c->bk;
+	double t0, t1;
+
+	if (c->reps == 0) {
+		/* calibrate: one untimed step says how many make a sample */
+		t0 = now_s();
+		cpu_step(e, c);
+		t1 = now_s();
+		double us = (t1 - t0) * 1e6;
+
+		c->reps = us >= CPU_SAMPLE_MIN_US ? 1 :
+		    (int)ceil(CPU_SAMPLE_MIN_US / (us > 0.01 ? us : 0.01));
+	}
+	if (c->opts->l2_flush && flush_caches(e)) {
+		snprintf(c->err, sizeof(c->err), "out of host memory for the "
+		    "cache-flush buffer");
+		return -1;
+	}
+	memset(s->acc, 0, sizeof(s->acc));
+	s->cur = -1;
+	s->timing = c->reps == 1;
+	t0 = now_s();
+	for (int r = 0; r < c->reps; r++)
+		cpu_step(e, c);
+	t1 = now_s();
+	s->timing = 0;
+	*step_us = (t1 - t0) * 1e6 / c->reps;
+	for (int p = 0; p < SB_PH_COUNT; p++)
+		phase_us[p] = c->reps == 1 ? s->acc[p] * 1e6 : NAN;
+	return 0;
+}
+
+static void
+cpu_teardown(struct sb_engine *e, struct sb_ctx *c)
+{
+	(void)e;
+	free(c->bk);
+	c->bk = NULL;
+}
+
+static int
+cpu_sticky(struct sb_engine *e)
+{
+	(void)e;
+	return 0;
+}

@@ -1,0 +1,449 @@
+/*
+ * harness/engine_gpu.c — the GPU backend: device buffers, the fp32-family
+ * step of kernels/step_f32.c, timing with CUDA events on the step's stream.
+ *
+ * Timed samples: [memset of a buffer twice the L2 size, when flushing]
+ * → start event → the step (an event at each phase boundary) → end event →
+ * synchronise.  Graph mode captures the step once and times graph replays
+ * (no phase events: a captured step has no boundaries to record).
+ *
+ * Errors that poison the context (illegal address, launch failure, ...) are
+ * sticky: the point is recorded as failed and the sweep stops, to be
+ * resumed by a fresh process.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cuda_runtime.h>
+
+#include "engine_int.h"
+#include "gpu.h"
+#include "registry.h"
+
+#define MAX_MARKS	(4 + 2 * SB_MAX_LAYERS + 4)
+#define ALIGN		256
+#define BLAS_WS_BYTES	(32u << 20)
+
+struct gpu_engine {
+	int		 ready;
+	int		 sticky;
+	struct sb_gpu	 g;
+	void		*flush;
+	size_t		 flush_bytes;
+	cudaEvent_t	 start, end, ev[MAX_MARKS];
+};
+
+struct gpu_point {
+	struct gpu_engine *ge;
+	struct sb_dstep	 d;
+	void		*base;		/* one allocation holds every tensor */
+	cudaGraph_t	 graph;
+	cudaGraphExec_t	 exec;
+	int		 recording;	/* phase marks record events */
+	int		 nmarks;
+	int		 mark_phase[MAX_MARKS];
+};
+
+static int	gpu_setup(struct sb_engine *, struct sb_ctx *);
+static int	gpu_reset(struct sb_engine *, struct sb_ctx *);
+static int	gpu_step(struct sb_engine *, struct sb_ctx *);
+static int	gpu_readback(struct sb_engine *, struct sb_ctx *);
+static int	gpu_loss(struct sb_engine *, struct sb_ctx *, double *);
+static int	gpu_graph(struct sb_engine *, struct sb_ctx *);
+static int	gpu_sample(struct sb_engine *, struct sb_ctx *, double *,
+		    double *);
+static void	gpu_teardown(struct sb_engine *, struct sb_ctx *);
+static int	gpu_sticky(struct sb_engine *);
+static int	gpu_init(struct sb_engine *, struct sb_ctx *);
+static int	cuda_fail(struct sb_engine *, struct sb_ctx *, const char *,
+		    int, const char *, cudaError_t);
+static void	gpu_phase(void *, enum sb_phase);
+static int	enqueue_step(struct sb_engine *, struct sb_ctx *);
+static size_t	layout(struct sb_dstep *, char *, int);
+
+const struct sb_backend_ops sb_backend_gpu = {
+	.name = "gpu",
+	.setup = gpu_setup,
+	.reset = gpu_reset,
+	.step = gpu_step,
+	.readback = gpu_readback,
+	.loss = gpu_loss,
+	.graph = gpu_graph,
+	.sample = gpu_sample,
+	.teardown = gpu_teardown,
+	.sticky = gpu_sticky,
+};
+
+#define CK(e, c, call) do {						\
+	cudaError_t ck_ = (call);					\
+	if (ck_ != cudaSuccess)						\
+		return cuda_fail((e), (c), __FILE__, __LINE__, #call, ck_);\
+} while (0)
+
+static int
+cuda_fail(struct sb_engine *e, struct sb_ctx *c, const char *file, int line,
+    const char *what, cudaError_t err)
+{
+	struct gpu_engine *ge = e->gpu;
+
+	snprintf(c->err, sizeof(c->err), "%s:%d: %s: %s", file, line, what,
+	    cudaGetErrorString(err));
+	switch (err) {
+	case cudaErrorIllegalAddress:
+	case cudaErrorLaunchFailure:
+	case cudaErrorAssert:
+	case cudaErrorHardwareStackError:
+	case cudaErrorIllegalInstruction:
+	case cudaErrorMisalignedAddress:
+	case cudaErrorInvalidPc:
+	case cudaErrorECCUncorrectable:
+	case cudaErrorLaunchTimeout:
+		if (ge != NULL)
+			ge->sticky = 1;
+		break;
+	default:
+		cudaGetLastError();	/* clear a non-sticky error */
+	}
+	return -1;
+}
+
+/* Carves the tensors of d out of base (NULL: just count).  Returns bytes. */
+static size_t
+layout(struct sb_dstep *d, char *base, int input_grad)
+{
+	size_t off = 0;
+	int64_t m = d->d.m;
+
+#define CARVE(ptr, type, count) do {					\
+	(ptr) = base ? (type *)(base + off) : NULL;			\
+	off += ((size_t)(count) * sizeof(type) + ALIGN - 1) / ALIGN * ALIGN;\
+} while (0)
+	CARVE(d->loss_sum, double, 1);
+	CARVE(d->x, float, m * d->d.width[0]);
+	CARVE(d->t, float, m * d->d.width[d->d.layers]);
+	for (int l = 0; l < d->d.layers; l++) {
+		int64_t n = d->d.width[l + 1], k = d->d.width[l];
+
+		CARVE(d->w[l], float, n * k);
+		CARVE(d->dw[l], float, n * k);
+		CARVE(d->b[l], float, n);
+		CARVE(d->db[l], float, n);
+		CARVE(d->y[l], float, m * n);
+		CARVE(d->dy[l], float, m * n);
+	}
+	d->dx = NULL;
+	if (input_grad)
+		CARVE(d->dx, float, m * d->d.width[0]);
+#undef CARVE
+	return off;
+}
+
+double
+sb_backend_gpu_bytes(struct sb_engine *e, const struct sb_ctx *c)
+{
+	struct sb_dstep d;
+	double l2 = e->dev->gpu_count > 0 ? e->dev->gpu[0].l2_bytes : 0;
+
+	memset(&d, 0, sizeof(d));
+	d.d = c->dims;
+	return (double)layout(&d, NULL, c->opts->input_grad && c->train) +
+	    2 * l2 + BLAS_WS_BYTES;
+}
+
+static int
+gpu_init(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_engine *ge = e->gpu;
+
+	if (ge != NULL && ge->ready)
+		return 0;
+	if (ge == NULL && (ge = e->gpu = calloc(1, sizeof(*ge))) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of host memory");
+		return -1;
+	}
+	CK(e, c, cudaSetDevice(0));
+	CK(e, c, cudaStreamCreateWithFlags(&ge->g.stream,
+	    cudaStreamNonBlocking));
+	CK(e, c, cudaEventCreate(&ge->start));
+	CK(e, c, cudaEventCreate(&ge->end));
+	for (int i = 0; i < MAX_MARKS; i++)
+		CK(e, c, cudaEventCreate(&ge->ev[i]));
+	ge->flush_bytes = 2 * (size_t)e->dev->gpu[0].l2_bytes;
+	if (ge->flush_bytes < (8u << 20))
+		ge->flush_bytes = 8u << 20;
+	CK(e, c, cudaMalloc(&ge->flush, ge->flush_bytes));
+	if (sb_gpu_blas_init(&ge->g)) {
+		snprintf(c->err, sizeof(c->err), "%s", ge->g.err);
+		return -1;
+	}
+	ge->ready = 1;
+	return 0;
+}
+
+void
+sb_backend_gpu_fini(struct sb_engine *e)
+{
+	struct gpu_engine *ge = e->gpu;
+
+	if (ge == NULL)
+		return;
+	if (ge->ready && !ge->sticky) {
+		sb_gpu_blas_fini(&ge->g);
+		cudaFree(ge->flush);
+		for (int i = 0; i < MAX_MARKS; i++)
+			cudaEventDestroy(ge->ev[i]);
+		cudaEventDestroy(ge->start);
+		cudaEventDestroy(ge->end);
+		cudaStreamDestroy(ge->g.stream);
+	}
+	free(ge);
+	e->gpu = NULL;
+}
+
+static int
+gpu_setup(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_point *p;
+	size_t bytes;
+
+	if (gpu_init(e, c))
+		return -1;
+	if ((p = c->bk = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of host memory");
+		return -1;
+	}
+	p->ge = e->gpu;
+	p->d.d = c->dims;
+	bytes = layout(&p->d, NULL, c->got.dx != NULL);
+	CK(e, c, cudaMalloc(&p->base, bytes));
+	layout(&p->d, p->base, c->got.dx != NULL);
+	return 0;
+}
+
+static int
+gpu_reset(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_point *p = c->bk;
+	struct gpu_engine *ge = e->gpu;
+	const struct sb_dims *d = &c->dims;
+	int64_t m = d->m;
+	cudaStream_t s = ge->g.stream;
+
+#define UP(dst, src, count) CK(e, c, cudaMemcpyAsync((dst), (src),	\
+	(size_t)(count) * sizeof(float), cudaMemcpyHostToDevice, s))
+#define POISON(dst, count) CK(e, c, cudaMemsetAsync((dst), 0xff,	\
+	(size_t)(count) * sizeof(float), s))
+	UP(p->d.x, c->init.x, m * d->width[0]);
+	UP(p->d.t, c->init.t, m * d->width[d->layers]);
+	for (int l = 0; l < d->layers; l++) {
+		int64_t n = d->width[l + 1], k = d->width[l];
+
+		UP(p->d.w[l], c->init.w[l], n * k);
+		UP(p->d.b[l], c->init.b[l], n);
+		POISON(p->d.dw[l], n * k);
+		POISON(p->d.db[l], n);
+		POISON(p->d.y[l], m * n);
+		POISON(p->d.dy[l], m * n);
+	}
+	if (p->d.dx != NULL)
+		POISON(p->d.dx, m * d->width[0]);
+	CK(e, c, cudaMemsetAsync(p->d.loss_sum, 0xff, sizeof(double), s));
+	CK(e, c, cudaStreamSynchronize(s));
+#undef UP
+#undef POISON
+	return 0;
+}
+
+static void
+gpu_phase(void *arg, enum sb_phase ph)
+{
+	struct sb_ctx *c = arg;
+	struct gpu_point *p = c->bk;
+
+	sb_ctx_phase_nvtx(c, ph);
+	if (!p->recording || p->nmarks >= MAX_MARKS)
+		return;
+	/* an error here surfaces at the synchronise that ends the sample */
+	cudaEventRecord(p->ge->ev[p->nmarks], p->ge->g.stream);
+	p->mark_phase[p->nmarks++] = (int)ph;
+}
+
+static int
+enqueue_step(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_point *p = c->bk;
+	struct gpu_engine *ge = e->gpu;
+
+	p->d.lr = c->lr;
+	if (sb_step_f32(&ge->g, c->pt->variant->gemm, &p->d, c->train,
+	    gpu_phase, c)) {
+		snprintf(c->err, sizeof(c->err), "%s", ge->g.err);
+		/* the launcher may have hit a sticky error: look */
+		cudaError_t st = cudaStreamSynchronize(ge->g.stream);
+
+		if (st != cudaSuccess)
+			cuda_fail(e, c, __FILE__, __LINE__,
+			    "cudaStreamSynchronize after a failed step", st);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+gpu_step(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_engine *ge = e->gpu;
+
+	if (enqueue_step(e, c))
+		return -1;
+	CK(e, c, cudaStreamSynchronize(ge->g.stream));
+	return 0;
+}
+
+static int
+gpu_readback(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_point *p = c->bk;
+	const struct sb_dims *d = &c->dims;
+	int64_t m = d->m;
+	double sum;
+
+#define DOWN(dst, src, count) CK(e, c, cudaMemcpy((dst), (src),	\
+	(size_t)(count) * sizeof(float), cudaMemcpyDeviceToHost))
+	for (int l = 0; l < d->layers; l++) {
+		int64_t n = d->width[l + 1], k = d->width[l];
+
+		DOWN(c->got.y[l], p->d.y[l], m * n);
+		if (!c->train)
+			continue;
+		DOWN(c->got.dy[l], p->d.dy[l], m * n);
+		DOWN(c->got.dw[l], p->d.dw[l], n * k);
+		DOWN(c->got.db[l], p->d.db[l], n);
+		DOWN(c->got.w[l], p->d.w[l], n * k);
+		DOWN(c->got.b[l], p->d.b[l], n);
+	}
+	if (c->train && p->d.dx != NULL)
+		DOWN(c->got.dx, p->d.dx, m * d->width[0]);
+#undef DOWN
+	c->got.loss = NAN;
+	if (c->train) {
+		CK(e, c, cudaMemcpy(&sum, p->d.loss_sum, sizeof(sum),
+		    cudaMemcpyDeviceToHost));
+		c->got.loss = sum / ((double)m * (double)d->width[d->layers]);
+	}
+	return 0;
+}
+
+static int
+gpu_loss(struct sb_engine *e, struct sb_ctx *c, double *loss)
+{
+	struct gpu_point *p = c->bk;
+	double sum;
+
+	CK(e, c, cudaMemcpy(&sum, p->d.loss_sum, sizeof(sum),
+	    cudaMemcpyDeviceToHost));
+	*loss = sum / ((double)c->dims.m * (double)c->dims.width[c->dims.layers]);
+	return 0;
+}
+
+static int
+gpu_graph(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_point *p = c->bk;
+	struct gpu_engine *ge = e->gpu;
+	int rc;
+
+	c->nvtx_phases = 0;	/* nothing to range while capturing */
+	CK(e, c, cudaStreamBeginCapture(ge->g.stream,
+	    cudaStreamCaptureModeThreadLocal));
+	rc = enqueue_step(e, c);
+	{
+		cudaError_t st = cudaStreamEndCapture(ge->g.stream, &p->graph);
+
+		if (rc == 0 && st != cudaSuccess)
+			return cuda_fail(e, c, __FILE__, __LINE__,
+			    "cudaStreamEndCapture", st);
+	}
+	c->nvtx_phases = 1;
+	if (rc)
+		return -1;
+	CK(e, c, cudaGraphInstantiate(&p->exec, p->graph, 0));
+	/* one untimed replay: uploads the graph */
+	CK(e, c, cudaGraphLaunch(p->exec, ge->g.stream));
+	CK(e, c, cudaStreamSynchronize(ge->g.stream));
+	return 0;
+}
+
+static int
+gpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
+    double *phase_us)
+{
+	struct gpu_point *p = c->bk;
+	struct gpu_engine *ge = e->gpu;
+	cudaStream_t s = ge->g.stream;
+	float ms;
+	static unsigned flush_byte;
+
+	for (int i = 0; i < SB_PH_COUNT; i++)
+		phase_us[i] = NAN;
+	if (c->opts->l2_flush)
+		CK(e, c, cudaMemsetAsync(ge->flush, (int)(flush_byte++ & 0xff),
+		    ge->flush_bytes, s));
+	CK(e, c, cudaEventRecord(ge->start, s));
+	if (p->exec != NULL) {
+		CK(e, c, cudaGraphLaunch(p->exec, s));
+	} else {
+		p->recording = 1;
+		p->nmarks = 0;
+		if (enqueue_step(e, c)) {
+			p->recording = 0;
+			return -1;
+		}
+		p->recording = 0;
+	}
+	CK(e, c, cudaEventRecord(ge->end, s));
+	CK(e, c, cudaEventSynchronize(ge->end));
+	CK(e, c, cudaEventElapsedTime(&ms, ge->start, ge->end));
+	*step_us = ms * 1e3;
+	if (p->exec != NULL)
+		return 0;
+	for (int i = 0; i < SB_PH_COUNT; i++)
+		phase_us[i] = 0;
+	for (int i = 0; i + 1 < p->nmarks; i++) {
+		if (p->mark_phase[i] >= SB_PH_COUNT)
+			continue;
+		CK(e, c, cudaEventElapsedTime(&ms, ge->ev[i], ge->ev[i + 1]));
+		phase_us[p->mark_phase[i]] += ms * 1e3;
+	}
+	return 0;
+}
+
+static void
+gpu_teardown(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_point *p = c->bk;
+	struct gpu_engine *ge = e->gpu;
+
+	if (p == NULL)
+		return;
+	if (ge == NULL || !ge->sticky) {
+		if (p->exec != NULL)
+			cudaGraphExecDestroy(p->exec);
+		if (p->graph != NULL)
+			cudaGraphDestroy(p->graph);
+		if (p->base != NULL)
+			cudaFree(p->base);
+	}
+	free(p);
+	c->bk = NULL;
+}
+
+static int
+gpu_sticky(struct sb_engine *e)
+{
+	struct gpu_engine *ge = e->gpu;
+
+	return ge != NULL && ge->sticky;
+}

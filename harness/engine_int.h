@@ -1,0 +1,65 @@
+/*
+ * harness/engine_int.h — what engine.c (the method) asks of a backend
+ * (engine_cpu.c, engine_gpu.c: where the step runs).  Private to the engine.
+ */
+#ifndef SB_HARNESS_ENGINE_INT_H
+#define SB_HARNESS_ENGINE_INT_H
+
+#include "engine.h"
+#include "hstep.h"
+
+/* One point in flight. */
+struct sb_ctx {
+	const struct sb_point		*pt;
+	const struct sb_engine_opts	*opts;
+	struct sb_dims			 dims;
+	int				 train;
+	struct sb_hstep_f32		 init;	/* state before the step */
+	struct sb_hstep_f32		 got;	/* read back (CPU: worked in) */
+	float				 lr;	/* of the next step */
+	int				 reps;	/* steps per timed sample */
+	int				 nvtx_phases;	/* push phase ranges */
+	int				 open_phase;	/* -1: none open */
+	char				 err[512];
+	void				*bk;	/* backend state */
+};
+
+struct sb_backend_ops {
+	const char *name;
+	/* allocate and upload ctx->init; may say why not (skip) */
+	int	(*setup)(struct sb_engine *, struct sb_ctx *);
+	/* parameters := ctx->init, outputs poisoned (NaN) */
+	int	(*reset)(struct sb_engine *, struct sb_ctx *);
+	/* one complete step, finished when it returns (no timing) */
+	int	(*step)(struct sb_engine *, struct sb_ctx *);
+	/* outputs, parameters and loss into ctx->got */
+	int	(*readback)(struct sb_engine *, struct sb_ctx *);
+	int	(*loss)(struct sb_engine *, struct sb_ctx *, double *);
+	/* graph mode: capture the step once (before sampling) */
+	int	(*graph)(struct sb_engine *, struct sb_ctx *);
+	/* one timed sample of ctx->reps steps: per-step time and phases */
+	int	(*sample)(struct sb_engine *, struct sb_ctx *, double *step_us,
+		    double phase_us[SB_PH_COUNT]);
+	void	(*teardown)(struct sb_engine *, struct sb_ctx *);
+	/* 1 if the device is in an error state only a new process clears */
+	int	(*sticky)(struct sb_engine *);
+};
+
+extern const struct sb_backend_ops sb_backend_cpu;
+extern const struct sb_backend_ops sb_backend_gpu;
+
+struct sb_engine {
+	const struct sb_device	*dev;
+	void			*gpu;	/* engine_gpu.c's state, lazily made */
+	void			*cpu_flush;	/* engine_cpu.c's flush buffer */
+	size_t			 cpu_flush_bytes;
+};
+
+/* NVTX phase ranges, shared by both backends' phase callbacks. */
+void	sb_ctx_phase_nvtx(struct sb_ctx *, enum sb_phase);
+/* Releases the GPU state held by the engine. */
+void	sb_backend_gpu_fini(struct sb_engine *);
+/* Bytes the GPU backend would allocate for ctx (flush buffer included). */
+double	sb_backend_gpu_bytes(struct sb_engine *, const struct sb_ctx *);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * harness/main.c — `stepbench`: dispatch to a subcommand.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "build_info.h"
+#include "cli.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*summary;
+} commands[] = {
+	{ "info", cmd_info, "this machine: GPUs (or why none), libraries, build" },
+	{ "list", cmd_list, "every variant, and whether it can run here" },
+	{ "run", cmd_run, "measure one variant at one shape" },
+	{ "sweep", cmd_sweep, "measure variants x shapes x layers into the database" },
+	{ "runs", cmd_runs, "list the runs in the database" },
+	{ "export", cmd_export, "one run's results as CSV or JSON" },
+};
+
+static void	usage(FILE *);
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: stepbench COMMAND [options]\n"
+	    "\n"
+	    "stepbench measures the training step of a Linear layer (the PyTorch\n"
+	    "tutorial's Linear(5, 3), batch 10, MSE, SGD) and larger ones, in\n"
+	    "CPU, hand-written CUDA and library variants, each checked against an\n"
+	    "fp64 reference, every result kept in SQLite.\n"
+	    "\n"
+	    "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+	    "\n"
+	    "'stepbench COMMAND --help' describes each.  Examples:\n"
+	    "  stepbench sweep                                 # the default sweep\n"
+	    "  stepbench run train.fp32.cublas --shape 4096x4096x4096\n"
+	    "  stepbench sweep --variants 'train.*' --shapes tutorial,1024:8192:x2\n"
+	    "  stepbench runs && stepbench export RUN results.csv\n"
+	    "\n"
+	    "exit status: 0 ok, 1 a point or operation failed, 2 bad usage.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return SB_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return SB_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("stepbench %s (git %s%s)\n", SB_VERSION, SB_GIT_REV,
+		    SB_GIT_DIRTY ? ", dirty" : "");
+		return SB_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "stepbench: unknown command '%s'; commands are info, "
+	    "list, run, sweep, runs, export\nTry 'stepbench --help'.\n",
+	    argv[1]);
+	return SB_EXIT_USAGE;
+}

@@ -1,0 +1,136 @@
+/* harness/progress.c — progress line and results table (see progress.h). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "progress.h"
+#include "sweep.h"
+
+static double	now_s(void);
+static void	fmt_eta(char *, size_t, double);
+static void	clear_line(struct sb_progress *);
+static double	worst_err(const struct db_result *);
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+fmt_eta(char *buf, size_t len, double s)
+{
+	if (!(s >= 0) || s > 1e7)
+		snprintf(buf, len, "?");
+	else if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, len, "%dh%02dm", (int)s / 3600,
+		    ((int)s % 3600) / 60);
+}
+
+static void
+clear_line(struct sb_progress *p)
+{
+	if (p->tty)
+		fputs("\r\033[K", stderr);
+}
+
+void
+sb_progress_begin(struct sb_progress *p, int total, int todo)
+{
+	memset(p, 0, sizeof(*p));
+	p->total = total;
+	p->todo = todo;
+	p->t0 = now_s();
+	p->tty = isatty(STDERR_FILENO);
+}
+
+void
+sb_progress_point(struct sb_progress *p, const struct sb_point *pt)
+{
+	char eta[32] = "?";
+	double el = now_s() - p->t0;
+
+	if (!p->tty)
+		return;
+	if (p->done > 0)
+		fmt_eta(eta, sizeof(eta), el / p->done * (p->todo - p->done));
+	clear_line(p);
+	fprintf(stderr, "[%d/%d] %s %lldx%lldx%lld L%d%s  elapsed %.0fs, "
+	    "ETA %s", p->done + 1, p->todo, pt->variant->id,
+	    (long long)pt->shape.m, (long long)pt->shape.n,
+	    (long long)pt->shape.k, pt->layers, pt->graph ? " graph" : "",
+	    el, eta);
+	fflush(stderr);
+}
+
+void
+sb_progress_result(struct sb_progress *p, const struct db_result *r)
+{
+	p->done++;
+	if (strcmp(r->status, "ok") == 0)
+		p->ok++;
+	else if (strcmp(r->status, "skipped") == 0)
+		p->skipped++;
+	else if (strcmp(r->status, "mismatch") == 0)
+		p->mismatch++;
+	else
+		p->failed++;
+	clear_line(p);
+	sb_table_row(stdout, r);
+	fflush(stdout);
+}
+
+void
+sb_progress_end(struct sb_progress *p)
+{
+	clear_line(p);
+	fflush(stderr);
+}
+
+void
+sb_table_header(FILE *f)
+{
+	fprintf(f, "%4s  %-20s %-19s %2s %-1s %-8s %11s %9s %9s %9s %6s %6s\n",
+	    "#", "variant", "shape MxNxK", "L", "g", "status", "median_us",
+	    "TFLOP/s", "GB/s", "max_err", "n", "cv%");
+}
+
+static double
+worst_err(const struct db_result *r)
+{
+	const double e[] = { r->err_y, r->err_loss, r->err_dw, r->err_db,
+	    r->err_dx, r->err_w };
+	double w = NAN;
+
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++)
+		if (!isnan(e[i]) && (isnan(w) || e[i] > w))
+			w = e[i];
+	return w;
+}
+
+void
+sb_table_row(FILE *f, const struct db_result *r)
+{
+	char shape[64];
+
+	snprintf(shape, sizeof(shape), "%lldx%lldx%lld", (long long)r->m,
+	    (long long)r->n, (long long)r->k);
+	fprintf(f, "%4d  %-20s %-19s %2d %-1s %-8s", r->point_idx, r->variant,
+	    shape, r->layers, r->graph ? "y" : "-", r->status);
+	if (strcmp(r->status, "ok") == 0)
+		fprintf(f, " %11.2f %9.4g %9.4g %9.2e %6d %6.2f%s\n",
+		    r->median_us, r->tflops, r->gbps, worst_err(r), r->nsamples,
+		    r->cv * 100, r->over_peak == 1 ? "  ABOVE PEAK?" : "");
+	else
+		fprintf(f, "  %s\n", r->reason ? r->reason : "");
+}

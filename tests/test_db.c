@@ -1,0 +1,1355 @@
+/*
+ * tests/test_db.c — the results store against real SQLite files in a fresh
+ * temporary directory: creation and migration, runs, results, stale-run
+ * marking, exports, and the promise that a refused open leaves the file as
+ * it was.  The file is also opened with SQLite directly to check what
+ * db/ wrote, independent of db/'s own readers.
+ */
+#define _XOPEN_SOURCE 700	/* mkdtemp, nftw, open_memstream */
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "db.h"
+
+#define MAXR	16
+#define MAXC	64
+
+struct csv {
+	int	 nrows;
+	int	 ncols[MAXR];
+	char	*f[MAXR][MAXC];
+	int	 crlf;		/* every record ended with CRLF */
+};
+
+struct blob {
+	char	*data;
+	size_t	 len;
+	int	 ok;
+};
+
+static char	 tmpdir[256];
+static int	 alive_calls;
+
+static const char	*P(const char *);
+static int		 exists(const char *);
+static struct blob	 slurp(const char *);
+static int		 same(const char *, struct blob);
+static int		 no_sidecars(const char *);
+static int64_t		 raw_int(const char *, const char *);
+static const char	*raw_text(const char *, const char *);
+static int		 raw_exec(const char *, const char *);
+static const char	*jx(const char *, const char *);
+static int		 csv_parse(const char *, struct csv *);
+static void		 csv_free(struct csv *);
+static int		 csv_col(const struct csv *, const char *);
+static char		*capture(struct db *, int64_t, const char *, int *);
+static char		*capture_runs(struct db *, int *);
+static int		 alive_even(int64_t, int64_t);
+static int		 count_rows(const struct db_run_row *, void *);
+static int		 stop_first(const struct db_run_row *, void *);
+static void		 run_info(struct db_run_info *, const char *,
+			    const char *, int64_t);
+static void		 result_init(struct db_result *, int, const char *);
+static int		 rm_entry(const char *, const struct stat *, int,
+			    struct FTW *);
+static void		 test_create(void);
+static void		 test_runs(void);
+static void		 test_results(void);
+static void		 test_stale(void);
+static void		 test_export(void);
+static void		 test_refusals(void);
+static void		 test_readonly(void);
+static int		 add_points(const char *, int64_t, int, int);
+static void		 test_concurrent(void);
+
+/* Paths inside the temp dir; a few rotating buffers so calls can nest. */
+static const char *
+P(const char *name)
+{
+	static char	buf[8][PATH_MAX];
+	static int	i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
+	return (buf[i]);
+}
+
+static int
+exists(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0);
+}
+
+static struct blob
+slurp(const char *path)
+{
+	struct blob	 b = { NULL, 0, 0 };
+	FILE		*f;
+	long		 n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return (b);
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (b.data = malloc((size_t)n + 1)) != NULL &&
+	    fread(b.data, 1, (size_t)n, f) == (size_t)n) {
+		b.len = (size_t)n;
+		b.ok = 1;
+	}
+	fclose(f);
+	return (b);
+}
+
+/* The file has exactly the bytes of b (which is freed). */
+static int
+same(const char *path, struct blob b)
+{
+	struct blob	now;
+	int		eq;
+
+	now = slurp(path);
+	eq = b.ok && now.ok && b.len == now.len &&
+	    memcmp(b.data, now.data, b.len) == 0;
+	free(b.data);
+	free(now.data);
+	return (eq);
+}
+
+/* Nothing was left beside path: no WAL, shared memory or journal. */
+static int
+no_sidecars(const char *path)
+{
+	char	buf[PATH_MAX + 16];
+
+	snprintf(buf, sizeof(buf), "%s-wal", path);
+	if (exists(buf))
+		return (0);
+	snprintf(buf, sizeof(buf), "%s-shm", path);
+	if (exists(buf))
+		return (0);
+	snprintf(buf, sizeof(buf), "%s-journal", path);
+	return (!exists(buf));
+}
+
+/* First column of the first row, through a separate connection. */
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 v = INT64_MIN;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		fprintf(stderr, "raw_int(%s): %s\n", sql, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (v);
+}
+
+static const char *
+raw_text(const char *path, const char *sql)
+{
+	static char	 buf[4096];
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*s;
+
+	snprintf(buf, sizeof(buf), "(error)");
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		s = (const char *)sqlite3_column_text(st, 0);
+		snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (buf);
+}
+
+/* Returns SQLite's extended result code of running sql. */
+static int
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3	*h = NULL;
+	int	 rc;
+
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(h, 1);
+		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	}
+	sqlite3_close(h);
+	return (rc);
+}
+
+/* Evaluates expr with ?1 = json in an in-memory database: the JSON
+ * checks use SQLite's parser, not ours.  "(null)" for SQL NULL. */
+static const char *
+jx(const char *json, const char *expr)
+{
+	static char	 buf[4096];
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	char		 sql[512];
+	const char	*s;
+
+	snprintf(buf, sizeof(buf), "(error)");
+	snprintf(sql, sizeof(sql), "SELECT %s", expr);
+	if (json != NULL &&
+	    sqlite3_open(":memory:", &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		s = (const char *)sqlite3_column_text(st, 0);
+		snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
+	} else if (h != NULL)
+		fprintf(stderr, "jx(%s): %s\n", expr, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (buf);
+}
+
+/* An RFC 4180 reader, strict enough to notice bad quoting. */
+static int
+csv_parse(const char *s, struct csv *c)
+{
+	char	*fld;
+	size_t	 n, cap;
+	int	 r = 0, col = 0, quoted;
+
+	memset(c, 0, sizeof(*c));
+	c->crlf = 1;
+	while (*s != '\0' && r < MAXR) {
+		cap = strlen(s) + 1;
+		if ((fld = malloc(cap)) == NULL)
+			return (-1);
+		n = 0;
+		quoted = *s == '"';
+		if (quoted) {
+			for (s++; ; s++) {
+				if (*s == '\0') {
+					free(fld);
+					return (-1);
+				}
+				if (*s == '"' && s[1] == '"')
+					fld[n++] = *s++;
+				else if (*s == '"') {
+					s++;
+					break;
+				} else
+					fld[n++] = *s;
+			}
+		} else
+			while (*s != '\0' && *s != ',' && *s != '\r' &&
+			    *s != '\n')
+				fld[n++] = *s++;
+		fld[n] = '\0';
+		if (col < MAXC)
+			c->f[r][col++] = fld;
+		else
+			free(fld);
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (*s == '\r' && s[1] == '\n')
+			s += 2;
+		else if (*s == '\n') {
+			c->crlf = 0;
+			s++;
+		} else if (*s != '\0')
+			return (-1);	/* junk after a closing quote */
+		c->ncols[r++] = col;
+		col = 0;
+	}
+	c->nrows = r;
+	return (0);
+}
+
+static void
+csv_free(struct csv *c)
+{
+	int	r, i;
+
+	for (r = 0; r < MAXR; r++)
+		for (i = 0; i < MAXC; i++)
+			free(c->f[r][i]);
+}
+
+static int
+csv_col(const struct csv *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; c->nrows > 0 && i < c->ncols[0]; i++)
+		if (strcmp(c->f[0][i], name) == 0)
+			return (i);
+	return (-1);
+}
+
+static char *
+capture(struct db *db, int64_t run_id, const char *fmt, int *rc)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		*rc = -2;
+		return (NULL);
+	}
+	*rc = db_export(db, run_id, fmt, f);
+	fclose(f);
+	return (buf);
+}
+
+static char *
+capture_runs(struct db *db, int *rc)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		*rc = -2;
+		return (NULL);
+	}
+	*rc = db_runs_json(db, f);
+	fclose(f);
+	return (buf);
+}
+
+/* Even pids are alive. */
+static int
+alive_even(int64_t pid, int64_t pid_start)
+{
+	(void)pid_start;
+	alive_calls++;
+	return (pid % 2 == 0);
+}
+
+static int
+count_rows(const struct db_run_row *r, void *ctx)
+{
+	int64_t	*v = ctx;
+
+	/* v[0] counts, v[1] keeps the previous id to check the order. */
+	if (v[0] > 0 && r->id >= v[1])
+		v[2] = 1;
+	v[0]++;
+	v[1] = r->id;
+	return (0);
+}
+
+static int
+stop_first(const struct db_run_row *r, void *ctx)
+{
+	(*(int *)ctx)++;
+	(void)r;
+	return (1);
+}
+
+static void
+run_info(struct db_run_info *ri, const char *uuid, const char *host,
+    int64_t pid)
+{
+	static char *const	argv[] = { "stepbench", "sweep" };
+
+	memset(ri, 0, sizeof(*ri));
+	ri->uuid = uuid;
+	ri->argc = 2;
+	ri->argv = argv;
+	ri->git_rev = "abc1234";
+	ri->host = host;
+	ri->pid = pid;
+	ri->pid_start = 1000 + pid;
+	ri->env_json = "{\"gpu\":\"none\",\"cc\":\"gcc\"}";
+	ri->device = "cpu: test";
+	ri->planned_points = 4;
+}
+
+static void
+result_init(struct db_result *r, int idx, const char *status)
+{
+	memset(r, 0, sizeof(*r));
+	r->point_idx = idx;
+	r->variant = "train.fp32.cpu";
+	r->mode = "train";
+	r->precision = "fp32";
+	r->impl = "cpu";
+	r->m = 64;
+	r->n = 128;
+	r->k = 256;
+	r->layers = 1;
+	r->world = 1;
+	r->status = status;
+	r->over_peak = -1;
+	r->median_us = r->mean_us = r->min_us = r->max_us = NAN;
+	r->p10_us = r->p90_us = r->cv = NAN;
+	r->flops = r->bytes = r->tflops = r->gbps = NAN;
+	r->peak_tflops = r->peak_gbps = NAN;
+	r->err_y = r->err_loss = r->err_dw = r->err_db = r->err_w = NAN;
+	r->tol = r->err_recheck = r->loss = NAN;
+}
+
+/* --- 1: creating, migrating, reopening ------------------------------------ */
+
+static void
+test_create(void)
+{
+	struct db	*db = NULL;
+	char		 err[1024];
+	const char	*path = P("new.db");
+	int		 rc;
+
+	rc = db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err));
+	CHECK("db-1.1: WRITE creates a new database", rc == 0 && db != NULL);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK("db-1.1: the file exists", exists(path));
+	CHECK("db-1.2: schema version is current",
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	CHECK("db-1.2: sqlite version reported",
+	    strcmp(db_sqlite_version(), sqlite3_libversion()) == 0);
+	CHECK("db-1.2: no error after success", strcmp(db_errmsg(db), "") == 0);
+	CHECK("db-1.3: user_version set",
+	    raw_int(path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	CHECK("db-1.3: application_id set",
+	    raw_int(path, "PRAGMA application_id") == DB_APPLICATION_ID);
+	CHECK("db-1.3: journal mode is WAL",
+	    strcmp(raw_text(path, "PRAGMA journal_mode"), "wal") == 0);
+	CHECK("db-1.4: all six tables are STRICT", raw_int(path,
+	    "SELECT count(*) FROM pragma_table_list WHERE schema = 'main' "
+	    "AND strict AND name IN ('environment', 'run', 'result', "
+	    "'sample', 'phase', 'loss_curve')") == 6);
+	CHECK("db-1.4: a wrong type is refused (STRICT)", raw_exec(path,
+	    "INSERT INTO run (uuid, pid, started_at) "
+	    "VALUES ('zzzz-strict', 'not a pid', 'now')") ==
+	    SQLITE_CONSTRAINT_DATATYPE);
+	CHECK("db-1.4: a bad run status is refused", raw_exec(path,
+	    "INSERT INTO run (uuid, status, started_at) "
+	    "VALUES ('zzzz-status', 'done', 'now')") ==
+	    SQLITE_CONSTRAINT_CHECK);
+	CHECK("db-1.4: argv must be a JSON array", raw_exec(path,
+	    "INSERT INTO run (uuid, argv, started_at) "
+	    "VALUES ('zzzz-argv', '{}', 'now')") == SQLITE_CONSTRAINT_CHECK);
+	CHECK("db-1.4: nothing stored by the refused inserts",
+	    raw_int(path, "SELECT count(*) FROM run") == 0);
+	db_close(db);
+	db = NULL;
+
+	/* Reopening changes nothing: same version, no second migration. */
+	rc = db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err));
+	CHECK("db-1.5: reopen WRITE succeeds", rc == 0);
+	CHECK("db-1.5: reopen keeps the version", db != NULL &&
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	db_close(db);
+	db = NULL;
+	rc = db_open(&db, path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-1.5: reopen EXISTING succeeds", rc == 0);
+	db_close(db);
+	db = NULL;
+	CHECK("db-1.5: still one set of tables", raw_int(path,
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 6);
+	CHECK("db-1.5: user_version unchanged",
+	    raw_int(path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
+
+	/* An empty (0-byte) file is a valid empty database: ours to set up. */
+	fclose(fopen(P("empty.db"), "w"));
+	rc = db_open(&db, P("empty.db"), DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-1.6: EXISTING initialises an empty file", rc == 0 &&
+	    raw_int(P("empty.db"), "PRAGMA user_version") ==
+	    DB_SCHEMA_VERSION);
+	db_close(db);
+}
+
+/* --- 2: runs -------------------------------------------------------------- */
+
+static void
+test_runs(void)
+{
+	static char *const	 awk[] = { "stepbench", "sweep",
+	    "--label=it's \"quoted\"", "back\\slash", "new\nline",
+	    "tab\there", "ünïcødé ✓ 🚀", "", "{\"json\":[1]}", "\x01\x1f" };
+	const int		 nawk = (int)(sizeof(awk) / sizeof(awk[0]));
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	const char		*path = P("runs.db");
+	char			 err[1024], ref[64], **av = NULL;
+	int64_t			 id1 = 0, id2 = 0, id3 = 0, id4 = 0, v[3];
+	int			 rc, ac = -1, i, n, eq;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-2.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "0123abcd-0000-4000-8000-000000000001", "h1", 42);
+	ri.label = "first";
+	ri.note = "a note, with \"quotes\"";
+	ri.argc = nawk;
+	ri.argv = awk;
+	rc = db_run_begin(db, &ri, &id1);
+	CHECK("db-2.1: run begins", rc == 0 && id1 > 0);
+	run_info(&ri, "0123abcd-0000-4000-8000-000000000002", "h1", 43);
+	CHECK("db-2.1: second run", db_run_begin(db, &ri, &id2) == 0 &&
+	    id2 > id1);
+	run_info(&ri, "fedc9876-0000-4000-8000-000000000003", "h1", 44);
+	ri.env_json = "{\"gpu\":\"other\"}";
+	ri.argc = 0;
+	ri.argv = NULL;
+	CHECK("db-2.1: third run, no argv", db_run_begin(db, &ri, &id3) == 0);
+
+	/* The same env_json is stored once. */
+	CHECK("db-2.2: environments deduplicated",
+	    raw_int(path, "SELECT count(*) FROM environment") == 2);
+	CHECK("db-2.2: runs share the environment row", raw_int(path,
+	    "SELECT count(DISTINCT env_id) FROM run") == 2);
+	run_info(&ri, "bad00000-0000-4000-8000-000000000009", "h1", 45);
+	ri.env_json = "not json";
+	CHECK("db-2.2: invalid env_json is refused",
+	    db_run_begin(db, &ri, &id4) == -1 && id4 == 0);
+	ri.env_json = "[1,2]";
+	CHECK("db-2.2: env_json must be an object",
+	    db_run_begin(db, &ri, &id4) == -1);
+	CHECK("db-2.2: refused runs left nothing behind",
+	    raw_int(path, "SELECT count(*) FROM run") == 3 &&
+	    raw_int(path, "SELECT count(*) FROM environment") == 2);
+	ri.env_json = NULL;
+	ri.uuid = "0123abcd-0000-4000-8000-000000000001";
+	rc = db_run_begin(db, &ri, &id4);
+	CHECK("db-2.3: duplicate uuid refused", rc == -1 &&
+	    strstr(db_errmsg(db), "already exists") != NULL);
+
+	/* Find by id, uuid, prefix. */
+	snprintf(ref, sizeof(ref), "%lld", (long long)id1);
+	rc = db_run_find(db, ref, &row);
+	CHECK("db-2.4: find by id", rc == 0 && row.id == id1);
+	CHECK("db-2.4: row fields", rc == 0 &&
+	    strcmp(row.uuid, "0123abcd-0000-4000-8000-000000000001") == 0 &&
+	    strcmp(row.status, "running") == 0 &&
+	    strcmp(row.host, "h1") == 0 &&
+	    strcmp(row.device, "cpu: test") == 0 &&
+	    strcmp(row.label, "first") == 0 &&
+	    strcmp(row.note, "a note, with \"quotes\"") == 0 &&
+	    row.pid == 42 && row.pid_start == 1042 &&
+	    row.planned_points == 4 && row.done_points == 0 &&
+	    row.ended_at[0] == '\0');
+	CHECK("db-2.4: started_at is UTC ISO-8601 with ms",
+	    strlen(row.started_at) == 24 && row.started_at[10] == 'T' &&
+	    row.started_at[19] == '.' && row.started_at[23] == 'Z');
+	rc = db_run_find(db, "fedc9876-0000-4000-8000-000000000003", &row);
+	CHECK("db-2.4: find by full uuid", rc == 0 && row.id == id3);
+	rc = db_run_find(db, "fedc", &row);
+	CHECK("db-2.4: find by 4-char prefix", rc == 0 && row.id == id3);
+	rc = db_run_find(db, "0123abcd-0000-4000-8000-00000000000", &row);
+	CHECK("db-2.4: ambiguous prefix is DB_NOTFOUND", rc == DB_NOTFOUND);
+	CHECK("db-2.4: ambiguous message counts matches",
+	    strstr(db_errmsg(db), "matches 2 runs") != NULL);
+	rc = db_run_find(db, "0123abcd-0000-4000-8000-0000000000", &row);
+	CHECK("db-2.4: ambiguous prefix leaves no row", rc == DB_NOTFOUND &&
+	    row.id == 0);
+	rc = db_run_find(db, "0123abcd-0000-4000-8000-000000000002", &row);
+	CHECK("db-2.4: full uuid of a prefix-sharing run", rc == 0 &&
+	    row.id == id2);
+	rc = db_run_find(db, "nope-nope", &row);
+	CHECK("db-2.4: missing run is DB_NOTFOUND", rc == DB_NOTFOUND &&
+	    strstr(db_errmsg(db), "'nope-nope'") != NULL &&
+	    strstr(db_errmsg(db), path) != NULL);
+	CHECK("db-2.4: 3-char prefix is not enough",
+	    db_run_find(db, "fed", &row) == DB_NOTFOUND);
+	CHECK("db-2.4: unknown id", db_run_find(db, "999999", &row) ==
+	    DB_NOTFOUND);
+	CHECK("db-2.4: empty ref", db_run_find(db, "", &row) == DB_NOTFOUND);
+
+	/* argv round trip. */
+	rc = db_run_argv(db, id1, &ac, &av);
+	CHECK("db-2.5: argv read back", rc == 0 && ac == nawk);
+	eq = rc == 0 && ac == nawk;
+	for (i = 0; eq && i < nawk; i++)
+		if (strcmp(av[i], awk[i]) != 0) {
+			fprintf(stderr, "  argv[%d]: got '%s' want '%s'\n", i,
+			    av[i], awk[i]);
+			eq = 0;
+		}
+	CHECK("db-2.5: awkward argv strings survive", eq);
+	CHECK("db-2.5: argv is NULL-terminated", rc == 0 && av[ac] == NULL);
+	CHECK("db-2.5: stored as a JSON array", raw_int(path,
+	    "SELECT json_array_length(argv) FROM run ORDER BY id LIMIT 1") ==
+	    nawk);
+	for (i = 0; rc == 0 && i < ac; i++)
+		free(av[i]);
+	free(av);
+	av = NULL;
+	rc = db_run_argv(db, id3, &ac, &av);
+	CHECK("db-2.5: empty argv", rc == 0 && ac == 0);
+	free(av);
+	av = NULL;
+	CHECK("db-2.5: argv of a missing run fails",
+	    db_run_argv(db, 999999, &ac, &av) == -1 && av == NULL);
+
+	/* End, reopen. */
+	CHECK("db-2.6: run ends ok", db_run_end(db, id2, "ok") == 0);
+	rc = db_run_find(db, "0123abcd-0000-4000-8000-000000000002", &row);
+	CHECK("db-2.6: status and ended_at set", rc == 0 &&
+	    strcmp(row.status, "ok") == 0 && strlen(row.ended_at) == 24);
+	CHECK("db-2.6: bad end status refused",
+	    db_run_end(db, id3, "running") == -1);
+	CHECK("db-2.6: ending a missing run fails",
+	    db_run_end(db, 999999, "ok") == -1 &&
+	    strstr(db_errmsg(db), "999999") != NULL);
+	CHECK("db-2.6: reopen", db_run_reopen(db, id2, 77, 7700) == 0);
+	snprintf(ref, sizeof(ref), "%lld", (long long)id2);
+	rc = db_run_find(db, ref, &row);
+	CHECK("db-2.6: reopened run is running again", rc == 0 &&
+	    strcmp(row.status, "running") == 0 && row.ended_at[0] == '\0' &&
+	    row.pid == 77 && row.pid_start == 7700);
+	CHECK("db-2.6: reopening a missing run fails",
+	    db_run_reopen(db, 999999, 1, 1) == -1);
+
+	/* Foreach: newest first, early stop. */
+	v[0] = v[1] = v[2] = 0;
+	CHECK("db-2.7: foreach", db_run_foreach(db, count_rows, v) == 0);
+	CHECK("db-2.7: foreach sees every run, newest first", v[0] == 3 &&
+	    v[2] == 0 && v[1] == id1);
+	n = 0;
+	CHECK("db-2.7: foreach stops when asked",
+	    db_run_foreach(db, stop_first, &n) == 0 && n == 1);
+	db_close(db);
+}
+
+/* --- 3: results ----------------------------------------------------------- */
+
+static void
+test_results(void)
+{
+	static const double	 samples[5] = { 10.5, 11.25, NAN, 9.75,
+	    1.5e-7 };
+	static const double	 loss[3] = { 2.5, 2.25, 2.0 };
+	static const double	 lr[3] = { 0.1, 0.05, 0.025 };
+	struct db_phase		 ph[3] = { { "forward", 3.5 },
+	    { "backward.wgrad", NAN }, { "loss", 0.25 } };
+	struct db_phase		 dup[2] = { { "forward", 1 }, { "forward", 2 } };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	const char		*path = P("results.db");
+	char			 err[1024];
+	unsigned char		 done[6];
+	int64_t			 id = 0;
+	int			 rc;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-3.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "aaaa0000-0000-4000-8000-000000000001", "h1", 42);
+	if (db_run_begin(db, &ri, &id) != 0) {
+		CHECK("db-3.0: run", 0);
+		db_close(db);
+		return;
+	}
+	result_init(&r, 0, "ok");
+	r.nsamples = 5;
+	r.samples_us = samples;
+	r.median_us = 10.5;
+	r.err_y = 1.5e-7;
+	r.tflops = INFINITY;
+	r.nphases = 3;
+	r.phases = ph;
+	r.nsteps = 3;
+	r.loss_curve = loss;
+	r.lr_curve = lr;
+	r.started_at = "2024-01-02T03:04:05.678Z";
+	rc = db_result_add(db, id, &r);
+	CHECK("db-3.1: result added", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+	CHECK("db-3.1: one result row",
+	    raw_int(path, "SELECT count(*) FROM result") == 1);
+	CHECK("db-3.1: columns stored", raw_int(path, "SELECT count(*) FROM "
+	    "result WHERE variant = 'train.fp32.cpu' AND m = 64 AND n = 128 "
+	    "AND k = 256 AND status = 'ok' AND nsamples = 5 AND nsteps = 3 "
+	    "AND over_peak = -1 AND median_us = 10.5 AND err_y = 1.5e-7") ==
+	    1);
+	CHECK("db-3.1: given started_at kept", strcmp(raw_text(path,
+	    "SELECT started_at FROM result"), "2024-01-02T03:04:05.678Z") ==
+	    0);
+	CHECK("db-3.1: ended_at is now", strlen(raw_text(path,
+	    "SELECT ended_at FROM result")) == 24);
+	CHECK("db-3.2: NaN stored as NULL", raw_int(path, "SELECT count(*) "
+	    "FROM result WHERE err_dw IS NULL AND mean_us IS NULL "
+	    "AND loss IS NULL AND typeof(err_dw) = 'null'") == 1);
+	CHECK("db-3.2: Inf stored as NULL", raw_int(path, "SELECT count(*) "
+	    "FROM result WHERE tflops IS NULL") == 1);
+	CHECK("db-3.2: samples stored in order", raw_int(path,
+	    "SELECT count(*) FROM sample WHERE (idx = 0 AND time_us = 10.5) "
+	    "OR (idx = 1 AND time_us = 11.25) OR (idx = 3 AND time_us = 9.75) "
+	    "OR (idx = 4 AND time_us = 1.5e-7)") == 4);
+	CHECK("db-3.2: NaN sample is NULL", raw_int(path, "SELECT count(*) "
+	    "FROM sample WHERE idx = 2 AND time_us IS NULL") == 1);
+	CHECK("db-3.2: phases stored", raw_int(path, "SELECT count(*) FROM "
+	    "phase WHERE (name = 'forward' AND median_us = 3.5) OR "
+	    "(name = 'backward.wgrad' AND median_us IS NULL) OR "
+	    "(name = 'loss' AND median_us = 0.25)") == 3);
+	CHECK("db-3.2: loss curve stored", raw_int(path, "SELECT count(*) "
+	    "FROM loss_curve WHERE (step = 0 AND loss = 2.5 AND lr = 0.1) OR "
+	    "(step = 2 AND loss = 2.0 AND lr = 0.025)") == 2 &&
+	    raw_int(path, "SELECT count(*) FROM loss_curve") == 3);
+
+	/* A failure anywhere in the point leaves none of it. */
+	result_init(&r, 1, "ok");
+	r.nsamples = 5;
+	r.samples_us = samples;
+	r.nphases = 2;
+	r.phases = dup;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-3.3: duplicate phase refused", rc == -1 &&
+	    strstr(db_errmsg(db), "forward") != NULL);
+	CHECK("db-3.3: nothing of the failed point stored",
+	    raw_int(path, "SELECT count(*) FROM result") == 1 &&
+	    raw_int(path, "SELECT count(*) FROM sample") == 5);
+	result_init(&r, 0, "ok");
+	CHECK("db-3.3: same point twice refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "already has a result") != NULL);
+	result_init(&r, 1, "bogus");
+	CHECK("db-3.3: bad status refused", db_result_add(db, id, &r) == -1);
+	result_init(&r, 1, "ok");
+	r.nsamples = 3;
+	CHECK("db-3.3: nsamples without samples refused",
+	    db_result_add(db, id, &r) == -1);
+	result_init(&r, 1, "ok");
+	CHECK("db-3.3: missing run refused",
+	    db_result_add(db, 999999, &r) == -1 &&
+	    strstr(db_errmsg(db), "999999") != NULL);
+	CHECK("db-3.3: still one result",
+	    raw_int(path, "SELECT count(*) FROM result") == 1);
+
+	/* started_at NULL = now; no arrays at all is fine. */
+	result_init(&r, 3, "mismatch");
+	r.reason = "err_y 0.5 > tol";
+	CHECK("db-3.4: bare result added", db_result_add(db, id, &r) == 0);
+	CHECK("db-3.4: started_at defaults to now", strlen(raw_text(path,
+	    "SELECT started_at FROM result WHERE point_idx = 3")) == 24);
+
+	memset(done, 9, sizeof(done));
+	rc = db_run_done_points(db, id, done, 5);
+	CHECK("db-3.5: done points", rc == 0 && done[0] == 1 &&
+	    done[1] == 0 && done[2] == 0 && done[3] == 1 && done[4] == 0);
+	CHECK("db-3.5: done points stays inside n", done[5] == 9);
+	CHECK("db-3.5: done points of a missing run fails",
+	    db_run_done_points(db, 999999, done, 5) == -1);
+	rc = db_run_find(db, "aaaa", &row);
+	CHECK("db-3.5: done and ok counts", rc == 0 && row.done_points == 2 &&
+	    row.ok_points == 1);
+
+	/* Deleting a run removes everything measured for it. */
+	CHECK("db-3.6: cascade delete", raw_exec(path,
+	    "PRAGMA foreign_keys = ON; DELETE FROM run") == SQLITE_OK &&
+	    raw_int(path, "SELECT (SELECT count(*) FROM result) + "
+	    "(SELECT count(*) FROM sample) + (SELECT count(*) FROM phase) + "
+	    "(SELECT count(*) FROM loss_curve)") == 0);
+	db_close(db);
+}
+
+/* --- 4: stale runs -------------------------------------------------------- */
+
+static void
+test_stale(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	const char		*path = P("stale.db");
+	char			 err[1024];
+	int64_t			 id;
+	int			 n = -1, rc;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-4.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	/* h1: 100 alive, 101 dead, 103 dead but already finished;
+	 * h2: 201 dead but not ours to judge. */
+	run_info(&ri, "5a1e0000-0000-4000-8000-000000000100", "h1", 100);
+	rc = db_run_begin(db, &ri, &id);
+	run_info(&ri, "5a1e0000-0000-4000-8000-000000000101", "h1", 101);
+	rc |= db_run_begin(db, &ri, &id);
+	run_info(&ri, "5a1e0000-0000-4000-8000-000000000103", "h1", 103);
+	rc |= db_run_begin(db, &ri, &id);
+	rc |= db_run_end(db, id, "ok");
+	run_info(&ri, "5a1e0000-0000-4000-8000-000000000201", "h2", 201);
+	rc |= db_run_begin(db, &ri, &id);
+	CHECK("db-4.1: runs set up", rc == 0);
+
+	alive_calls = 0;
+	rc = db_mark_stale_runs(db, "h1", alive_even, &n);
+	CHECK("db-4.1: mark stale", rc == 0 && n == 1);
+	CHECK("db-4.1: only running runs of this host asked about",
+	    alive_calls == 2);
+	rc = db_run_find(db, "5a1e0000-0000-4000-8000-000000000101", &row);
+	CHECK("db-4.1: dead run aborted", rc == 0 &&
+	    strcmp(row.status, "aborted") == 0 && strlen(row.ended_at) == 24);
+	rc = db_run_find(db, "5a1e0000-0000-4000-8000-000000000100", &row);
+	CHECK("db-4.1: live run untouched", rc == 0 &&
+	    strcmp(row.status, "running") == 0 && row.ended_at[0] == '\0');
+	rc = db_run_find(db, "5a1e0000-0000-4000-8000-000000000103", &row);
+	CHECK("db-4.1: finished run untouched", rc == 0 &&
+	    strcmp(row.status, "ok") == 0);
+	rc = db_run_find(db, "5a1e0000-0000-4000-8000-000000000201", &row);
+	CHECK("db-4.1: other host untouched", rc == 0 &&
+	    strcmp(row.status, "running") == 0);
+	rc = db_mark_stale_runs(db, "h1", alive_even, &n);
+	CHECK("db-4.2: second pass marks none", rc == 0 && n == 0);
+	CHECK("db-4.2: NULL alive() refused",
+	    db_mark_stale_runs(db, "h1", NULL, &n) == -1);
+	CHECK("db-4.2: NULL count allowed",
+	    db_mark_stale_runs(db, "h2", alive_even, NULL) == 0);
+	rc = db_run_find(db, "5a1e0000-0000-4000-8000-000000000201", &row);
+	CHECK("db-4.2: h2's dead run aborted by h2", rc == 0 &&
+	    strcmp(row.status, "aborted") == 0);
+	db_close(db);
+}
+
+/* --- 5: exports ----------------------------------------------------------- */
+
+static void
+test_export(void)
+{
+	static char *const	 argv[] = { "stepbench", "sweep",
+	    "--note=ünï \"q\"" };
+	static const double	 samples[3] = { 12.5, 0.1, 1.5e-7 };
+	static const double	 loss[2] = { 3.0, 2.5 };
+	static const double	 lr[2] = { 0.01, 0.005 };
+	struct db_phase		 ph[2] = { { "forward", 12.3 },
+	    { "backward", 20.5 } };
+	struct db		*db = NULL, *ro = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("export.db");
+	const char		*reason = "bad, \"very\" bad\r\nline 2";
+	char			 err[1024], *s = NULL;
+	int64_t			 id = 0, id2 = 0;
+	int			 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-5.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "e0e0e0e0-0000-4000-8000-000000000001", "h1", 42);
+	ri.argc = 3;
+	ri.argv = argv;
+	ri.label = "exp";
+	rc = db_run_begin(db, &ri, &id);
+	run_info(&ri, "e0e0e0e0-0000-4000-8000-000000000002", "h1", 43);
+	rc |= db_run_begin(db, &ri, &id2);
+	result_init(&r, 1, "mismatch");
+	r.reason = reason;
+	r.check_mode = "cr\ronly";
+	r.err_y = 1.5e-7;
+	r.median_us = 0.1;
+	r.flops = 1e15;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 0, "ok");
+	r.nsamples = 3;
+	r.samples_us = samples;
+	r.median_us = 12.5;
+	r.nphases = 2;
+	r.phases = ph;
+	r.nsteps = 2;
+	r.loss_curve = loss;
+	r.lr_curve = lr;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-5.0: data set up", rc == 0);
+
+	/* CSV. */
+	s = capture(db, id, "csv", &rc);
+	CHECK("db-5.1: csv export", rc == 0 && s != NULL);
+	CHECK("db-5.1: csv parses", s != NULL && csv_parse(s, &c) == 0);
+	CHECK("db-5.1: header + one row per result", c.nrows == 3);
+	CHECK("db-5.1: records end with CRLF", c.crlf);
+	CHECK("db-5.1: header starts with run_uuid and result columns",
+	    c.nrows > 0 && strcmp(c.f[0][0], "run_uuid") == 0 &&
+	    csv_col(&c, "point_idx") > 0 && csv_col(&c, "median_us") > 0 &&
+	    csv_col(&c, "time_us") == -1);
+	CHECK("db-5.1: every row has the header's width", c.nrows == 3 &&
+	    c.ncols[1] == c.ncols[0] && c.ncols[2] == c.ncols[0]);
+	ci = csv_col(&c, "point_idx");
+	CHECK("db-5.1: rows ordered by point_idx", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[1][ci], "0") == 0 && strcmp(c.f[2][ci], "1") == 0);
+	CHECK("db-5.1: run uuid on each row", c.nrows == 3 &&
+	    strcmp(c.f[2][0], "e0e0e0e0-0000-4000-8000-000000000001") == 0);
+	ci = csv_col(&c, "reason");
+	CHECK("db-5.1: comma, quote, CRLF survive quoting", ci > 0 &&
+	    c.nrows == 3 && strcmp(c.f[2][ci], reason) == 0);
+	ci = csv_col(&c, "check_mode");
+	CHECK("db-5.1: a lone CR is quoted too", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[2][ci], "cr\ronly") == 0);
+	CHECK("db-5.1: quotes doubled in the text", s != NULL &&
+	    strstr(s, "\"bad, \"\"very\"\" bad\r\nline 2\"") != NULL);
+	ci = csv_col(&c, "err_y");
+	CHECK("db-5.1: a tiny value survives", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[2][ci], "1.5e-07") == 0);
+	ci = csv_col(&c, "median_us");
+	CHECK("db-5.1: 0.1 prints as 0.1", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[2][ci], "0.1") == 0 && strcmp(c.f[1][ci], "12.5") == 0);
+	ci = csv_col(&c, "flops");
+	CHECK("db-5.1: large value round-trips", ci > 0 && c.nrows == 3 &&
+	    strtod(c.f[2][ci], NULL) == 1e15);
+	ci = csv_col(&c, "err_dw");
+	CHECK("db-5.1: NULL is an empty field", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[2][ci], "") == 0);
+	ci = csv_col(&c, "reason");
+	CHECK("db-5.1: NULL text is an empty field", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[1][ci], "") == 0);
+	csv_free(&c);
+	free(s);
+
+	s = capture(db, id2, "csv", &rc);
+	CHECK("db-5.1: a run without results gives just the header",
+	    rc == 0 && s != NULL && csv_parse(s, &c) == 0 && c.nrows == 1);
+	csv_free(&c);
+	free(s);
+
+	/* JSON. */
+	s = capture(db, id, "json", &rc);
+	CHECK("db-5.2: json export", rc == 0 && s != NULL);
+	CHECK("db-5.2: json is valid", strcmp(jx(s, "json_valid(?1)"), "1") ==
+	    0);
+	CHECK("db-5.2: run fields", strcmp(jx(s,
+	    "json_extract(?1, '$.run.uuid')"),
+	    "e0e0e0e0-0000-4000-8000-000000000001") == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$.run.label')"), "exp") == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$.run.done_points')"), "2") == 0);
+	CHECK("db-5.2: run argv is an array", strcmp(jx(s,
+	    "json_extract(?1, '$.run.argv[2]')"), "--note=ünï \"q\"") == 0 &&
+	    strcmp(jx(s, "json_type(?1, '$.run.argv')"), "array") == 0);
+	CHECK("db-5.2: environment is an object", strcmp(jx(s,
+	    "json_extract(?1, '$.run.environment.gpu')"), "none") == 0);
+	CHECK("db-5.2: two results", strcmp(jx(s,
+	    "json_array_length(?1, '$.results')"), "2") == 0);
+	CHECK("db-5.2: results ordered by point", strcmp(jx(s,
+	    "json_extract(?1, '$.results[1].point_idx')"), "1") == 0);
+	CHECK("db-5.2: samples array", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].samples[0]')"), "12.5") == 0 &&
+	    strcmp(jx(s, "json_array_length(?1, '$.results[0].samples')"),
+	    "3") == 0);
+	CHECK_NEAR("db-5.2: tiny sample survives", atof(jx(s,
+	    "json_extract(?1, '$.results[0].samples[2]')")), 1.5e-7, 1e-12);
+	CHECK_NEAR("db-5.2: phases object", atof(jx(s,
+	    "json_extract(?1, '$.results[0].phases.forward')")), 12.3, 1e-12);
+	CHECK("db-5.2: loss curve", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].loss_curve[1].step')"), "1") == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$.results[0].loss_curve[1].lr')"),
+	    "0.005") == 0);
+	CHECK("db-5.2: empty children are [] and {}", strcmp(jx(s,
+	    "json_extract(?1, '$.results[1].samples')"), "[]") == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$.results[1].phases')"), "{}") ==
+	    0);
+	CHECK("db-5.2: NULL is null", strcmp(jx(s,
+	    "json_type(?1, '$.results[1].err_dw')"), "null") == 0);
+	CHECK("db-5.2: strings escaped", strcmp(jx(s,
+	    "json_extract(?1, '$.results[1].reason')"), reason) == 0);
+	CHECK_NEAR("db-5.2: tiny value", atof(jx(s,
+	    "json_extract(?1, '$.results[1].err_y')")), 1.5e-7, 1e-12);
+	free(s);
+
+	s = capture(db, id, "xml", &rc);
+	CHECK("db-5.3: unknown format refused", rc == -1 &&
+	    strstr(db_errmsg(db), "xml") != NULL);
+	free(s);
+	s = capture(db, 999999, "json", &rc);
+	CHECK("db-5.3: missing run refused", rc == -1 && s != NULL &&
+	    s[0] == '\0');
+	free(s);
+
+	/* The run list. */
+	s = capture_runs(db, &rc);
+	CHECK("db-5.4: runs json", rc == 0 && strcmp(jx(s, "json_valid(?1)"),
+	    "1") == 0);
+	CHECK("db-5.4: every run, newest first", strcmp(jx(s,
+	    "json_array_length(?1)"), "2") == 0 && strcmp(jx(s,
+	    "json_extract(?1, '$[0].uuid')"),
+	    "e0e0e0e0-0000-4000-8000-000000000002") == 0);
+	CHECK("db-5.4: counts and argv", strcmp(jx(s,
+	    "json_extract(?1, '$[1].done_points')"), "2") == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$[1].ok_points')"), "1") == 0 &&
+	    strcmp(jx(s, "json_type(?1, '$[1].argv')"), "array") == 0 &&
+	    strcmp(jx(s, "json_type(?1, '$[1].ended_at')"), "null") == 0);
+	free(s);
+
+	/* Readers can export too. */
+	rc = db_open(&ro, path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-5.5: read-only open", rc == 0);
+	s = rc == 0 ? capture(ro, id, "json", &rc) : NULL;
+	CHECK("db-5.5: read-only export", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	free(s);
+	s = rc == 0 ? capture_runs(ro, &rc) : NULL;
+	CHECK("db-5.5: read-only run list", rc == 0 && s != NULL);
+	free(s);
+	db_close(ro);
+
+	/* An empty database lists no runs. */
+	db_close(db);
+	db = NULL;
+	if (db_open(&db, P("none.db"), DB_OPEN_WRITE, err, sizeof(err)) == 0) {
+		s = capture_runs(db, &rc);
+		CHECK("db-5.4: no runs is []", rc == 0 && s != NULL &&
+		    strcmp(s, "[]\n") == 0);
+		free(s);
+	}
+	db_close(db);
+}
+
+/* --- 6: opens that must be refused, changing nothing ---------------------- */
+
+static void
+test_refusals(void)
+{
+	struct db	*db = (struct db *)&db;	/* must be reset to NULL */
+	char		 err[1024], path[PATH_MAX];
+	struct blob	 b;
+	FILE		*f;
+	int		 rc, i;
+	static const enum db_open_mode modes[] = { DB_OPEN_WRITE,
+	    DB_OPEN_EXISTING, DB_OPEN_READONLY };
+
+	/* Another application's database. */
+	snprintf(path, sizeof(path), "%s", P("foreign.db"));
+	CHECK("db-6.1: foreign db made", raw_exec(path, "CREATE TABLE "
+	    "contacts (name TEXT); INSERT INTO contacts VALUES ('x')") ==
+	    SQLITE_OK);
+	for (i = 0; i < 3; i++) {
+		b = slurp(path);
+		db = (struct db *)&db;
+		rc = db_open(&db, path, modes[i], err, sizeof(err));
+		CHECK("db-6.1: foreign db refused", rc == -1 && db == NULL);
+		CHECK("db-6.1: message says so", strstr(err,
+		    "not a stepbench database") != NULL &&
+		    strstr(err, path) != NULL);
+		CHECK("db-6.1: foreign db unchanged", same(path, b));
+		CHECK("db-6.1: no WAL left beside it", no_sidecars(path));
+	}
+	CHECK("db-6.1: still rollback-journal mode",
+	    strcmp(raw_text(path, "PRAGMA journal_mode"), "delete") == 0);
+
+	/* Another application's id, no tables yet. */
+	snprintf(path, sizeof(path), "%s", P("foreign-id.db"));
+	raw_exec(path, "PRAGMA application_id = 42");
+	b = slurp(path);
+	rc = db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err));
+	CHECK("db-6.2: foreign application_id refused", rc == -1 &&
+	    strstr(err, "0x0000002a") != NULL);
+	CHECK("db-6.2: unchanged", same(path, b));
+
+	/* Not SQLite at all: short and long text. */
+	snprintf(path, sizeof(path), "%s", P("notes.txt"));
+	f = fopen(path, "w");
+	fputs("remember the milk\n", f);
+	fclose(f);
+	for (i = 0; i < 3; i++) {
+		b = slurp(path);
+		rc = db_open(&db, path, modes[i], err, sizeof(err));
+		CHECK("db-6.3: text file refused", rc == -1 && db == NULL &&
+		    strstr(err, "is not a SQLite database") != NULL &&
+		    strstr(err, path) != NULL);
+		CHECK("db-6.3: text file unchanged", same(path, b));
+		CHECK("db-6.3: nothing beside it", no_sidecars(path));
+	}
+	snprintf(path, sizeof(path), "%s", P("big.txt"));
+	f = fopen(path, "w");
+	for (i = 0; i < 2000; i++)
+		fprintf(f, "line %d of a text file that is not a database\n",
+		    i);
+	fclose(f);
+	b = slurp(path);
+	rc = db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err));
+	CHECK("db-6.3: large text file refused", rc == -1 &&
+	    strstr(err, "is not a SQLite database") != NULL);
+	CHECK("db-6.3: large text file unchanged", same(path, b));
+
+	/* Our id, a schema from the future. */
+	snprintf(path, sizeof(path), "%s", P("future.db"));
+	raw_exec(path, "PRAGMA application_id = 1398030928; "
+	    "PRAGMA user_version = 99; CREATE TABLE run (x INTEGER)");
+	CHECK("db-6.4: future db has our id",
+	    raw_int(path, "PRAGMA application_id") == DB_APPLICATION_ID);
+	for (i = 0; i < 3; i++) {
+		b = slurp(path);
+		rc = db_open(&db, path, modes[i], err, sizeof(err));
+		CHECK("db-6.4: newer schema refused", rc == -1 &&
+		    strstr(err, "v99") != NULL && strstr(err, "newer") != NULL);
+		CHECK("db-6.4: newer schema unchanged", same(path, b));
+	}
+
+	/* A directory that does not exist. */
+	snprintf(path, sizeof(path), "%s", P("nodir/sub/x.db"));
+	rc = db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err));
+	CHECK("db-6.5: missing directory refused", rc == -1 &&
+	    strstr(err, "does not exist") != NULL &&
+	    strstr(err, P("nodir/sub")) != NULL);
+	CHECK("db-6.5: nothing created", !exists(P("nodir")));
+
+	/* A directory we may not write. */
+	mkdir(P("ro"), 0555);
+	chmod(P("ro"), 0555);
+	snprintf(path, sizeof(path), "%s", P("ro/x.db"));
+	rc = db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err));
+	if (geteuid() == 0) {
+		printf("note: running as root, where permissions do not "
+		    "stop writes: the unwritable-directory (db-6.6) and "
+		    "read-only-file (db-6.10) refusals are not checked\n");
+		db_close(db);
+		db = NULL;
+		unlink(path);
+		unlink(P("ro/x.db-wal"));
+		unlink(P("ro/x.db-shm"));
+	} else {
+		CHECK("db-6.6: unwritable directory refused", rc == -1 &&
+		    strstr(err, "not writable") != NULL &&
+		    strstr(err, P("ro")) != NULL);
+		CHECK("db-6.6: nothing created", !exists(path));
+	}
+
+	/* A database file we may not write. */
+	snprintf(path, sizeof(path), "%s", P("locked.db"));
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) == 0) {
+		db_close(db);
+		db = NULL;
+		chmod(path, 0444);
+		b = slurp(path);
+		rc = db_open(&db, path, DB_OPEN_EXISTING, err, sizeof(err));
+		if (geteuid() == 0) {
+			/* root writes anyway; nothing to refuse */
+			db_close(db);
+			db = NULL;
+			free(b.data);
+		} else {
+			CHECK("db-6.10: read-only file refused for writing",
+			    rc == -1 && strstr(err, "not writable") != NULL);
+			CHECK("db-6.10: read-only file unchanged", same(path, b));
+			rc = db_open(&db, path, DB_OPEN_READONLY, err,
+			    sizeof(err));
+			CHECK("db-6.10: but it can be read", rc == 0);
+			db_close(db);
+			db = NULL;
+		}
+	}
+
+	/* Modes that need a file never create one. */
+	snprintf(path, sizeof(path), "%s", P("absent.db"));
+	rc = db_open(&db, path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-6.7: EXISTING on a missing file refused", rc == -1 &&
+	    strstr(err, "no database at") != NULL &&
+	    strstr(err, path) != NULL);
+	CHECK("db-6.7: EXISTING created nothing", !exists(path));
+	rc = db_open(&db, path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-6.7: READONLY on a missing file refused", rc == -1);
+	CHECK("db-6.7: READONLY created nothing", !exists(path));
+
+	/* A directory where the file should be. */
+	rc = db_open(&db, tmpdir, DB_OPEN_WRITE, err, sizeof(err));
+	CHECK("db-6.8: a directory is refused", rc == -1 &&
+	    strstr(err, "is a directory") != NULL);
+
+	/* A caller without an error buffer still gets -1. */
+	rc = db_open(&db, P("foreign.db"), DB_OPEN_WRITE, NULL, 0);
+	CHECK("db-6.9: no error buffer", rc == -1 && db == NULL);
+	CHECK("db-6.9: db_errmsg(NULL) is a string",
+	    db_errmsg(NULL) != NULL);
+}
+
+/* --- 7: read-only opens --------------------------------------------------- */
+
+static void
+test_readonly(void)
+{
+	struct db		*db = NULL, *w = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	const char		*path = P("ro.db");
+	char			 err[1024];
+	struct blob		 b;
+	int64_t			 id = 0, id2 = 0;
+	int			 rc, n;
+
+	if (db_open(&w, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-7.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "0000beef-0000-4000-8000-000000000001", "h1", 101);
+	rc = db_run_begin(w, &ri, &id);
+	CHECK("db-7.0: set up", rc == 0);
+	db_close(w);
+
+	rc = db_open(&db, path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-7.1: READONLY opens", rc == 0);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK("db-7.1: reads work", db_run_find(db, "0000beef", &row) == 0 &&
+	    row.id == id);
+	run_info(&ri, "0000beef-0000-4000-8000-000000000002", "h1", 102);
+	rc = db_run_begin(db, &ri, &id2);
+	CHECK("db-7.2: run_begin fails", rc == -1 && id2 == 0);
+	CHECK("db-7.2: message explains", strstr(db_errmsg(db),
+	    "read-only") != NULL || strstr(db_errmsg(db), "readonly") !=
+	    NULL);
+	result_init(&r, 0, "ok");
+	CHECK("db-7.2: result_add fails", db_result_add(db, id, &r) == -1);
+	CHECK("db-7.2: run_end fails", db_run_end(db, id, "ok") == -1);
+	CHECK("db-7.2: mark_stale fails",
+	    db_mark_stale_runs(db, "h1", alive_even, &n) == -1);
+	db_close(db);
+	CHECK("db-7.2: nothing written", raw_int(path,
+	    "SELECT count(*) FROM run") == 1 && raw_int(path,
+	    "SELECT count(*) FROM result") == 0 && strcmp(raw_text(path,
+	    "SELECT status FROM run"), "running") == 0);
+
+	/* An older (here: empty) schema is not upgraded by a reader. */
+	fclose(fopen(P("old.db"), "w"));
+	b = slurp(P("old.db"));
+	rc = db_open(&db, P("old.db"), DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-7.3: READONLY refuses an older schema", rc == -1 &&
+	    strstr(err, "older") != NULL && strstr(err, "v0") != NULL);
+	CHECK("db-7.3: older schema left alone", same(P("old.db"), b));
+}
+
+/* --- 8: two writers ------------------------------------------------------- */
+
+/* Adds points first, first + 2, ... (n of them); returns how many failed. */
+static int
+add_points(const char *path, int64_t run_id, int first, int n)
+{
+	static const double	 samples[4] = { 1, 2, 3, 4 };
+	struct db		*db = NULL;
+	struct db_result	 r;
+	char			 err[1024];
+	int			 i, bad = 0;
+
+	if (db_open(&db, path, DB_OPEN_EXISTING, err, sizeof(err)) != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return (n);
+	}
+	for (i = 0; i < n; i++) {
+		result_init(&r, first + 2 * i, "ok");
+		r.nsamples = 4;
+		r.samples_us = samples;
+		if (db_result_add(db, run_id, &r) != 0) {
+			fprintf(stderr, "  %s\n", db_errmsg(db));
+			bad++;
+		}
+	}
+	db_close(db);
+	return (bad);
+}
+
+/* WAL plus the busy timeout let two sweeps share a file: every point of
+ * both lands, none is lost to SQLITE_BUSY. */
+static void
+test_concurrent(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	const char		*path = P("shared.db");
+	char			 err[1024];
+	int64_t			 id = 0;
+	pid_t			 pid;
+	int			 st = -1, bad;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0 ||
+	    (run_info(&ri, "c0c0c0c0-0000-4000-8000-000000000001", "h1", 1),
+	    db_run_begin(db, &ri, &id)) != 0) {
+		CHECK("db-8.0: set up", 0);
+		db_close(db);
+		return;
+	}
+	db_close(db);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		CHECK("db-8.0: fork", 0);
+		return;
+	}
+	if (pid == 0)
+		_exit(add_points(path, id, 1, 100) == 0 ? 0 : 1);
+	bad = add_points(path, id, 0, 100);
+	CHECK("db-8.1: first writer stored every point", bad == 0);
+	CHECK("db-8.1: second writer stored every point",
+	    waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0);
+	CHECK("db-8.1: all 200 points and their samples present",
+	    raw_int(path, "SELECT count(*) FROM result") == 200 &&
+	    raw_int(path, "SELECT count(*) FROM sample") == 800);
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_DP)
+		return (rmdir(path));
+	return (unlink(path));
+}
+
+int
+main(void)
+{
+	char	tmpl[] = "/tmp/test_db.XXXXXX";
+
+	if (mkdtemp(tmpl) == NULL) {
+		perror("mkdtemp");
+		return (1);
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+
+	test_create();
+	test_runs();
+	test_results();
+	test_stale();
+	test_export();
+	test_refusals();
+	test_readonly();
+	test_concurrent();
+
+	chmod(P("ro"), 0755);
+	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,
+		    strerror(errno));
+	return (check_summary("test_db"));
+}
