@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#include "check.h"
+#include "testkit.h"
 #include "db.h"
 
 #define MAXR	16

@@ -1,11 +1,11 @@
 /*
- * tests/check.h — a tiny assertion kit for the C tests.  Each CHECK names its
+ * tests/testkit.h — a tiny assertion kit for the C tests.  Each CHECK names its
  * case ("ref-1.2: ...") so a failure says which promise broke.  main() ends
  * with `return check_summary("test_x");`, which prints "N passed, M failed"
  * and returns 1 if anything failed.
  */
-#ifndef SB_TESTS_CHECK_H
-#define SB_TESTS_CHECK_H
+#ifndef SB_TESTS_TESTKIT_H
+#define SB_TESTS_TESTKIT_H
 
 #include <math.h>
 #include <stdio.h>
