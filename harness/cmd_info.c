@@ -78,18 +78,23 @@ cmd_info(int argc, char **argv)
 	    SB_BUILD_TYPE, SB_CUDA_ARCHS);
 	printf("host %s: %s, %d cores, %.1f GiB\n", dev.host, dev.cpu_model,
 	    dev.cpu_cores, dev.host_mem_bytes / 1073741824.0);
+	char nccl[32] = "not built in";
+
+	if (dev.nccl_version)
+		snprintf(nccl, sizeof(nccl), "%d.%d.%d", dev.nccl_version / 10000,
+		    (dev.nccl_version / 100) % 100, dev.nccl_version % 100);
 	printf("CUDA driver %d.%d, runtime %d.%d; cuBLAS %d.%d.%d, cuBLASLt "
 	    "%zu; NCCL %s; SQLite %s\n", dev.driver_version / 1000,
 	    (dev.driver_version % 1000) / 10, dev.runtime_version / 1000,
 	    (dev.runtime_version % 1000) / 10, dev.cublas_version / 10000,
 	    (dev.cublas_version / 100) % 100, dev.cublas_version % 100,
-	    dev.cublaslt_version, dev.nccl_version ? "" : "not built in",
-	    db_sqlite_version());
-	if (dev.nccl_version)
-		printf("NCCL %d.%d.%d\n", dev.nccl_version / 10000,
-		    (dev.nccl_version / 100) % 100, dev.nccl_version % 100);
+	    dev.cublaslt_version, nccl, db_sqlite_version());
+	if (dev.tf32_override[0] != '\0')
+		printf("NVIDIA_TF32_OVERRIDE=%s is set: it changes what the "
+		    "tf32 variants compute\n", dev.tf32_override);
 	if (dev.gpu_count == 0) {
-		printf("no GPU: %s\n", dev.no_gpu_reason);
+		printf("no GPU: %s; the CPU variants still run\n",
+		    dev.no_gpu_reason);
 		return SB_EXIT_OK;
 	}
 	for (int i = 0; i < dev.gpu_count; i++)

@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,6 +123,10 @@ sb_device_probe(struct sb_device *d)
 
 	memset(d, 0, sizeof(*d));
 	probe_cpu(d);
+	/* cuBLAS honours this variable: it silently turns TF32 off (0) */
+	if (getenv("NVIDIA_TF32_OVERRIDE") != NULL)
+		snprintf(d->tf32_override, sizeof(d->tf32_override), "%s",
+		    getenv("NVIDIA_TF32_OVERRIDE"));
 	cudaDriverGetVersion(&d->driver_version);
 	cudaRuntimeGetVersion(&d->runtime_version);
 	d->cublas_version = sb_cublas_version();
@@ -131,10 +136,10 @@ sb_device_probe(struct sb_device *d)
 	e = cudaGetDeviceCount(&n);
 	if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice ||
 	    (e == cudaSuccess && n == 0)) {
-		snprintf(d->no_gpu_reason, sizeof(d->no_gpu_reason), "%s",
-		    d->driver_version == 0 ? "no NVIDIA driver is loaded, so "
-		    "no GPU can be used (CPU variants still run)" :
-		    "the driver sees no CUDA GPU (CPU variants still run)");
+		snprintf(d->no_gpu_reason, sizeof(d->no_gpu_reason),
+		    "%s (cudaGetDeviceCount: %s)", d->driver_version == 0 ?
+		    "no NVIDIA driver is loaded" : "the driver sees no CUDA GPU",
+		    e == cudaSuccess ? "0 devices" : cudaGetErrorString(e));
 		cudaGetLastError();
 		return;
 	}
@@ -190,6 +195,8 @@ sb_device_env_json(const struct sb_device *d)
 	sb_json_int(&j, "cublaslt_version", (int64_t)d->cublaslt_version);
 	sb_json_int(&j, "nccl_version", d->nccl_version);
 	sb_json_str(&j, "sqlite_version", db_sqlite_version());
+	sb_json_str(&j, "nvidia_tf32_override", d->tf32_override[0] ?
+	    d->tf32_override : NULL);
 	sb_json_str(&j, "no_gpu_reason", d->gpu_count ? NULL : d->no_gpu_reason);
 	sb_json_arr_begin(&j, "gpus");
 	for (int i = 0; i < d->gpu_count; i++) {

@@ -41,6 +41,7 @@ struct sb_device {
 	int			cpu_cores;
 	size_t			host_mem_bytes;
 	char			host[128];
+	char			tf32_override[16];	/* NVIDIA_TF32_OVERRIDE, "" unset */
 };
 
 /* Fills dev.  Never fails: a missing driver or GPU is recorded in
