@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock.h"
 #include "engine_int.h"
 #include "prof.h"
 #include "ref_step.h"
@@ -24,7 +25,6 @@
 volatile sig_atomic_t sb_engine_interrupted;
 
 static void	now_iso(char *, size_t);
-static double	mono_s(void);
 static void	step_counts(const struct sb_dims *, int, int, double *,
 		    double *);
 static int	skip(struct sb_outcome *, const char *, ...)
@@ -117,14 +117,6 @@ now_iso(char *buf, size_t len)
 	snprintf(buf, len, "%.19s.%03dZ", sec, (int)(ts.tv_nsec / 1000000));
 }
 
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /*
  * The op's own counts.  flops: every multiply-add of the GEMMs as 2, plus
@@ -237,7 +229,7 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 
 	o->r.stop_reason = "max-samples";
 	prof_capture_begin();
-	t0 = mono_s();
+	t0 = sb_mono_s();
 	while (n < cap) {
 		double us, ph[SB_PH_COUNT], delta;
 
@@ -262,7 +254,7 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 			o->r.stop_reason = "noise";
 			break;
 		}
-		if (mono_s() - t0 >= op->timeout_s) {
+		if (sb_mono_s() - t0 >= op->timeout_s) {
 			o->r.stop_reason = "timeout";
 			break;
 		}

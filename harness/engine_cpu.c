@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine_int.h"
 #include "ref_step.h"
 
@@ -40,7 +41,6 @@ static int	cpu_sample(struct sb_engine *, struct sb_ctx *, double *,
 static void	cpu_teardown(struct sb_engine *, struct sb_ctx *);
 static int	cpu_sticky(struct sb_engine *);
 static void	cpu_phase(void *, enum sb_phase);
-static double	now_s(void);
 static int	flush_caches(struct sb_engine *);
 
 const struct sb_backend_ops sb_backend_cpu = {
@@ -56,14 +56,6 @@ const struct sb_backend_ops sb_backend_cpu = {
 	.sticky = cpu_sticky,
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void
 cpu_phase(void *arg, enum sb_phase ph)
@@ -74,7 +66,7 @@ cpu_phase(void *arg, enum sb_phase ph)
 	sb_ctx_phase_nvtx(c, ph);
 	if (!s->timing)
 		return;
-	double t = now_s();
+	double t = sb_mono_s();
 
 	if (s->cur >= 0)
 		s->acc[s->cur] += t - s->last;
@@ -166,9 +158,9 @@ cpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
 
 	if (c->reps == 0) {
 		/* calibrate: one untimed step says how many make a sample */
-		t0 = now_s();
+		t0 = sb_mono_s();
 		cpu_step(e, c);
-		t1 = now_s();
+		t1 = sb_mono_s();
 		double us = (t1 - t0) * 1e6;
 
 		c->reps = us >= CPU_SAMPLE_MIN_US ? 1 :
@@ -182,10 +174,10 @@ cpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
 	memset(s->acc, 0, sizeof(s->acc));
 	s->cur = -1;
 	s->timing = c->reps == 1;
-	t0 = now_s();
+	t0 = sb_mono_s();
 	for (int r = 0; r < c->reps; r++)
 		cpu_step(e, c);
-	t1 = now_s();
+	t1 = sb_mono_s();
 	s->timing = 0;
 	*step_us = (t1 - t0) * 1e6 / c->reps;
 	for (int p = 0; p < SB_PH_COUNT; p++)

@@ -5,23 +5,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db.h"
 #include "progress.h"
 #include "sweep.h"
 
-static double	now_s(void);
 static void	fmt_eta(char *, size_t, double);
 static void	clear_line(struct sb_progress *);
 static double	worst_err(const struct db_result *);
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void
 fmt_eta(char *buf, size_t len, double s)
@@ -50,7 +42,7 @@ sb_progress_begin(struct sb_progress *p, int total, int todo)
 	memset(p, 0, sizeof(*p));
 	p->total = total;
 	p->todo = todo;
-	p->t0 = now_s();
+	p->t0 = sb_mono_s();
 	p->tty = isatty(STDERR_FILENO);
 }
 
@@ -58,7 +50,7 @@ void
 sb_progress_point(struct sb_progress *p, const struct sb_point *pt)
 {
 	char eta[32] = "?";
-	double el = now_s() - p->t0;
+	double el = sb_mono_s() - p->t0;
 
 	if (!p->tty)
 		return;
