@@ -91,6 +91,7 @@ struct db_run_row {
 	int	 planned_points;
 	int	 done_points;	/* result rows */
 	int	 ok_points;	/* result rows with status 'ok' */
+	int	 failed_points;	/* result rows 'mismatch' or 'failed' */
 };
 
 /* Finds a run by integer id, full UUID, or a unique UUID prefix (≥ 4

@@ -18,7 +18,9 @@
 	"note, pid, pid_start, planned_points, "			\
 	"(SELECT count(*) FROM result r WHERE r.run_id = run.id), "	\
 	"(SELECT count(*) FROM result r WHERE r.run_id = run.id "	\
-	"AND r.status = 'ok')"
+	"AND r.status = 'ok'), "					\
+	"(SELECT count(*) FROM result r WHERE r.run_id = run.id "	\
+	"AND r.status IN ('mismatch', 'failed'))"
 
 static void	fnv1a_hex(const char *, char *, size_t);
 static int	env_id(struct db *, const char *, int64_t *);
@@ -320,6 +322,7 @@ fill_row(sqlite3_stmt *st, struct db_run_row *r)
 	r->planned_points = sqlite3_column_int(st, 11);
 	r->done_points = sqlite3_column_int(st, 12);
 	r->ok_points = sqlite3_column_int(st, 13);
+	r->failed_points = sqlite3_column_int(st, 14);
 }
 
 /* Steps st to the end: *n rows matched, the first one lands in out. */

@@ -549,6 +549,10 @@ execute(struct sweep_args *a, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	rc = measure_plan(a->cmd, db, run_id, &dev, &plan, done, &a->eo,
 	    &any_failed);
+	/* a resumed run keeps the failures of its earlier points */
+	if (a->resume != NULL && db_run_find(db, uuid, &row) == 0 &&
+	    row.failed_points > 0)
+		any_failed = 1;
 	if (sb_engine_interrupted) {
 		db_run_end(db, run_id, "aborted");
 		fprintf(stderr, "stepbench %s: interrupted; run %s is marked "

@@ -769,6 +769,7 @@ test_results(void)
 	rc = db_run_find(db, "aaaa", &row);
 	CHECK("db-3.5: done and ok counts", rc == 0 && row.done_points == 2 &&
 	    row.ok_points == 1);
+	CHECK("db-3.5: the mismatch counts as failed", row.failed_points == 1);
 
 	/* Deleting a run removes everything measured for it. */
 	CHECK("db-3.6: cascade delete", raw_exec(path,
