@@ -382,8 +382,13 @@ static int
 validate(struct db *db)
 {
 	int64_t	appid, ver, nobj;
-	int	ret = -1, rc;
+	int	ret = -1, rc, txn = 0;
 
+	/* One read transaction: another process initialising the same new
+	 * file must not be seen half-way (its tables without its id). */
+	if (db_exec(db, "BEGIN", "starting to read the header") == -1)
+		goto out;
+	txn = 1;
 	if (db_query_int(db, "PRAGMA application_id", "reading the "
 	    "application id", &appid) == -1) {
 		rc = sqlite3_errcode(db->h);
@@ -423,6 +428,8 @@ validate(struct db *db)
 	db->schema = (int)ver;
 	ret = 0;
 out:
+	if (txn)
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	return (ret);
 }
 

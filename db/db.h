@@ -153,7 +153,8 @@ struct db_result {
 	double		 err_y, err_loss, err_dw, err_db, err_w, tol;
 	double		 err_dx;	/* activation gradients (hidden dy, dx) */
 	const char	*check_mode;	/* "full" | "sampled" */
-	double		 err_recheck;	/* worst error of the re-check after timing */
+	double		 err_recheck;	/* largest error (any family) of the
+					 * re-check after timing */
 	double		 loss;		/* loss of the checked step */
 	int		 nphases;
 	const struct db_phase *phases;

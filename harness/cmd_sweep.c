@@ -109,6 +109,7 @@ static const char measure_help[] =
 
 static int	parse_args(const char *, int, char **, struct sweep_args *,
 		    int);
+static int	one_point(const char *, const struct sweep_args *);
 static int	execute(struct sweep_args *, int, char **);
 static int	measure_plan(const char *, struct db *, int64_t,
 		    const struct sb_device *, const struct sb_plan *,
@@ -123,6 +124,34 @@ on_signal(int sig)
 {
 	(void)sig;
 	sb_engine_interrupted = 1;
+}
+
+/* `run` measures exactly one point: one shape, one layer count, one graph
+ * mode.  Returns 0 or the usage exit code. */
+static int
+one_point(const char *cmd, const struct sweep_args *a)
+{
+	struct sb_shape_list sl;
+	struct sb_int_list ll;
+	char err[512];
+
+	if (sb_parse_shapes(a->shapes, &sl, err, sizeof(err)))
+		return sb_usage(cmd, "%s", err);
+	if (sl.count != 1)
+		return sb_usage(cmd, "--shape: '%s' gives %d shapes; 'run' "
+		    "measures one (use 'stepbench sweep --shapes' for several)",
+		    a->shapes, sl.count);
+	if (sb_parse_int_list("--layers", a->layers, 1, SB_MAX_LAYERS, &ll,
+	    err, sizeof(err)))
+		return sb_usage(cmd, "%s", err);
+	if (ll.count != 1)
+		return sb_usage(cmd, "--layers: '%s' gives %d layer counts; "
+		    "'run' measures one (use 'stepbench sweep --layers')",
+		    a->layers, ll.count);
+	if (a->graph == SB_GRAPH_BOTH)
+		return sb_usage(cmd, "--graph both gives two points; 'run' "
+		    "measures one: give on or off");
+	return 0;
 }
 
 /* Parses run/sweep options into a.  single = 1 for `run VARIANT`.
@@ -319,6 +348,8 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 		a->variants = argv[optind++];
 		if (a->shapes == NULL)
 			a->shapes = "tutorial";
+		if ((c = one_point(cmd, a)) != 0)
+			return c;
 	}
 	if (optind < argc)
 		return sb_usage(cmd, "unexpected argument '%s'", argv[optind]);

@@ -414,7 +414,11 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 
 		if (checked_step(e, bk, &c, have_ref ? &ref : NULL, tol, &re))
 			goto failed;
-		o->r.err_recheck = re.worst;
+		o->r.err_recheck = NAN;
+		for (int f = 0; f < SB_CK_COUNT; f++)
+			if (!isnan(re.err[f]) && !(re.err[f] <=
+			    o->r.err_recheck))
+				o->r.err_recheck = re.err[f];
 		if (!re.ok) {
 			o->r.status = "mismatch";
 			snprintf(o->reason, sizeof(o->reason), "re-check after "
