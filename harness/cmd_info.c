@@ -76,6 +76,8 @@ cmd_info(int argc, char **argv)
 	printf("stepbench %s (git %s%s), %s build, CUDA architectures %s\n",
 	    SB_VERSION, SB_GIT_REV, SB_GIT_DIRTY ? ", dirty" : "",
 	    SB_BUILD_TYPE, SB_CUDA_ARCHS);
+	printf("built with %s [%s], %s [%s]; %s\n", SB_C_COMPILER, SB_C_FLAGS,
+	    SB_CUDA_COMPILER, SB_CUDA_FLAGS, SB_OPTIONS);
 	printf("host %s: %s, %d cores, %.1f GiB\n", dev.host, dev.cpu_model,
 	    dev.cpu_cores, dev.host_mem_bytes / 1073741824.0);
 	char nccl[32] = "not built in";

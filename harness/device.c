@@ -229,6 +229,9 @@ sb_device_env_json(const struct sb_device *d)
 	sb_json_str(&j, "cuda_archs", SB_CUDA_ARCHS);
 	sb_json_str(&j, "c_compiler", SB_C_COMPILER);
 	sb_json_str(&j, "cuda_compiler", SB_CUDA_COMPILER);
+	sb_json_str(&j, "c_flags", SB_C_FLAGS);
+	sb_json_str(&j, "cuda_flags", SB_CUDA_FLAGS);
+	sb_json_str(&j, "options", SB_OPTIONS);
 	sb_json_obj_end(&j);
 	sb_json_obj_end(&j);
 	if ((text = sb_json_text(&j)) != NULL)
