@@ -1,0 +1,1137 @@
+/*
+ * stepbench dashboard — the front end of `stepbench serve` (docs/dashboard.md).
+ *
+ * Plain ES2017, no build step, nothing from outside /static.  The server sends
+ * a page shell (body data-page = runs | run | compare, with data-id or
+ * data-a/data-b); this file builds everything inside #app from the JSON API
+ * (columns in db/query.h) and draws the charts with Chart.js 3.9.1.
+ *
+ * Contract with the tests: when every chart of the page has rendered once,
+ * #status gets data-state="ready", data-charts="N" and the text
+ * "ready: N charts"; on an API error data-state="error" and #error says why.
+ * Each chart is <section class="chart" data-chart="NAME">; a chart without
+ * data is one <p class="absent" data-absent="NAME"> line and is not counted.
+ *
+ * Security: data from the database (labels, notes, reasons, argv) only ever
+ * reaches the page through textContent and setAttribute — never innerHTML.
+ *
+ * Sections: helpers · charts (shared) · runs page · run page · compare page.
+ */
+'use strict';
+
+(function () {
+
+/* ------------------------------------------------------------ helpers */
+
+const $ = (sel) => document.querySelector(sel);
+
+/*
+ * el('a', {href: '/x', class: 'y'}, 'text', child, [more]) — the only way
+ * this file makes elements.  Strings become text nodes; attributes go through
+ * setAttribute; on* keys take functions only.
+ */
+function el(tag, attrs) {
+	const e = document.createElement(tag);
+	if (attrs) {
+		for (const [k, v] of Object.entries(attrs)) {
+			if (v === null || v === undefined || v === false)
+				continue;
+			if (k.startsWith('on')) {
+				if (typeof v !== 'function')
+					throw new Error('el: ' + k + ' needs a function');
+				e.addEventListener(k.slice(2), v);
+			} else if (k === 'class') {
+				e.className = v;
+			} else {
+				e.setAttribute(k, v === true ? '' : String(v));
+			}
+		}
+	}
+	addKids(e, Array.prototype.slice.call(arguments, 2));
+	return e;
+}
+
+function addKids(e, kids) {
+	for (const k of kids) {
+		if (k === null || k === undefined || k === false)
+			continue;
+		if (Array.isArray(k))
+			addKids(e, k);
+		else
+			e.appendChild(k instanceof Node ? k :
+			    document.createTextNode(String(k)));
+	}
+}
+
+function setKids(e) {
+	while (e.firstChild)
+		e.removeChild(e.firstChild);
+	addKids(e, Array.prototype.slice.call(arguments, 1));
+}
+
+function setStatus(state, text, charts) {
+	const s = $('#status');
+	if (!s)
+		return;
+	s.setAttribute('data-state', state);
+	if (charts !== undefined)
+		s.setAttribute('data-charts', String(charts));
+	s.textContent = text;
+}
+
+function ready(n) {
+	setStatus('ready', 'ready: ' + n + ' charts', n);
+}
+
+function fail(err) {
+	const msg = err && err.message ? err.message : String(err);
+	const box = $('#error');
+	if (box) {
+		box.textContent = msg;
+		box.hidden = false;
+	}
+	setStatus('error', 'error: ' + msg);
+	if (window.console)
+		console.warn('stepbench: ' + msg);
+}
+
+/* GET an /api URL; resolves to its JSON array, rejects with a readable message. */
+async function fetchJSON(url) {
+	let res;
+	try {
+		res = await fetch(url, { headers: { Accept: 'application/json' } });
+	} catch (e) {
+		throw new Error(url + ': the server did not answer (' +
+		    e.message + '); is "stepbench serve" still running?');
+	}
+	const text = await res.text();
+	let body = null;
+	try {
+		body = JSON.parse(text);
+	} catch (e) {
+		body = null;
+	}
+	if (!res.ok) {
+		const why = body && typeof body.error === 'string' ? body.error :
+		    (text.trim().slice(0, 200) || res.statusText);
+		throw new Error(url + ': ' + res.status + ' ' + why);
+	}
+	if (!Array.isArray(body))
+		throw new Error(url + ': expected a JSON array, got ' +
+		    text.slice(0, 80));
+	return body;
+}
+
+function api(name, q) {
+	return '/api/' + name + '?' + q;
+}
+
+function isNum(x) {
+	return typeof x === 'number' && isFinite(x);
+}
+
+/* 3 significant digits; exponent form outside 1e-3 .. 1e6; '–' for none. */
+function fmt(x, digits) {
+	if (!isNum(x))
+		return '–';
+	if (x === 0)
+		return '0';
+	const a = Math.abs(x);
+	const d = digits || 3;
+	if (a >= 1e-3 && a < 1e6)
+		return String(Number(x.toPrecision(d)));
+	return x.toExponential(d - 1).replace('e+', 'e');
+}
+
+function fmtPct(x) {
+	return isNum(x) ? fmt(x) + ' %' : '–';
+}
+
+/* "2026-11-26T15:37:29.380Z" -> "2026-11-26 15:37:29" */
+function fmtTime(s) {
+	if (!s)
+		return '–';
+	return String(s).replace('T', ' ').replace(/\.\d+Z?$/, '').replace(/Z$/, '');
+}
+
+/* cudaRuntimeGetVersion style 12040 -> "12.4"; 0 -> null */
+function cudaVer(v) {
+	if (!isNum(v) || v <= 0)
+		return null;
+	return Math.floor(v / 1000) + '.' + Math.floor((v % 1000) / 10);
+}
+
+/* cuBLAS / NCCL style 120205 -> "12.2.5" */
+function libVer(v) {
+	if (!isNum(v) || v <= 0)
+		return null;
+	return Math.floor(v / 10000) + '.' + Math.floor((v % 10000) / 100) +
+	    '.' + (v % 100);
+}
+
+/* A run's headline size: the cube root of M·N·K. */
+function size(r) {
+	return Math.cbrt(r.m * r.n * r.k);
+}
+
+function shape(r) {
+	return r.m + 'x' + r.n + 'x' + r.k;
+}
+
+/* The series a result belongs to: (variant, layers, graph[, world]). */
+function seriesKey(r) {
+	return r.variant + '|' + r.layers + '|' + (r.graph ? 1 : 0) + '|' +
+	    (r.world || 1);
+}
+
+function seriesLabel(r) {
+	return r.variant + ' · L' + r.layers + (r.graph ? ' · graph' : '') +
+	    (r.world > 1 ? ' · world ' + r.world : '');
+}
+
+/* The worst of a result's errors against the reference, and which it was. */
+const ERR_FIELDS = [
+	['err_y', 'Y'], ['err_loss', 'loss'], ['err_dw', 'dW'],
+	['err_db', 'db'], ['err_dx', 'dX'], ['err_w', 'W'],
+	['err_recheck', 're-check']
+];
+
+function worstErr(r) {
+	let best = null;
+	for (const [key, name] of ERR_FIELDS) {
+		const v = r[key];
+		if (isNum(v) && (best === null || v > best.value))
+			best = { value: v, which: name };
+	}
+	return best;
+}
+
+function shellQuote(a) {
+	const s = String(a);
+	return /^[A-Za-z0-9_.\/,:=@%+-]+$/.test(s) ? s :
+	    "'" + s.replace(/'/g, "'\\''") + "'";
+}
+
+function uuid8(run) {
+	return run.uuid ? String(run.uuid).slice(0, 8) : String(run.id);
+}
+
+function runName(run) {
+	return run.label ? String(run.label) : 'run ' + uuid8(run);
+}
+
+function badge(status) {
+	return el('span', { class: 'badge status-' + status }, status);
+}
+
+/* Tableau 10: distinct on white, readable as thin lines. */
+const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
+    '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+const VERDICT_COLOURS = {
+	faster: '#2e8b57', slower: '#d62728', same: '#9a9a9a', unclear: '#e6a700'
+};
+const VERDICTS = ['faster', 'slower', 'same', 'unclear'];
+
+/* Stable colour per name in order of first use. */
+function colourer() {
+	const seen = new Map();
+	return function (name) {
+		if (!seen.has(name))
+			seen.set(name, PALETTE[seen.size % PALETTE.length]);
+		return seen.get(name);
+	};
+}
+
+function withAlpha(hex, a) {
+	const n = parseInt(hex.slice(1), 16);
+	return 'rgba(' + (n >> 16) + ',' + ((n >> 8) & 255) + ',' + (n & 255) +
+	    ',' + a + ')';
+}
+
+/* Groups rows by key(row), keeping first-seen order. */
+function groupBy(rows, key) {
+	const m = new Map();
+	for (const r of rows) {
+		const k = key(r);
+		if (!m.has(k))
+			m.set(k, []);
+		m.get(k).push(r);
+	}
+	return m;
+}
+
+/* --------------------------------------------------------- charts */
+
+/*
+ * A chart spec is {name, title, caption, api, config, wide, height} or
+ * {name, absent: 'no … in this run'}.  chartSection() builds the markup;
+ * drawCharts() creates the Chart objects once the canvases are in the page
+ * and resolves when each has rendered once.
+ */
+function chartSection(spec, q) {
+	const url = api(spec.api, q);
+	/* Fallback content: what the chart holds, for screen readers and tests. */
+	const data = spec.config.data;
+	const canvas = el('canvas', { 'aria-label': spec.title, role: 'img' },
+	    el('ul', { class: 'series' }, data.datasets.map((d) =>
+		el('li', { 'data-series': d.label }, d.label))),
+	    data.labels ? el('ul', { class: 'categories' }, data.labels.map((l) =>
+		el('li', null, l))) : null);
+	const box = el('div', { class: 'chart-box' }, canvas);
+	if (spec.height)
+		box.style.height = spec.height + 'px';
+	const sec = el('section', {
+		class: 'chart' + (spec.wide ? ' wide' : ''),
+		'data-chart': spec.name
+	},
+	    el('h2', null, spec.title),
+	    box,
+	    el('p', { class: 'caption' }, spec.caption, ' ',
+		el('span', { class: 'links' },
+		    el('a', { href: url, class: 'json' }, 'JSON'), ' · ',
+		    el('a', { href: url + '&format=csv', class: 'csv' }, 'CSV'))));
+	return { section: sec, canvas: canvas, config: spec.config };
+}
+
+function absentLine(spec) {
+	return el('p', { class: 'absent', 'data-absent': spec.name }, spec.absent);
+}
+
+function drawCharts(list) {
+	if (!list.length)
+		return Promise.resolve(0);
+	if (typeof window.Chart === 'undefined')
+		return Promise.reject(new Error('the chart library ' +
+		    '/static/chart.min.js did not load'));
+	Chart.defaults.font.size = 11;
+	Chart.defaults.color = '#333';
+	Chart.defaults.borderColor = '#e3e3e3';
+	return new Promise(function (resolve, reject) {
+		const drawn = new Set();
+		const plugin = {
+			id: 'sbDrawn',
+			afterRender: function (chart) {
+				if (drawn.has(chart.id))
+					return;
+				drawn.add(chart.id);
+				if (drawn.size === list.length) {
+					clearTimeout(timer);
+					resolve(list.length);
+				}
+			}
+		};
+		const timer = setTimeout(function () {
+			reject(new Error('only ' + drawn.size + ' of ' +
+			    list.length + ' charts rendered within 15 s'));
+		}, 15000);
+		try {
+			for (const c of list) {
+				c.config.plugins = (c.config.plugins || []).concat(plugin);
+				new Chart(c.canvas, c.config);
+			}
+		} catch (e) {
+			clearTimeout(timer);
+			reject(e);
+		}
+	});
+}
+
+/* Log-axis labels at 1, 2 and 5 per decade (and the ends), in plain numbers. */
+function logTick(v, i, ticks) {
+	if (!(v > 0))
+		return '';
+	const m = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+	const nice = [1, 2, 5, 10].some((x) => Math.abs(m - x) < 1e-6);
+	return nice || ticks.length <= 4 ? fmt(v, nice ? 1 : 2) : '';
+}
+
+function axis(type, title, extra) {
+	const a = { type: type, title: { display: true, text: title } };
+	if (type === 'logarithmic')
+		a.ticks = { callback: logTick, maxRotation: 0, autoSkip: true };
+	if (extra)
+		Object.assign(a, extra);
+	return a;
+}
+
+/* Options shared by the large {x, y} charts (already sorted, numeric). */
+function xyOptions(xAxis, yAxis) {
+	return {
+		animation: false,
+		parsing: false,
+		normalized: true,
+		responsive: true,
+		maintainAspectRatio: false,
+		interaction: { mode: 'nearest', intersect: false },
+		scales: { x: xAxis, y: yAxis },
+		plugins: {
+			legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+			tooltip: {
+				callbacks: {
+					title: (items) => items.length ? items[0].dataset.label : '',
+					label: (ctx) => ctx.raw && ctx.raw.tip ? ctx.raw.tip :
+					    fmt(ctx.parsed.x) + ', ' + fmt(ctx.parsed.y)
+				}
+			}
+		}
+	};
+}
+
+/*
+ * One dataset per (variant, layers, graph): colour by variant, dash by
+ * layers, triangles for CUDA-graph replays.  point(r) returns {x, y, tip} or
+ * null; each dataset is sorted by x.
+ */
+function seriesDatasets(rows, point, line) {
+	const colour = colourer();
+	const layerIdx = new Map();
+	const out = [];
+	for (const [, group] of groupBy(rows, seriesKey)) {
+		const r0 = group[0];
+		const data = group.map(point).filter((p) => p !== null);
+		if (!data.length)
+			continue;
+		data.sort((a, b) => a.x - b.x);
+		if (!layerIdx.has(r0.layers))
+			layerIdx.set(r0.layers, layerIdx.size);
+		const c = colour(r0.variant);
+		out.push({
+			label: seriesLabel(r0),
+			data: data,
+			borderColor: c,
+			backgroundColor: c,
+			borderDash: line ? DASHES[layerIdx.get(r0.layers) % DASHES.length] : [],
+			borderWidth: 1.5,
+			pointRadius: 3,
+			pointHoverRadius: 5,
+			pointStyle: r0.graph ? 'triangle' : 'circle',
+			showLine: !!line
+		});
+	}
+	return out;
+}
+
+function okTimed(r) {
+	return r.status === 'ok' && isNum(r.median_us) && r.median_us > 0;
+}
+
+function specThroughput(results) {
+	const rows = results.filter((r) => okTimed(r) && isNum(r.tflops) && r.tflops > 0);
+	const spec = { name: 'throughput', title: 'Throughput', api: 'results' };
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no measured throughput in this run (no ok points)' });
+	const ds = seriesDatasets(rows, (r) => ({
+		x: size(r), y: r.tflops,
+		tip: shape(r) + ': ' + fmt(r.tflops) + ' TFLOP/s (' + fmt(r.gbps) + ' GB/s)'
+	}), true);
+	spec.caption = 'TFLOP/s against size = ∛(M·N·K), one line per variant, ' +
+	    'layers (dash) and CUDA graph (triangles); log axes.';
+	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
+	    axis('logarithmic', 'size ∛(M·N·K)'), axis('logarithmic', 'TFLOP/s')) };
+	return spec;
+}
+
+function specTime(results) {
+	const rows = results.filter(okTimed);
+	const spec = { name: 'time', title: 'Time per step', api: 'results' };
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no step times in this run (no ok points)' });
+	const ds = seriesDatasets(rows, (r) => ({
+		x: size(r), y: r.median_us,
+		tip: shape(r) + ': median ' + fmt(r.median_us) + ' µs (p10–p90 ' +
+		    fmt(r.p10_us) + '–' + fmt(r.p90_us) + ', ' + r.nsamples + ' samples)'
+	}), true);
+	spec.caption = 'Median µs per training (or inference) step against size; ' +
+	    'the tooltip gives p10–p90; log axes.';
+	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
+	    axis('logarithmic', 'size ∛(M·N·K)'), axis('logarithmic', 'median µs per step')) };
+	return spec;
+}
+
+function specBaseline(baseline) {
+	/* The library's own rows are its 100 % line. */
+	const rows = baseline.filter((r) => isNum(r.pct_of_baseline));
+	const spec = { name: 'baseline', title: '% of library baseline', api: 'baseline' };
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no library baseline in this run ' +
+		    '(it has no cuBLAS/cuBLASLt points to compare against)' });
+	const ds = seriesDatasets(rows, (r) => ({
+		x: size(r), y: r.pct_of_baseline,
+		tip: shape(r) + ': ' + fmtPct(r.pct_of_baseline) + ' of ' +
+		    r.baseline_variant + ' (' + fmt(r.median_us) + ' vs ' +
+		    fmt(r.baseline_median_us) + ' µs)'
+	}), true);
+	spec.caption = '100 · library median / variant median, against the ' +
+	    'cuBLASLt (else cuBLAS) point of the same mode, precision and shape; ' +
+	    'above 100 % beats the library, which is its own 100 % line.';
+	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
+	    axis('logarithmic', 'size ∛(M·N·K)'), axis('linear', '% of library baseline', { beginAtZero: true })) };
+	return spec;
+}
+
+function specRoofline(results) {
+	const rows = results.filter((r) => okTimed(r) && isNum(r.tflops) &&
+	    r.tflops > 0 && isNum(r.flops) && isNum(r.bytes) && r.bytes > 0 && r.flops > 0);
+	const spec = { name: 'roofline', title: 'Roofline', api: 'results' };
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no roofline in this run (no ok points with flop and byte counts)' });
+	const ai = (r) => r.flops / r.bytes;
+	const ds = seriesDatasets(rows, (r) => ({
+		x: ai(r), y: r.tflops,
+		tip: shape(r) + ': ' + fmt(ai(r)) + ' flop/byte, ' + fmt(r.tflops) +
+		    ' TFLOP/s' + (r.over_peak === 1 ? ' (over the device peak!)' : '')
+	}), false);
+	/* Ceilings: one per distinct (peak TFLOP/s, peak GB/s) pair. */
+	const ceilings = new Map();
+	for (const r of rows)
+		if (isNum(r.peak_tflops) && isNum(r.peak_gbps) && r.peak_tflops > 0 && r.peak_gbps > 0)
+			ceilings.set(r.peak_tflops + '/' + r.peak_gbps, r);
+	const xs = rows.map(ai);
+	let lo = Math.min.apply(null, xs), hi = Math.max.apply(null, xs);
+	for (const [, r] of ceilings) {
+		const knee = 1000 * r.peak_tflops / r.peak_gbps;   /* flop/byte */
+		lo = Math.min(lo, knee);
+		hi = Math.max(hi, knee);
+	}
+	lo /= 2;
+	hi *= 2;
+	for (const [, r] of ceilings) {
+		const knee = 1000 * r.peak_tflops / r.peak_gbps;
+		ds.push({
+			label: 'ceiling ' + fmt(r.peak_tflops) + ' TFLOP/s, ' +
+			    fmt(r.peak_gbps) + ' GB/s (' + r.precision + ')',
+			data: [
+				{ x: lo, y: lo * r.peak_gbps / 1000, tip: 'memory roof' },
+				{ x: knee, y: r.peak_tflops, tip: 'knee at ' + fmt(knee) + ' flop/byte' },
+				{ x: hi, y: r.peak_tflops, tip: 'compute roof' }
+			],
+			borderColor: '#444', backgroundColor: '#444', borderDash: [5, 4],
+			borderWidth: 1.2, pointRadius: 0, showLine: true
+		});
+	}
+	spec.caption = 'Arithmetic intensity (flop/byte of the op) against ' +
+	    'achieved TFLOP/s, log axes. ' + (ceilings.size ?
+	    'Dashed: the device ceilings (bandwidth up to the knee at peak ' +
+	    'TFLOP/s ÷ peak GB/s, then peak TFLOP/s).' :
+	    'No ceilings: this run records no device peaks (CPU variants have none).');
+	spec.config = { type: 'scatter', data: { datasets: ds }, options: xyOptions(
+	    axis('logarithmic', 'arithmetic intensity (flop/byte)'), axis('logarithmic', 'TFLOP/s')) };
+	return spec;
+}
+
+function specPhases(phases) {
+	const spec = { name: 'phases', title: 'Phases', api: 'phases' };
+	if (!phases.length)
+		return Object.assign(spec, { absent: 'no phase times in this run ' +
+		    '(phases are timed only where one step is long enough to time alone)' });
+	const points = groupBy(phases, (r) => r.point_idx);
+	/* The step order; any other phase after them, by name. */
+	const order = ['forward', 'loss', 'backward.wgrad', 'backward.dgrad', 'sgd'];
+	const rank = (n) => order.indexOf(n) < 0 ? order.length : order.indexOf(n);
+	const names = [];
+	for (const r of phases)
+		if (names.indexOf(r.phase) < 0)
+			names.push(r.phase);
+	names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+	const labels = [];
+	const byPoint = [];
+	for (const [idx, rows] of points) {
+		const r = rows[0];
+		labels.push('#' + idx + ' ' + r.variant + ' L' + r.layers + ' ' +
+		    shape(r) + (r.graph ? ' graph' : ''));
+		const m = new Map();
+		for (const x of rows)
+			m.set(x.phase, x.median_us);
+		byPoint.push(m);
+	}
+	const ds = names.map((name, i) => ({
+		label: name,
+		data: byPoint.map((m) => m.has(name) ? m.get(name) : null),
+		backgroundColor: PALETTE[i % PALETTE.length],
+		borderWidth: 0,
+		stack: 'phases'
+	}));
+	spec.caption = 'Median µs of each phase of the step (forward, loss, ' +
+	    'backward.wgrad, backward.dgrad, sgd), stacked, per point.';
+	spec.wide = true;
+	spec.height = Math.min(2400, 90 + 22 * labels.length);
+	spec.config = {
+		type: 'bar',
+		data: { labels: labels, datasets: ds },
+		options: {
+			animation: false,
+			responsive: true,
+			maintainAspectRatio: false,
+			indexAxis: 'y',
+			scales: {
+				x: axis('linear', 'median µs', { stacked: true }),
+				y: { stacked: true, ticks: { autoSkip: false } }
+			},
+			plugins: {
+				legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+				tooltip: {
+					callbacks: {
+						label: (ctx) => ctx.dataset.label + ': ' + fmt(ctx.parsed.x) + ' µs'
+					}
+				}
+			}
+		}
+	};
+	return spec;
+}
+
+function specError(results) {
+	const spec = { name: 'error', title: 'Speed vs error', api: 'results' };
+	let zero = 0;
+	const pts = [];
+	for (const r of results) {
+		if (!okTimed(r) || !isNum(r.tflops) || r.tflops <= 0)
+			continue;
+		const w = worstErr(r);
+		if (!w)
+			continue;
+		if (w.value <= 0) {
+			zero++;
+			continue;
+		}
+		pts.push({ r: r, w: w });
+	}
+	if (!pts.length)
+		return Object.assign(spec, { absent: 'no checked errors in this run' +
+		    (zero ? ' (' + zero + ' ok points had zero error)' : '') });
+	const colour = colourer();
+	const ds = [];
+	for (const [prec, group] of groupBy(pts, (p) => p.r.precision || '?')) {
+		const c = colour(prec);
+		const data = group.map((p) => ({
+			x: p.w.value, y: p.r.tflops,
+			tip: p.r.variant + ' L' + p.r.layers + ' ' + shape(p.r) + ': worst error ' +
+			    fmt(p.w.value) + ' (' + p.w.which + ', tolerance ' + fmt(p.r.tol) +
+			    '), ' + fmt(p.r.tflops) + ' TFLOP/s'
+		})).sort((a, b) => a.x - b.x);
+		ds.push({
+			label: prec, data: data, borderColor: c,
+			backgroundColor: withAlpha(c, 0.7), pointRadius: 3.5, pointHoverRadius: 5
+		});
+	}
+	spec.caption = 'Worst relative error against the fp64 reference (largest of ' +
+	    'Y, loss, dW, db, dX, W and the re-check) against TFLOP/s, one colour ' +
+	    'per precision; log axes.' + (zero ? ' ' + zero + ' points with zero error are not shown.' : '');
+	spec.config = { type: 'scatter', data: { datasets: ds }, options: xyOptions(
+	    axis('logarithmic', 'worst relative error'), axis('logarithmic', 'TFLOP/s')) };
+	return spec;
+}
+
+function specLoss(curves) {
+	const spec = { name: 'loss', title: 'Loss', api: 'curves' };
+	if (!curves.length)
+		return Object.assign(spec, { absent: 'no loss curves in this run (sweep with --steps N to record them)' });
+	const logY = curves.every((r) => !isNum(r.loss) || r.loss > 0);
+	const ds = [];
+	let i = 0;
+	for (const [idx, rows] of groupBy(curves, (r) => r.point_idx)) {
+		const r0 = rows[0];
+		const c = PALETTE[i % PALETTE.length];
+		const label = '#' + idx + ' ' + r0.variant + ' L' + r0.layers + ' ' + shape(r0);
+		ds.push({
+			label: label,
+			data: rows.filter((r) => isNum(r.loss)).map((r) => ({
+				x: r.step, y: r.loss,
+				tip: 'step ' + r.step + ': loss ' + fmt(r.loss, 4) + ', lr ' + fmt(r.lr)
+			})).sort((a, b) => a.x - b.x),
+			borderColor: c, backgroundColor: c,
+			borderDash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length],
+			borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 4, showLine: true
+		});
+		i++;
+	}
+	spec.caption = 'Training loss per step (downsampled to ≤ 500 steps per ' +
+	    'curve), one line per point' + (logY ? '; log y axis.' : '.');
+	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
+	    axis('linear', 'step'), axis(logY ? 'logarithmic' : 'linear', 'loss')) };
+	return spec;
+}
+
+/*
+ * A sortable table: cols are {label, get(row) -> sort key, show(row) -> text
+ * or Node, cls(row)}.  Click a header to sort (again to reverse); empty
+ * values sort last either way.
+ */
+function sortableTable(id, cols, rows, rowAttrs) {
+	const head = el('tr');
+	const body = el('tbody');
+	const pairs = rows.map((r) => {
+		const tr = el('tr', rowAttrs ? rowAttrs(r) : null);
+		for (const c of cols) {
+			const v = c.show(r);
+			tr.appendChild(el('td', { class: (c.num ? 'num' : '') +
+			    (c.cls ? ' ' + c.cls(r) : '') || null,
+			    title: c.title ? c.title(r) : null }, v));
+		}
+		body.appendChild(tr);
+		return { r: r, tr: tr };
+	});
+	let sortCol = -1, dir = 1;
+	const ths = cols.map((c, i) => {
+		const th = el('th', {
+			scope: 'col', class: c.num ? 'num' : null, tabindex: 0,
+			title: 'sort by ' + c.label,
+			onclick: () => sortBy(i),
+			onkeydown: (ev) => {
+				if (ev.key === 'Enter' || ev.key === ' ') {
+					ev.preventDefault();
+					sortBy(i);
+				}
+			}
+		}, c.label);
+		head.appendChild(th);
+		return th;
+	});
+	function sortBy(i) {
+		dir = sortCol === i ? -dir : 1;
+		sortCol = i;
+		const get = cols[i].get;
+		pairs.sort((a, b) => {
+			const x = get(a.r), y = get(b.r);
+			const xe = x === null || x === undefined || x === '' || (typeof x === 'number' && isNaN(x));
+			const ye = y === null || y === undefined || y === '' || (typeof y === 'number' && isNaN(y));
+			if (xe || ye)
+				return xe === ye ? 0 : (xe ? 1 : -1);
+			if (typeof x === 'number' && typeof y === 'number')
+				return dir * (x - y);
+			return dir * String(x).localeCompare(String(y));
+		});
+		for (const p of pairs)
+			body.appendChild(p.tr);
+		ths.forEach((th, j) => {
+			if (j === i)
+				th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
+			else
+				th.removeAttribute('aria-sort');
+		});
+	}
+	return el('div', { class: 'table-wrap' },
+	    el('table', { id: id, class: 'data' }, el('thead', null, head), body));
+}
+
+/* ------------------------------------------------------- runs page */
+
+async function pageRuns() {
+	const app = $('#app');
+	const selected = new Set();
+	const button = el('button', { type: 'button', id: 'compare-btn', disabled: true,
+	    onclick: () => {
+		    const ids = Array.from(selected).sort((a, b) => a - b);
+		    if (ids.length === 2)
+			    location.href = '/compare?a=' + ids[0] + '&b=' + ids[1];
+	    } }, 'Compare');
+	const hint = el('span', { class: 'hint' });
+	const live = el('span', { class: 'live', hidden: true }, 'live: refreshing every 2 s while a run is running');
+	const holder = el('div');
+	app.appendChild(el('div', { class: 'toolbar' }, button, hint, live));
+	app.appendChild(holder);
+
+	function updateButton() {
+		button.disabled = selected.size !== 2;
+		const ids = Array.from(selected).sort((a, b) => a - b);
+		hint.textContent = selected.size === 2 ?
+		    'compare run ' + ids[0] + ' (a) with run ' + ids[1] + ' (b)' :
+		    'tick two runs to compare them (' + selected.size + ' ticked)';
+	}
+
+	function render(runs) {
+		for (const id of Array.from(selected))
+			if (!runs.some((r) => r.id === id))
+				selected.delete(id);
+		if (!runs.length) {
+			setKids(holder, el('p', { class: 'empty' },
+			    'No runs in this database yet. Run "stepbench sweep --db <this file>" and reload.'));
+			updateButton();
+			return;
+		}
+		const head = el('tr', null, ['', 'run', 'started', 'label', 'note',
+		    'device', 'status', 'points', 'ok', 'failed', 'skipped'].map((h) =>
+		    el('th', { scope: 'col' }, h)));
+		const body = el('tbody');
+		for (const r of runs) {
+			const done = isNum(r.done_points) ? r.done_points : 0;
+			const planned = isNum(r.planned_points) ? r.planned_points : 0;
+			const box = el('input', {
+				type: 'checkbox', value: r.id, 'aria-label': 'select run ' + r.id,
+				onchange: (ev) => {
+					if (ev.target.checked)
+						selected.add(r.id);
+					else
+						selected.delete(r.id);
+					updateButton();
+				}
+			});
+			box.checked = selected.has(r.id);
+			body.appendChild(el('tr', { 'data-id': r.id, class: 'run-' + r.status },
+			    el('td', null, box),
+			    el('td', { class: 'mono' }, el('a', { href: '/run?id=' + r.id, title: r.uuid }, uuid8(r))),
+			    el('td', { class: 'nowrap' }, fmtTime(r.started_at)),
+			    el('td', { class: 'label' }, r.label || ''),
+			    el('td', { class: 'note' }, r.note || ''),
+			    el('td', null, r.device || ''),
+			    el('td', null, badge(r.status)),
+			    el('td', { class: 'progress-cell' },
+				el('progress', { max: Math.max(planned, 1), value: Math.min(done, Math.max(planned, 1)) }),
+				' ', done + '/' + (planned || '?')),
+			    el('td', { class: 'num' }, r.ok_points),
+			    el('td', { class: 'num' + (r.failed_points > 0 ? ' bad' : '') }, r.failed_points),
+			    el('td', { class: 'num' }, r.skipped_points)));
+		}
+		setKids(holder, el('div', { class: 'table-wrap' },
+		    el('table', { id: 'runs', class: 'data' }, el('thead', null, head), body)));
+		updateButton();
+	}
+
+	let first = true;
+	async function refresh() {
+		let runs;
+		try {
+			runs = await fetchJSON('/api/runs');
+		} catch (e) {
+			fail(e);
+			return;		/* stop refreshing; reload to retry */
+		}
+		render(runs);
+		const running = runs.some((r) => r.status === 'running');
+		live.hidden = !running;
+		if (first) {
+			first = false;
+			ready(0);
+		}
+		if (running)
+			setTimeout(refresh, 2000);
+	}
+	await refresh();
+}
+
+/* -------------------------------------------------------- run page */
+
+function envSummary(text) {
+	let e = null;
+	try {
+		e = typeof text === 'string' ? JSON.parse(text) : text;
+	} catch (err) {
+		return 'unreadable environment record';
+	}
+	if (!e || typeof e !== 'object')
+		return 'no environment record';
+	const parts = [];
+	if (Array.isArray(e.gpus) && e.gpus.length) {
+		const g = e.gpus[0];
+		parts.push((e.gpus.length > 1 ? e.gpus.length + '× ' : '') + g.name +
+		    ' (cc ' + g.cc + (g.sms ? ', ' + g.sms + ' SMs' : '') + ')');
+		const drv = cudaVer(e.driver_version), rt = cudaVer(e.runtime_version);
+		const cb = libVer(e.cublas_version);
+		if (drv)
+			parts.push('driver CUDA ' + drv);
+		if (rt)
+			parts.push('runtime ' + rt);
+		if (cb)
+			parts.push('cuBLAS ' + cb);
+	} else {
+		parts.push('CPU: ' + (e.cpu || 'unknown') +
+		    (e.cpu_cores ? ', ' + e.cpu_cores + ' cores' : ''));
+		if (e.no_gpu_reason)
+			parts.push('no GPU: ' + e.no_gpu_reason);
+	}
+	if (e.host)
+		parts.push('host ' + e.host);
+	if (e.build)
+		parts.push('build ' + [e.build.version, e.build.build_type,
+		    e.build.git_rev].filter(Boolean).join(' '));
+	return parts.join(' · ');
+}
+
+function argvText(text) {
+	try {
+		const a = JSON.parse(text);
+		if (Array.isArray(a))
+			return a.map(shellQuote).join(' ');
+	} catch (e) {
+		/* fall through: show it raw */
+	}
+	return String(text || '');
+}
+
+function runHeader(run) {
+	const fact = (k, v) => [el('dt', null, k), el('dd', null, v)];
+	return el('section', { class: 'run-head' },
+	    el('h1', { class: 'run-label' }, runName(run)),
+	    run.note ? el('p', { class: 'note' }, run.note) : null,
+	    el('dl', { class: 'facts' },
+		fact('run', [el('span', { class: 'mono' }, run.uuid || ''), ' (id ' + run.id + ')']),
+		fact('status', [badge(run.status), ' ', (run.done_points || 0) + '/' +
+		    (run.planned_points || '?') + ' points: ' + (run.ok_points || 0) + ' ok, ' +
+		    (run.failed_points || 0) + ' failed, ' + (run.skipped_points || 0) + ' skipped']),
+		fact('device', run.device || '–'),
+		fact('time', fmtTime(run.started_at) + ' → ' + (run.ended_at ? fmtTime(run.ended_at) : '…')),
+		fact('git', run.git_rev ? [el('span', { class: 'mono' }, run.git_rev),
+		    run.git_dirty ? ' (dirty)' : ''] : '–'),
+		fact('environment', envSummary(run.env_json)),
+		fact('command', el('code', { class: 'argv' }, argvText(run.argv)))));
+}
+
+function pointsTable(results, q) {
+	const anyWorld = results.some((r) => r.world > 1);
+	const anyGraph = results.some((r) => r.graph);
+	const cols = [
+		{ label: '#', num: true, get: (r) => r.point_idx, show: (r) => r.point_idx },
+		{ label: 'variant', get: (r) => r.variant, show: (r) => r.variant },
+		{ label: 'shape', num: true, get: size, show: shape },
+		{ label: 'L', num: true, get: (r) => r.layers, show: (r) => r.layers },
+		anyWorld ? { label: 'world', num: true, get: (r) => r.world, show: (r) => r.world } : null,
+		anyGraph ? { label: 'graph', get: (r) => r.graph ? 1 : 0, show: (r) => r.graph ? 'yes' : '' } : null,
+		{ label: 'status', get: (r) => r.status, show: (r) => badge(r.status) },
+		{ label: 'reason', get: (r) => r.reason, show: (r) => r.reason || '', cls: () => 'reason' },
+		{ label: 'samples', num: true, get: (r) => r.nsamples, show: (r) => r.nsamples },
+		{ label: 'reps', num: true, get: (r) => r.reps, show: (r) => isNum(r.reps) ? r.reps : '–' },
+		{ label: 'median µs', num: true, get: (r) => r.median_us, show: (r) => fmt(r.median_us) },
+		{ label: 'p10–p90 µs', num: true, get: (r) => r.p10_us,
+		  show: (r) => isNum(r.p10_us) ? fmt(r.p10_us) + '–' + fmt(r.p90_us) : '–' },
+		{ label: 'cv %', num: true, get: (r) => r.cv,
+		  show: (r) => isNum(r.cv) ? fmt(100 * r.cv) : '–',
+		  cls: (r) => isNum(r.cv) && r.cv > 0.1 ? 'noisy' : '' },
+		{ label: 'TFLOP/s', num: true, get: (r) => r.tflops, show: (r) => fmt(r.tflops),
+		  cls: (r) => r.over_peak === 1 ? 'bad' : '' },
+		{ label: 'GB/s', num: true, get: (r) => r.gbps, show: (r) => fmt(r.gbps) },
+		{ label: 'worst error', num: true,
+		  get: (r) => { const w = worstErr(r); return w ? w.value : null; },
+		  show: (r) => { const w = worstErr(r); return w ? fmt(w.value) + ' ' + w.which : '–'; },
+		  cls: (r) => { const w = worstErr(r); return w && isNum(r.tol) && w.value > r.tol ? 'bad' : ''; } },
+		{ label: 'tol', num: true, get: (r) => r.tol, show: (r) => fmt(r.tol) },
+		{ label: 'check', get: (r) => r.check_mode, show: (r) => r.check_mode || '' },
+		{ label: 'stop', get: (r) => r.stop_reason, show: (r) => r.stop_reason || '' }
+	].filter(Boolean);
+	return el('section', { class: 'points' },
+	    el('h2', null, 'Points (' + results.length + ')'),
+	    el('p', { class: 'caption' }, 'Click a column header to sort. cv = stdev / mean of the samples; ' +
+		'worst error = the largest relative error against the fp64 reference. ',
+		el('span', { class: 'links' },
+		    el('a', { href: api('results', q), class: 'json' }, 'JSON'), ' · ',
+		    el('a', { href: api('results', q) + '&format=csv', class: 'csv' }, 'CSV'))),
+	    sortableTable('points', cols, results, (r) => ({ 'data-status': r.status,
+		'data-point': r.point_idx })));
+}
+
+async function pageRun(id) {
+	if (!/^[0-9]+$/.test(id || ''))
+		throw new Error('this page needs a run id: /run?id=N');
+	const q = 'id=' + id;
+	/* The run first, so that an unknown id is reported as such. */
+	const runRows = await fetchJSON(api('run', q));
+	if (!runRows.length)
+		throw new Error('/api/run?' + q + ': no such run');
+	const run = runRows[0];
+	const [results, baseline, phases, curves] = await Promise.all([
+		fetchJSON(api('results', q)), fetchJSON(api('baseline', q)),
+		fetchJSON(api('phases', q)), fetchJSON(api('curves', q))
+	]);
+	document.title = 'stepbench — ' + runName(run);
+	const app = $('#app');
+	app.appendChild(runHeader(run));
+
+	const specs = [specThroughput(results), specTime(results),
+	    specBaseline(baseline), specRoofline(results), specPhases(phases),
+	    specError(results), specLoss(curves)];
+	const absent = specs.filter((s) => !s.config);
+	if (absent.length)
+		app.appendChild(el('div', { class: 'absent-list' }, absent.map(absentLine)));
+	const grid = el('div', { class: 'charts' });
+	app.appendChild(grid);
+	/* Two columns: with an odd count of half-width charts the last spans both. */
+	const drawn = specs.filter((s) => s.config);
+	const half = drawn.filter((s) => !s.wide);
+	if (half.length % 2)
+		half[half.length - 1].wide = true;
+	const list = drawn.map((s) => chartSection(s, q));
+	for (const c of list)
+		grid.appendChild(c.section);
+	app.appendChild(pointsTable(results, q));
+	ready(await drawCharts(list));
+}
+
+/* ---------------------------------------------------- compare page */
+
+function runCard(tag, run) {
+	return el('div', { class: 'run-card' },
+	    el('span', { class: 'tag' }, tag),
+	    el('a', { href: '/run?id=' + run.id, class: 'run-label' }, runName(run)),
+	    el('span', { class: 'mono' }, ' ' + uuid8(run)), ' ',
+	    badge(run.status),
+	    el('div', { class: 'sub' }, (run.device || '–') + ' · ' + fmtTime(run.started_at) +
+		(run.note ? ' · ' + run.note : '')));
+}
+
+function compareLabel(r) {
+	return r.variant + ' L' + r.layers + ' ' + shape(r) + (r.graph ? ' graph' : '') +
+	    (r.world > 1 ? ' w' + r.world : '');
+}
+
+function specSpeedup(rows) {
+	const spec = { name: 'speedup', title: 'Speedup of b over a', api: 'compare' };
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no points are ok in both runs, so there is nothing to compare' });
+	const labels = rows.map(compareLabel);
+	const ds = VERDICTS.filter((v) => rows.some((r) => r.verdict === v)).map((v) => ({
+		label: v,
+		data: rows.map((r) => r.verdict === v ? r.speedup : null),
+		backgroundColor: VERDICT_COLOURS[v],
+		borderWidth: 0,
+		base: 1,
+		skipNull: true
+	}));
+	/* Symmetric about 1 so that 2× faster and 2× slower look alike. */
+	let span = 1.1;
+	for (const r of rows)
+		if (isNum(r.speedup) && r.speedup > 0)
+			span = Math.max(span, 1.15 * Math.max(r.speedup, 1 / r.speedup));
+	spec.caption = 'speedup = a median / b median (above 1: b is faster), ' +
+	    'log scale, bars start at 1; colour = verdict from the p10–p90 ranges.';
+	spec.wide = true;
+	spec.height = 360;
+	spec.config = {
+		type: 'bar',
+		data: { labels: labels, datasets: ds },
+		options: {
+			animation: false,
+			responsive: true,
+			maintainAspectRatio: false,
+			scales: {
+				x: { ticks: { autoSkip: labels.length > 60, maxRotation: 60, minRotation: 30 } },
+				y: axis('logarithmic', 'speedup (a / b)', {
+					min: 1 / span, max: span,
+					grid: { color: (ctx) => ctx.tick && ctx.tick.value === 1 ? '#555' : '#e3e3e3' }
+				})
+			},
+			plugins: {
+				legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+				tooltip: {
+					callbacks: {
+						label: (ctx) => {
+							const r = rows[ctx.dataIndex];
+							return r.verdict + ': ' + fmt(r.speedup, 4) + '× (a ' +
+							    fmt(r.a_median_us) + ' µs, b ' + fmt(r.b_median_us) + ' µs)';
+						}
+					}
+				}
+			}
+		}
+	};
+	return spec;
+}
+
+async function pageCompare(a, b) {
+	if (!/^[0-9]+$/.test(a || '') || !/^[0-9]+$/.test(b || ''))
+		throw new Error('this page needs two run ids: /compare?a=N&b=M');
+	const q = 'a=' + a + '&b=' + b;
+	const [ra, rb] = await Promise.all([fetchJSON(api('run', 'id=' + a)),
+	    fetchJSON(api('run', 'id=' + b))]);
+	if (!ra.length || !rb.length)
+		throw new Error('no such run: ' + (!ra.length ? a : b));
+	const [rows, env] = await Promise.all([fetchJSON(api('compare', q)),
+	    fetchJSON(api('compare_env', q))]);
+	const runA = ra[0], runB = rb[0];
+	document.title = 'stepbench — ' + runName(runA) + ' vs ' + runName(runB);
+	const app = $('#app');
+	app.appendChild(el('section', { class: 'compare-head' },
+	    runCard('a', runA), el('span', { class: 'vs' }, 'vs'), runCard('b', runB)));
+
+	if (env.length) {
+		app.appendChild(el('div', { class: 'warning', id: 'env-warning', role: 'alert' },
+		    el('strong', null, 'The two runs did not run in the same environment; ' +
+			'a speedup may come from the machine or the libraries rather than the code:'),
+		    el('ul', null, env.map((e) => el('li', null,
+			el('span', { class: 'mono' }, e.key), ': ',
+			e.a_value === null ? '(none)' : e.a_value, ' vs ',
+			e.b_value === null ? '(none)' : e.b_value)))));
+	}
+
+	const counts = {};
+	for (const v of VERDICTS)
+		counts[v] = 0;
+	let logSum = 0, nLog = 0;
+	for (const r of rows) {
+		counts[r.verdict] = (counts[r.verdict] || 0) + 1;
+		if (isNum(r.speedup) && r.speedup > 0) {
+			logSum += Math.log(r.speedup);
+			nLog++;
+		}
+	}
+	app.appendChild(el('p', { class: 'summary', id: 'summary' },
+	    rows.length + ' points ok in both runs: ',
+	    VERDICTS.map((v, i) => [i ? ', ' : '', el('span', { class: 'verdict-' + v }, counts[v] + ' ' + v)]),
+	    nLog ? '; geometric-mean speedup ' + fmt(Math.exp(logSum / nLog), 4) + '×' : '',
+	    ' (speedup > 1: b is faster).'));
+
+	const spec = specSpeedup(rows);
+	const list = [];
+	if (spec.config) {
+		const c = chartSection(spec, q);
+		list.push(c);
+		app.appendChild(el('div', { class: 'charts' }, c.section));
+	} else {
+		app.appendChild(absentLine(spec));
+	}
+
+	if (rows.length) {
+		const range = (lo, hi) => isNum(lo) ? fmt(lo) + '–' + fmt(hi) : '–';
+		const cols = [
+			{ label: 'variant', get: (r) => r.variant, show: (r) => r.variant },
+			{ label: 'shape', num: true, get: size, show: shape },
+			{ label: 'L', num: true, get: (r) => r.layers, show: (r) => r.layers },
+			rows.some((r) => r.world > 1) ?
+			    { label: 'world', num: true, get: (r) => r.world, show: (r) => r.world } : null,
+			rows.some((r) => r.graph) ?
+			    { label: 'graph', get: (r) => r.graph ? 1 : 0, show: (r) => r.graph ? 'yes' : '' } : null,
+			{ label: 'a median µs', num: true, get: (r) => r.a_median_us, show: (r) => fmt(r.a_median_us) },
+			{ label: 'a p10–p90', num: true, get: (r) => r.a_p10_us, show: (r) => range(r.a_p10_us, r.a_p90_us) },
+			{ label: 'b median µs', num: true, get: (r) => r.b_median_us, show: (r) => fmt(r.b_median_us) },
+			{ label: 'b p10–p90', num: true, get: (r) => r.b_p10_us, show: (r) => range(r.b_p10_us, r.b_p90_us) },
+			{ label: 'speedup', num: true, get: (r) => r.speedup, show: (r) => fmt(r.speedup, 4) + '×' },
+			{ label: 'verdict', get: (r) => r.verdict, show: (r) => r.verdict,
+			  cls: (r) => 'verdict verdict-' + r.verdict }
+		].filter(Boolean);
+		app.appendChild(el('section', { class: 'points' },
+		    el('h2', null, 'Points in both runs'),
+		    el('p', { class: 'caption' }, 'faster: b\'s p90 < a\'s p10; slower: b\'s p10 > a\'s p90; ' +
+			'same: |speedup − 1| ≤ max(1 %, 2·cv) and the ranges overlap; else unclear. ',
+			el('span', { class: 'links' },
+			    el('a', { href: api('compare', q), class: 'json' }, 'JSON'), ' · ',
+			    el('a', { href: api('compare', q) + '&format=csv', class: 'csv' }, 'CSV'))),
+		    sortableTable('compare', cols, rows, (r) => ({ 'data-verdict': r.verdict }))));
+	}
+	ready(await drawCharts(list));
+}
+
+/* ------------------------------------------------------------ main */
+
+function main() {
+	const body = document.body;
+	const page = body.getAttribute('data-page');
+	const err = $('#error');
+	let p;
+	if (err && !err.hidden && err.textContent.trim())	/* the server said why */
+		p = Promise.resolve(setStatus('error', 'error: ' + err.textContent.trim()));
+	else if (page === 'runs')
+		p = pageRuns();
+	else if (page === 'run')
+		p = pageRun(body.getAttribute('data-id'));
+	else if (page === 'compare')
+		p = pageCompare(body.getAttribute('data-a'), body.getAttribute('data-b'));
+	else
+		p = Promise.reject(new Error('unknown page "' + page + '"'));
+	p.catch(fail);
+}
+
+if (document.readyState === 'loading')
+	document.addEventListener('DOMContentLoaded', main);
+else
+	main();
+
+})();
