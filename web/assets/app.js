@@ -288,10 +288,15 @@ function chartSection(spec, q) {
 	    el('h2', null, spec.title),
 	    box,
 	    el('p', { class: 'caption' }, spec.caption, ' ',
-		el('span', { class: 'links' },
-		    el('a', { href: url, class: 'json' }, 'JSON'), ' · ',
-		    el('a', { href: url + '&format=csv', class: 'csv' }, 'CSV'))));
+		apiLinks(url)));
 	return { section: sec, canvas: canvas, config: spec.config };
+}
+
+/* "JSON · CSV": the /api URL behind a chart or table, in both formats. */
+function apiLinks(url) {
+	return el('span', { class: 'links' },
+	    el('a', { href: url, class: 'json' }, 'JSON'), ' · ',
+	    el('a', { href: url + '&format=csv', class: 'csv' }, 'CSV'));
 }
 
 function absentLine(spec) {
@@ -912,9 +917,7 @@ function pointsTable(results, q) {
 	    el('h2', null, 'Points (' + results.length + ')'),
 	    el('p', { class: 'caption' }, 'Click a column header to sort. cv = stdev / mean of the samples; ' +
 		'worst error = the largest relative error against the fp64 reference. ',
-		el('span', { class: 'links' },
-		    el('a', { href: api('results', q), class: 'json' }, 'JSON'), ' · ',
-		    el('a', { href: api('results', q) + '&format=csv', class: 'csv' }, 'CSV'))),
+		apiLinks(api('results', q))),
 	    sortableTable('points', cols, results, (r) => ({ 'data-status': r.status,
 		'data-point': r.point_idx })));
 }
@@ -1101,9 +1104,7 @@ async function pageCompare(a, b) {
 		    el('h2', null, 'Points in both runs'),
 		    el('p', { class: 'caption' }, 'faster: b\'s p90 < a\'s p10; slower: b\'s p10 > a\'s p90; ' +
 			'same: |speedup − 1| ≤ max(1 %, 2·cv) and the ranges overlap; else unclear. ',
-			el('span', { class: 'links' },
-			    el('a', { href: api('compare', q), class: 'json' }, 'JSON'), ' · ',
-			    el('a', { href: api('compare', q) + '&format=csv', class: 'csv' }, 'CSV'))),
+			apiLinks(api('compare', q))),
 		    sortableTable('compare', cols, rows, (r) => ({ 'data-verdict': r.verdict }))));
 	}
 	ready(await drawCharts(list));
