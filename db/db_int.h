@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "query.h"
 
 /* Long enough for two full paths plus SQLite's message and a hint. */
 #define DB_ERRLEN	8192
@@ -63,6 +64,35 @@ void	db_copy_col(char *, size_t, sqlite3_stmt *, int);
 
 /* 0 if run_id exists; -1 with "no run with id N in PATH" otherwise. */
 int	db_run_check(struct db *, int64_t, const char *);
+
+/* run.c: inside the caller's transaction, the id of the environment row
+ * holding json (deduplicated by its hash), inserting it if new; *id = 0
+ * for a NULL json (stored as NULL). */
+int	db_env_id(struct db *, const char *, int64_t *);
+
+/*
+ * table.c: a statement's rows as JSON or CSV text (see table.c for the
+ * formats).  A growable buffer: appends that run out of memory set nomem
+ * and are dropped, so callers check it once at the end.
+ */
+struct db_buf {
+	char	*s;		/* NUL-terminated once anything was added */
+	size_t	 len;
+	size_t	 cap;
+	int	 nomem;
+};
+
+void	db_buf_add(struct db_buf *, const char *, size_t);
+void	db_buf_free(struct db_buf *);
+/* The shortest %g (15, 16 or 17 digits) that reads back as v. */
+void	db_fmt_real(double, char *, size_t);
+/* "[" for JSON; the header row (column names) for CSV. */
+void	db_tab_begin(struct db_buf *, sqlite3_stmt *, enum db_fmt);
+/* The statement's current row; nrow counts the rows written before it
+ * (JSON puts a comma before every row but the first). */
+void	db_tab_row(struct db_buf *, sqlite3_stmt *, enum db_fmt, int64_t);
+/* "]\n" for JSON; nothing for CSV. */
+void	db_tab_end(struct db_buf *, enum db_fmt);
 
 /* schema.c: brings the schema up to DB_SCHEMA_VERSION. */
 int	db_migrate(struct db *);

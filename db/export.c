@@ -4,12 +4,12 @@
  *
  * JSON text is produced by SQLite's JSON1 functions, so string escaping and
  * number syntax are SQLite's (numbers carry 15 significant digits); this
- * file only adds the brackets and commas between rows.  The result columns
+ * file only adds the brackets and commas between rows.  CSV rows come from
+ * table.c's writer, shared with the dashboard's queries.  The result columns
  * are read from the table itself, so a column a later migration adds shows
  * up in both formats without touching this file.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +36,7 @@
 #define PAIRS_PER_CALL	50
 
 static int	 put(struct db *, FILE *, const char *, size_t);
-static int	 put_csv_field(struct db *, FILE *, const char *, size_t);
-static void	 fmt_real(double, char *, size_t);
+static int	 flush_buf(struct db *, struct db_buf *, FILE *);
 static int	 export_csv(struct db *, int64_t, FILE *);
 static char	*result_json_sql(struct db *);
 static int	 export_json(struct db *, int64_t, FILE *);
@@ -67,61 +66,32 @@ finish(struct db *db, FILE *out)
 	return (0);
 }
 
-/* RFC 4180: a field holding a comma, quote, CR or LF is quoted, with
- * quotes doubled. */
+/* Writes out what b holds and empties it. */
 static int
-put_csv_field(struct db *db, FILE *out, const char *s, size_t n)
+flush_buf(struct db *db, struct db_buf *b, FILE *out)
 {
-	size_t	i, start;
-	int	ret = -1;
-
-	if (strcspn(s, ",\"\r\n") >= n) {
-		ret = put(db, out, s, n);
-		goto out;
+	if (b->nomem) {
+		db_seterr(db, "exporting a run as CSV: out of memory");
+		return (-1);
 	}
-	if (put(db, out, "\"", 1) == -1)
-		goto out;
-	for (start = i = 0; i < n; i++) {
-		if (s[i] != '"')
-			continue;
-		/* Write up to and including the quote, then one more. */
-		if (put(db, out, s + start, i + 1 - start) == -1 ||
-		    put(db, out, "\"", 1) == -1)
-			goto out;
-		start = i + 1;
-	}
-	if (put(db, out, s + start, n - start) == -1 ||
-	    put(db, out, "\"", 1) == -1)
-		goto out;
-	ret = 0;
-out:
-	return (ret);
+	if (put(db, out, b->s, b->len) == -1)
+		return (-1);
+	b->len = 0;
+	return (0);
 }
 
-/* The shortest %g that reads back as the same double, so 1.5e-07 stays
- * 1.5e-07 and 0.1 stays 0.1 while every stored bit survives. */
-static void
-fmt_real(double v, char *buf, size_t len)
-{
-	int	prec;
-
-	for (prec = 15; prec < 17; prec++) {
-		(void)snprintf(buf, len, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-	(void)snprintf(buf, len, "%.17g", v);
-}
-
+/* The rows go through table.c's writer one at a time, so the CSV of an
+ * export and of the dashboard's API quote and format alike. */
 static int
 export_csv(struct db *db, int64_t run_id, FILE *out)
 {
 	const char	*what = "exporting a run as CSV";
 	sqlite3_stmt	*st = NULL;
-	const char	*s;
-	char		 num[64];
-	int		 i, ncol, ret = -1, rc;
+	struct db_buf	 b;
+	int64_t		 n = 0;
+	int		 ret = -1, rc;
 
+	memset(&b, 0, sizeof(b));
 	if (db_prepare(db, &st, "SELECT run.uuid AS run_uuid, result.* "
 	    "FROM result JOIN run ON run.id = result.run_id "
 	    "WHERE result.run_id = ?1 ORDER BY result.point_idx", what) == -1)
@@ -130,47 +100,12 @@ export_csv(struct db *db, int64_t run_id, FILE *out)
 		DB_FAIL(db, "%s: binding", what);
 		goto out;
 	}
-	ncol = sqlite3_column_count(st);
-	for (i = 0; i < ncol; i++) {
-		s = sqlite3_column_name(st, i);
-		if (s == NULL) {
-			db_seterr(db, "%s: out of memory", what);
-			goto out;
-		}
-		if ((i > 0 && put(db, out, ",", 1) == -1) ||
-		    put_csv_field(db, out, s, strlen(s)) == -1)
-			goto out;
-	}
-	if (put(db, out, "\r\n", 2) == -1)
+	db_tab_begin(&b, st, DB_FMT_CSV);
+	if (flush_buf(db, &b, out) == -1)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < ncol; i++) {
-			if (i > 0 && put(db, out, ",", 1) == -1)
-				goto out;
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_NULL:
-				break;
-			case SQLITE_INTEGER:
-				(void)snprintf(num, sizeof(num), "%lld",
-				    (long long)sqlite3_column_int64(st, i));
-				if (put(db, out, num, strlen(num)) == -1)
-					goto out;
-				break;
-			case SQLITE_FLOAT:
-				fmt_real(sqlite3_column_double(st, i), num,
-				    sizeof(num));
-				if (put(db, out, num, strlen(num)) == -1)
-					goto out;
-				break;
-			default:
-				s = (const char *)sqlite3_column_text(st, i);
-				if (s != NULL && put_csv_field(db, out, s,
-				    (size_t)sqlite3_column_bytes(st, i)) == -1)
-					goto out;
-				break;
-			}
-		}
-		if (put(db, out, "\r\n", 2) == -1)
+		db_tab_row(&b, st, DB_FMT_CSV, n++);
+		if (flush_buf(db, &b, out) == -1)
 			goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -179,6 +114,7 @@ export_csv(struct db *db, int64_t run_id, FILE *out)
 	}
 	ret = finish(db, out);
 out:
+	db_buf_free(&b);
 	sqlite3_finalize(st);
 	return (ret);
 }

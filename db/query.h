@@ -6,7 +6,10 @@
  * rows as CSV (a header row, RFC 4180 quoting, NULL = empty field, CRLF).
  * The text is malloc'ed into *out (NUL-terminated, *len bytes without the
  * NUL); the caller frees it.  Responses are bounded: a query stops after
- * its row limit and then the JSON/CSV simply has that many rows.
+ * its row limit and then the JSON/CSV simply has that many rows (DB_Q_RUNS
+ * has none: it lists every run).  Numbers are the shortest %g that reads
+ * back as the stored double; JSON strings also escape < > & (\u003c ...)
+ * and carry an invalid UTF-8 byte as U+FFFD (db/table.c).
  *
  * Return: 0; DB_NOTFOUND when a run id named in args does not exist (the
  * caller answers 404); -1 with db_errmsg() on any other failure.
@@ -23,8 +26,21 @@
 
 enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 
+/* Row limits (the SQL's LIMIT).  BASELINE and COMPARE have at most a row
+ * per result of a run, so they share the RESULTS limit; PHASES allows
+ * every phase (5) of that many results. */
+#define DB_Q_RESULTS_LIMIT	20000
+#define DB_Q_PHASES_LIMIT	100000
+#define DB_Q_CURVES_LIMIT	50000
+#define DB_Q_CURVE_STEPS	500	/* rows per loss curve, at most */
+
+/* db_import(): other_path cannot be imported (missing, not a stepbench
+ * database, another schema version, or this database itself). */
+#define DB_BADSOURCE		2
+
 enum db_query {
-	/* args: none.  Every run, newest first:
+	/* args: none.  Every run, newest first (latest started_at, then
+	 * highest id: an imported run keeps its start time):
 	 * id, uuid, label, note, device, host, status, started_at, ended_at,
 	 * planned_points, done_points, ok_points, skipped_points,
 	 * failed_points (mismatch + failed), git_rev, git_dirty */
@@ -43,35 +59,43 @@ enum db_query {
 	DB_Q_RESULTS,
 	/* args: run id.  Each ok result against the library baseline of the
 	 * same run at the same mode, precision, m, n, k, layers, world, graph
-	 * (impl 'cublaslt' if present, else 'cublas'); rows only where a
-	 * baseline exists: point_idx, variant, mode, precision, impl, m, n,
-	 * k, layers, graph, tflops, median_us, baseline_variant,
-	 * baseline_median_us, pct_of_baseline (100 · baseline_median_us /
-	 * median_us) */
+	 * (impl 'cublaslt' if present, else 'cublas'; an ok result with a
+	 * median, the lowest point_idx if several); rows only where a
+	 * baseline exists, by point_idx (limit 20000): point_idx, variant,
+	 * mode, precision, impl, m, n, k, layers, graph, tflops, median_us,
+	 * baseline_variant, baseline_median_us, pct_of_baseline (100 ·
+	 * baseline_median_us / median_us; the baseline's own rows say 100) */
 	DB_Q_BASELINE,
 	/* args: run id.  A row per (result, phase): point_idx, variant, m, n,
-	 * k, layers, graph, phase, median_us; phases in step order (forward,
-	 * loss, backward.wgrad, backward.dgrad, sgd, then any other by name) */
+	 * k, layers, graph, phase, median_us; by point_idx, phases in step
+	 * order (forward, loss, backward.wgrad, backward.dgrad, sgd, then any
+	 * other by name); limit 100000 rows */
 	DB_Q_PHASES,
 	/* args: run id.  Loss curves: point_idx, variant, m, n, k, layers,
-	 * step, loss, lr; each curve downsampled to at most 500 steps (every
-	 * ceil(nsteps/500)-th step, the last step always kept); limit 50000
-	 * rows */
+	 * step, loss, lr, by point_idx and step; each curve downsampled to
+	 * at most 500 steps: the multiples of ceil(nsteps/500), the last
+	 * step always kept (it stands in for the last multiple, which keeps
+	 * the count within 500); limit 50000 rows */
 	DB_Q_CURVES,
 	/* args: run a, run b.  Points present in both (matched on variant, m,
-	 * n, k, layers, world, graph, input_grad), ok in both:
+	 * n, k, layers, world, graph, input_grad; NULL matches NULL; should a
+	 * key repeat within a run, its n-th point by point_idx pairs with
+	 * the other run's n-th), ok in both, by a's point_idx (limit 20000):
 	 * variant, m, n, k, layers, world, graph, a_median_us, b_median_us,
 	 * a_p10_us, a_p90_us, b_p10_us, b_p90_us, a_cv, b_cv,
 	 * speedup (a_median_us / b_median_us: > 1 means b is faster),
 	 * verdict: 'faster' (b's p90 < a's p10), 'slower' (b's p10 > a's p90),
 	 * 'same' (|speedup - 1| <= max(0.01, 2·max(a_cv, b_cv)) and the
-	 * p10..p90 ranges overlap), else 'unclear' */
+	 * p10..p90 ranges overlap), else 'unclear' (also when a figure the
+	 * tests need is NULL) */
 	DB_Q_COMPARE,
 	/* args: run a, run b.  The environment keys whose values differ
 	 * between the two runs (empty: same device and libraries): key,
-	 * a_value, b_value; keys compared: host, gpus[0].name, gpus[0].cc,
-	 * driver_version, runtime_version, cublas_version, cublaslt_version,
-	 * nccl_version, sqlite_version, build.git_rev, cpu */
+	 * a_value, b_value, in this order of keys: host, gpus[0].name,
+	 * gpus[0].cc, driver_version, runtime_version, cublas_version,
+	 * cublaslt_version, nccl_version, sqlite_version, build.git_rev, cpu.
+	 * A key missing on one side (NULL) differs from any value; missing
+	 * on both, it is the same */
 	DB_Q_COMPARE_ENV,
 	DB_Q_COUNT
 };
@@ -87,8 +111,11 @@ const char	*db_query_name(enum db_query);
  * lacks (matched by UUID), with its environment, results, samples, phases
  * and loss curves, in one transaction; runs already present are left as
  * they are.  *imported / *skipped receive the counts (may be NULL).
- * other_path is opened read-only and validated like db_open (not a
- * stepbench file, newer schema: -1 with a message, nothing changed).
+ * other_path is opened read-only and validated like db_open; where it is
+ * the problem (missing, not SQLite, not a stepbench database, another
+ * schema version, or this database itself) the return is DB_BADSOURCE
+ * with a message, and nothing changed in either file.  -1 with a message
+ * for any other failure (nothing imported).  See import.c.
  */
 int		 db_import(struct db *, const char *other_path, int *imported,
 		    int *skipped);

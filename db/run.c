@@ -23,7 +23,6 @@
 	"AND r.status IN ('mismatch', 'failed'))"
 
 static void	fnv1a_hex(const char *, char *, size_t);
-static int	env_id(struct db *, const char *, int64_t *);
 static int	argv_json(struct db *, int, char *const *, char **);
 static void	fill_row(sqlite3_stmt *, struct db_run_row *);
 static int	collect(struct db *, sqlite3_stmt *, const char *,
@@ -33,7 +32,7 @@ static int	set_status(struct db *, int64_t, const char *, int64_t,
 static int	all_digits(const char *);
 
 /* FNV-1a 64: enough to tell environments apart; a collision is detected
- * in env_id() rather than silently merged. */
+ * in db_env_id() rather than silently merged. */
 static void
 fnv1a_hex(const char *s, char *out, size_t outlen)
 {
@@ -47,9 +46,10 @@ fnv1a_hex(const char *s, char *out, size_t outlen)
 }
 
 /* Inside the caller's transaction: the id of env_json's row, inserting it
- * if new.  *id = 0 means no environment (stored as NULL). */
-static int
-env_id(struct db *db, const char *json, int64_t *id)
+ * if new.  *id = 0 means no environment (stored as NULL).  Also used by
+ * db_import() for the environments it copies. */
+int
+db_env_id(struct db *db, const char *json, int64_t *id)
 {
 	const char	*what = "storing the run's environment";
 	sqlite3_stmt	*st = NULL;
@@ -179,7 +179,7 @@ db_run_begin(struct db *db, const struct db_run_info *ri, int64_t *run_id)
 		goto out;
 	if (db_begin(db, what) == -1)
 		goto out;
-	if (env_id(db, ri->env_json, &env) == -1)
+	if (db_env_id(db, ri->env_json, &env) == -1)
 		goto out;
 	if (db_prepare(db, &st, "INSERT INTO run (uuid, label, note, argv, "
 	    "git_rev, git_dirty, host, pid, pid_start, env_id, device, "

@@ -44,5 +44,6 @@ int	cmd_run(int, char **);
 int	cmd_sweep(int, char **);
 int	cmd_runs(int, char **);
 int	cmd_export(int, char **);
+int	cmd_import(int, char **);
 
 #endif

@@ -1,0 +1,1545 @@
+/*
+ * tests/test_db_query.c — the dashboard's queries (db_query_table) and
+ * db_import, against real SQLite files in a fresh temporary directory.
+ * Rows are crafted so that every figure a query derives is known exactly;
+ * the JSON is checked with SQLite's own parser (json_valid, json_extract
+ * on a separate in-memory connection), never with db/'s writer.
+ */
+#define _XOPEN_SOURCE 700	/* mkdtemp, nftw, symlink */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "testkit.h"
+#include "db.h"
+#include "query.h"
+
+#define MAXR	64
+#define MAXC	64
+
+struct csv {
+	int	 nrows;
+	int	 ncols[MAXR];
+	char	*f[MAXR][MAXC];
+	int	 crlf;		/* every record ended with CRLF */
+};
+
+struct blob {
+	char	*data;
+	size_t	 len;
+	int	 ok;
+};
+
+/* Environments: B differs from A in cublas_version only; D lacks the GPU
+ * and NCCL keys. */
+#define ENV_A	"{\"host\":\"h1\",\"cpu\":\"Xeon\",\"driver_version\":13000," \
+	"\"runtime_version\":13000,\"cublas_version\":130100,"		\
+	"\"cublaslt_version\":130100,\"nccl_version\":22000,"		\
+	"\"sqlite_version\":\"3.40.1\",\"gpus\":[{\"name\":\"NVIDIA H100\"," \
+	"\"cc\":\"9.0\"}],\"build\":{\"git_rev\":\"abc\"}}"
+#define ENV_B	"{\"host\":\"h1\",\"cpu\":\"Xeon\",\"driver_version\":13000," \
+	"\"runtime_version\":13000,\"cublas_version\":130200,"		\
+	"\"cublaslt_version\":130100,\"nccl_version\":22000,"		\
+	"\"sqlite_version\":\"3.40.1\",\"gpus\":[{\"name\":\"NVIDIA H100\"," \
+	"\"cc\":\"9.0\"}],\"build\":{\"git_rev\":\"abc\"}}"
+#define ENV_D	"{\"host\":\"h1\",\"cpu\":\"Xeon\",\"driver_version\":13000," \
+	"\"runtime_version\":13000,\"cublas_version\":130100,"		\
+	"\"cublaslt_version\":130100,\"sqlite_version\":\"3.40.1\","	\
+	"\"gpus\":[],\"build\":{\"git_rev\":\"abc\"}}"
+
+#define RUNS_COLS	"id,uuid,label,note,device,host,status,started_at," \
+	"ended_at,planned_points,done_points,ok_points,skipped_points,"	\
+	"failed_points,git_rev,git_dirty"
+#define RESULTS_COLS	"point_idx,variant,mode,precision,impl,m,n,k,"	\
+	"layers,world,graph,l2_flush,input_grad,status,reason,nsamples,reps," \
+	"median_us,mean_us,p10_us,p90_us,min_us,max_us,cv,stop_reason,"	\
+	"flops,bytes,tflops,gbps,peak_tflops,peak_gbps,over_peak,"	\
+	"err_y,err_loss,err_dw,err_db,err_dx,err_w,tol,check_mode,"	\
+	"err_recheck,loss,nsteps"
+
+static const char hostile[] = "<script>\"\n\\\x01 \xc3\xa9, &end\r\n";
+
+static char	 tmpdir[256];
+
+static const char	*P(const char *);
+static struct blob	 slurp(const char *);
+static int		 same(const char *, struct blob);
+static int64_t		 raw_int(const char *, const char *);
+static int		 raw_exec(const char *, const char *);
+static const char	*jx(const char *, const char *);
+static char		*jnorm(const char *);
+static int		 csv_parse(const char *, struct csv *);
+static void		 csv_free(struct csv *);
+static int		 csv_col(const struct csv *, const char *);
+static const char	*csv_header(const struct csv *);
+static char		*qt(struct db *, enum db_query, int64_t, int64_t,
+			    enum db_fmt, int *);
+static char		*export_json(struct db *, int64_t);
+static void		 run_info(struct db_run_info *, const char *,
+			    const char *);
+static void		 result_init(struct db_result *, int, const char *,
+			    const char *, int64_t);
+static int		 add(struct db *, int64_t, int, const char *,
+			    const char *, int64_t, double, double, double,
+			    double);
+static int		 rm_entry(const char *, const struct stat *, int,
+			    struct FTW *);
+static void		 test_runs(void);
+static void		 test_results(void);
+static void		 test_baseline(void);
+static void		 test_phases(void);
+static void		 test_curves(void);
+static void		 test_compare(void);
+static void		 test_compare_env(void);
+static void		 test_errors(void);
+static void		 test_readonly(void);
+static void		 test_limits(void);
+static void		 test_import(void);
+
+static const char *
+P(const char *name)
+{
+	static char	buf[8][PATH_MAX];
+	static int	i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
+	return (buf[i]);
+}
+
+static struct blob
+slurp(const char *path)
+{
+	struct blob	 b = { NULL, 0, 0 };
+	FILE		*f;
+	long		 n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		/* A missing file is a state too: "absent". */
+		b.ok = errno == ENOENT ? 2 : 0;
+		return (b);
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (b.data = malloc((size_t)n + 1)) != NULL &&
+	    fread(b.data, 1, (size_t)n, f) == (size_t)n) {
+		b.len = (size_t)n;
+		b.ok = 1;
+	}
+	fclose(f);
+	return (b);
+}
+
+/* The file has exactly the bytes of b (which is freed). */
+static int
+same(const char *path, struct blob b)
+{
+	struct blob	now;
+	int		eq;
+
+	now = slurp(path);
+	eq = b.ok != 0 && b.ok == now.ok && b.len == now.len &&
+	    (b.len == 0 || memcmp(b.data, now.data, b.len) == 0);
+	free(b.data);
+	free(now.data);
+	return (eq);
+}
+
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 v = INT64_MIN;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		fprintf(stderr, "raw_int(%s): %s\n", sql, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (v);
+}
+
+static int
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3	*h = NULL;
+	int	 rc;
+
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(h, 1);
+		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			fprintf(stderr, "raw_exec: %s\n", sqlite3_errmsg(h));
+	}
+	sqlite3_close(h);
+	return (rc);
+}
+
+/* Evaluates expr with ?1 = json in an in-memory database: the checks use
+ * SQLite's JSON parser, not db/'s writer.  "(null)" for SQL NULL. */
+static const char *
+jx(const char *json, const char *expr)
+{
+	static char	 buf[8192];
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	char		 sql[1024];
+	const char	*s;
+
+	snprintf(buf, sizeof(buf), "(error)");
+	snprintf(sql, sizeof(sql), "SELECT %s", expr);
+	if (json != NULL &&
+	    sqlite3_open(":memory:", &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		s = (const char *)sqlite3_column_text(st, 0);
+		snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
+	} else if (h != NULL)
+		fprintf(stderr, "jx(%s): %s\n", expr, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (buf);
+}
+
+/* A db_export JSON without the ids an import renumbers (run.id, and each
+ * result's id and run_id); malloc'ed. */
+static char *
+jnorm(const char *json)
+{
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*s;
+	char		*out = NULL;
+
+	if (json != NULL &&
+	    sqlite3_open(":memory:", &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT json_set(json_remove(?1, "
+	    "'$.run.id'), '$.results', json((SELECT json_group_array("
+	    "json_remove(value, '$.id', '$.run_id')) FROM "
+	    "json_each(?1, '$.results'))))", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
+	    (s = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		out = strdup(s);
+	else if (h != NULL)
+		fprintf(stderr, "jnorm: %s\n", sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (out);
+}
+
+/* An RFC 4180 reader, strict enough to notice bad quoting. */
+static int
+csv_parse(const char *s, struct csv *c)
+{
+	char	*fld;
+	size_t	 n;
+	int	 r = 0, col = 0, quoted;
+
+	memset(c, 0, sizeof(*c));
+	c->crlf = 1;
+	while (*s != '\0' && r < MAXR) {
+		if ((fld = malloc(strlen(s) + 1)) == NULL)
+			return (-1);
+		n = 0;
+		quoted = *s == '"';
+		if (quoted) {
+			for (s++; ; s++) {
+				if (*s == '\0') {
+					free(fld);
+					return (-1);
+				}
+				if (*s == '"' && s[1] == '"')
+					fld[n++] = *s++;
+				else if (*s == '"') {
+					s++;
+					break;
+				} else
+					fld[n++] = *s;
+			}
+		} else
+			while (*s != '\0' && *s != ',' && *s != '\r' &&
+			    *s != '\n') {
+				if (*s == '"') {
+					free(fld);
+					return (-1);	/* unquoted quote */
+				}
+				fld[n++] = *s++;
+			}
+		fld[n] = '\0';
+		if (col < MAXC)
+			c->f[r][col++] = fld;
+		else
+			free(fld);
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (*s == '\r' && s[1] == '\n')
+			s += 2;
+		else if (*s == '\n') {
+			c->crlf = 0;
+			s++;
+		} else if (*s != '\0')
+			return (-1);	/* junk after a closing quote */
+		else
+			c->crlf = 0;	/* no line end at all */
+		c->ncols[r++] = col;
+		col = 0;
+	}
+	c->nrows = r;
+	return (0);
+}
+
+static void
+csv_free(struct csv *c)
+{
+	int	r, i;
+
+	for (r = 0; r < MAXR; r++)
+		for (i = 0; i < MAXC; i++)
+			free(c->f[r][i]);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+csv_col(const struct csv *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; c->nrows > 0 && i < c->ncols[0]; i++)
+		if (strcmp(c->f[0][i], name) == 0)
+			return (i);
+	return (-1);
+}
+
+/* The header row joined with commas. */
+static const char *
+csv_header(const struct csv *c)
+{
+	static char	buf[2048];
+	size_t		n = 0;
+	int		i;
+
+	buf[0] = '\0';
+	for (i = 0; c->nrows > 0 && i < c->ncols[0]; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+		    i > 0 ? "," : "", c->f[0][i]);
+	return (buf);
+}
+
+/* Runs a query (a, b as its arguments, by its arity); checks *len. */
+static char *
+qt(struct db *db, enum db_query q, int64_t a, int64_t b, enum db_fmt fmt,
+    int *rc)
+{
+	static const int	 nargs[DB_Q_COUNT] = { 0, 1, 1, 1, 1, 1, 2, 2 };
+	int64_t			 args[2] = { a, b };
+	char			*out = (char *)&out;	/* must be reset */
+	size_t			 len = 12345;
+
+	*rc = db_query_table(db, q, args, nargs[q], fmt, &out, &len);
+	if (*rc != 0) {
+		if (out != NULL || len != 0) {
+			fprintf(stderr, "qt: failed query left out/len set\n");
+			*rc = -99;
+		}
+		return (NULL);
+	}
+	if (out == NULL || strlen(out) != len) {
+		fprintf(stderr, "qt: len %zu does not match the text\n", len);
+		*rc = -98;
+	}
+	return (out);
+}
+
+static char *
+export_json(struct db *db, int64_t id)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return (NULL);
+	rc = db_export(db, id, "json", f);
+	fclose(f);
+	if (rc != 0) {
+		fprintf(stderr, "export: %s\n", db_errmsg(db));
+		free(buf);
+		return (NULL);
+	}
+	return (buf);
+}
+
+static void
+run_info(struct db_run_info *ri, const char *uuid, const char *env)
+{
+	static char *const	argv[] = { "stepbench", "sweep", "--x=\"y\"" };
+
+	memset(ri, 0, sizeof(*ri));
+	ri->uuid = uuid;
+	ri->argc = 3;
+	ri->argv = argv;
+	ri->git_rev = "abc1234";
+	ri->host = "h1";
+	ri->pid = 4242;
+	ri->pid_start = 99;
+	ri->env_json = env;
+	ri->device = "NVIDIA H100";
+	ri->planned_points = 8;
+}
+
+static void
+result_init(struct db_result *r, int idx, const char *variant,
+    const char *impl, int64_t size)
+{
+	memset(r, 0, sizeof(*r));
+	r->point_idx = idx;
+	r->variant = variant;
+	r->mode = "train";
+	r->precision = "fp32";
+	r->impl = impl;
+	r->m = r->n = r->k = size;
+	r->layers = 1;
+	r->world = 1;
+	r->status = "ok";
+	r->reps = 1;
+	r->over_peak = 0;
+	r->median_us = r->mean_us = r->min_us = r->max_us = NAN;
+	r->p10_us = r->p90_us = r->cv = NAN;
+	r->flops = r->bytes = r->tflops = r->gbps = NAN;
+	r->peak_tflops = r->peak_gbps = NAN;
+	r->err_y = r->err_loss = r->err_dw = r->err_db = r->err_w = NAN;
+	r->err_dx = r->tol = r->err_recheck = r->loss = NAN;
+}
+
+/* An ok point with the figures DB_Q_COMPARE reads. */
+static int
+add(struct db *db, int64_t run, int idx, const char *variant,
+    const char *impl, int64_t size, double median, double p10, double p90,
+    double cv)
+{
+	struct db_result	r;
+
+	result_init(&r, idx, variant, impl, size);
+	r.median_us = median;
+	r.p10_us = p10;
+	r.p90_us = p90;
+	r.cv = cv;
+	if (db_result_add(db, run, &r) != 0) {
+		fprintf(stderr, "  add: %s\n", db_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* --- 1: runs and one run ------------------------------------------------ */
+
+static void
+test_runs(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("runs.db");
+	char			 err[1024], *s, expr[128];
+	int64_t			 a = 0, b = 0, bad = 0;
+	int			 rc, ci, i;
+	static const char	*const st[] = { "ok", "ok", "skipped",
+	    "mismatch", "failed" };
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-1.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "aaaa0000-0000-4000-8000-000000000001", ENV_A);
+	ri.label = hostile;
+	ri.note = "note, \"quoted\"";
+	rc = db_run_begin(db, &ri, &a);
+	for (i = 0; i < 5; i++) {
+		result_init(&r, i, "train.fp32.naive", "naive", 64);
+		r.status = st[i];
+		rc |= db_result_add(db, a, &r);
+	}
+	rc |= db_run_end(db, a, "ok");
+	run_info(&ri, "bbbb0000-0000-4000-8000-000000000002", NULL);
+	ri.argc = 0;
+	rc |= db_run_begin(db, &ri, &b);
+	/* Not valid UTF-8: a stray continuation byte and a cut sequence. */
+	run_info(&ri, "cccc0000-0000-4000-8000-000000000003", NULL);
+	ri.label = "x\x80y\xe2\x82";
+	rc |= db_run_begin(db, &ri, &bad);
+	CHECK("q-1.0: data set up", rc == 0);
+	/* Start times in a known order (they may share a millisecond). */
+	CHECK("q-1.0: start times set", raw_exec(path,
+	    "UPDATE run SET started_at = '2024-01-0' || id || "
+	    "'T00:00:00.000Z'") == SQLITE_OK);
+
+	s = qt(db, DB_Q_RUNS, 0, 0, DB_FMT_JSON, &rc);
+	CHECK("q-1.1: runs json", rc == 0 && s != NULL);
+	CHECK("q-1.1: valid JSON", strcmp(jx(s, "json_valid(?1)"), "1") == 0);
+	CHECK("q-1.1: every run", strcmp(jx(s, "json_array_length(?1)"),
+	    "3") == 0);
+	CHECK("q-1.1: the columns of query.h, in order", strcmp(jx(s,
+	    "(SELECT group_concat(key, ',') FROM json_each(?1, '$[2]'))"),
+	    RUNS_COLS) == 0);
+	CHECK("q-1.1: newest first", strcmp(jx(s, "json_extract(?1, "
+	    "'$[0].uuid') || ' ' || json_extract(?1, '$[2].uuid')"),
+	    "cccc0000-0000-4000-8000-000000000003 "
+	    "aaaa0000-0000-4000-8000-000000000001") == 0);
+	CHECK("q-1.2: point counts", strcmp(jx(s, "json_extract(?1, "
+	    "'$[2].planned_points', '$[2].done_points', '$[2].ok_points', "
+	    "'$[2].skipped_points', '$[2].failed_points')"),
+	    "[8,5,2,1,2]") == 0);
+	CHECK("q-1.2: a run without results counts 0", strcmp(jx(s,
+	    "json_extract(?1, '$[1].done_points', '$[1].ok_points', "
+	    "'$[1].failed_points')"), "[0,0,0]") == 0);
+	CHECK("q-1.2: integers are numbers, NULL is null", strcmp(jx(s,
+	    "json_type(?1, '$[2].id') || json_type(?1, '$[2].git_dirty') || "
+	    "json_type(?1, '$[1].ended_at') || json_type(?1, '$[1].label')"),
+	    "integerintegernullnull") == 0);
+	CHECK("q-1.3: a hostile label round-trips", strcmp(jx(s,
+	    "json_extract(?1, '$[2].label')"), hostile) == 0);
+	CHECK("q-1.3: no raw '<' or control byte in the text", s != NULL &&
+	    strchr(s, '<') == NULL && strchr(s, '\x01') == NULL &&
+	    strchr(s, '&') == NULL && strstr(s, "\\u0026end") != NULL &&
+	    strstr(s, "\\u003cscript>") == NULL &&
+	    strstr(s, "\\u003cscript\\u003e\\\"\\u000a\\\\\\u0001 \xc3\xa9")
+	    != NULL);
+	CHECK("q-1.3: invalid UTF-8 becomes U+FFFD", strcmp(jx(s,
+	    "json_extract(?1, '$[0].label')"),
+	    "x\xef\xbf\xbdy\xef\xbf\xbd\xef\xbf\xbd") == 0);
+	CHECK("q-1.3: strings escaped", strcmp(jx(s,
+	    "json_extract(?1, '$[2].note')"), "note, \"quoted\"") == 0);
+	free(s);
+
+	s = qt(db, DB_Q_RUNS, 0, 0, DB_FMT_CSV, &rc);
+	CHECK("q-1.4: runs csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0);
+	CHECK("q-1.4: header + a row per run, CRLF", c.nrows == 4 && c.crlf);
+	CHECK("q-1.4: header is the column list",
+	    strcmp(csv_header(&c), RUNS_COLS) == 0);
+	ci = csv_col(&c, "label");
+	CHECK("q-1.4: hostile label round-trips through CSV", ci >= 0 &&
+	    c.nrows == 4 && strcmp(c.f[3][ci], hostile) == 0);
+	CHECK("q-1.4: quoted, quotes doubled", s != NULL && strstr(s,
+	    ",\"<script>\"\"\n\\\x01 \xc3\xa9, &end\r\n\",") != NULL);
+	CHECK("q-1.4: NULL is an empty field", ci >= 0 && c.nrows == 4 &&
+	    strcmp(c.f[2][ci], "") == 0);
+	csv_free(&c);
+	free(s);
+
+	s = qt(db, DB_Q_RUN, a, 0, DB_FMT_JSON, &rc);
+	CHECK("q-1.5: run json", rc == 0 && strcmp(jx(s,
+	    "json_array_length(?1)"), "1") == 0);
+	CHECK("q-1.5: the runs columns plus argv, pid, env_json", strcmp(jx(s,
+	    "(SELECT group_concat(key, ',') FROM json_each(?1, '$[0]'))"),
+	    RUNS_COLS ",argv,pid,env_json") == 0);
+	CHECK("q-1.5: counts of this run", strcmp(jx(s, "json_extract(?1, "
+	    "'$[0].done_points', '$[0].skipped_points', '$[0].pid')"),
+	    "[5,1,4242]") == 0);
+	CHECK("q-1.5: argv and env_json are strings holding JSON",
+	    strcmp(jx(s, "json_type(?1, '$[0].argv') || "
+	    "json_type(?1, '$[0].env_json')"), "texttext") == 0 &&
+	    strcmp(jx(s, "json_extract(json_extract(?1, '$[0].argv'), "
+	    "'$[2]')"), "--x=\"y\"") == 0 &&
+	    strcmp(jx(s, "json_extract(json_extract(?1, '$[0].env_json'), "
+	    "'$.gpus[0].name')"), "NVIDIA H100") == 0);
+	free(s);
+	s = qt(db, DB_Q_RUN, b, 0, DB_FMT_JSON, &rc);
+	CHECK("q-1.5: no environment is null", rc == 0 && strcmp(jx(s,
+	    "json_type(?1, '$[0].env_json') || json_extract(?1, "
+	    "'$[0].argv')"), "null[]") == 0);
+	free(s);
+	s = qt(db, DB_Q_RUN, a, 0, DB_FMT_CSV, &rc);
+	CHECK("q-1.5: run csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 2);
+	ci = csv_col(&c, "env_json");
+	CHECK("q-1.5: env_json survives CSV quoting", ci >= 0 &&
+	    c.nrows == 2 && strcmp(c.f[1][ci], ENV_A) == 0);
+	csv_free(&c);
+	free(s);
+
+	/* The names of the API. */
+	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s",
+	    db_query_name(DB_Q_RUNS), db_query_name(DB_Q_RUN),
+	    db_query_name(DB_Q_RESULTS), db_query_name(DB_Q_BASELINE),
+	    db_query_name(DB_Q_PHASES), db_query_name(DB_Q_CURVES),
+	    db_query_name(DB_Q_COMPARE), db_query_name(DB_Q_COMPARE_ENV));
+	CHECK("q-1.6: query names", strcmp(expr, "runs run results baseline "
+	    "phases curves compare compare_env") == 0);
+	CHECK("q-1.6: unknown query has no name",
+	    db_query_name(DB_Q_COUNT) == NULL &&
+	    db_query_name((enum db_query)-1) == NULL);
+	db_close(db);
+}
+
+/* --- 2: results ----------------------------------------------------------- */
+
+static void
+test_results(void)
+{
+	static const double	 samples[2] = { 1, 2 };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("results.db");
+	char			 err[1024], *s;
+	int64_t			 id = 0;
+	int			 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-2.0: open", 0);
+		return;
+	}
+	run_info(&ri, "2e500000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	/* Stored out of order: the query sorts by point_idx. */
+	result_init(&r, 2, "train.fp32.naive", "naive", 128);
+	r.status = "mismatch";
+	r.reason = hostile;
+	r.median_us = 0.1;
+	r.err_y = 1.5e-7;
+	r.flops = 1e15;
+	r.cv = 1.0 / 3.0;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 0, "train.fp32.naive", "naive", 64);
+	r.nsamples = 2;
+	r.samples_us = samples;
+	r.median_us = 12.5;
+	r.nsteps = 0;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 1, "train.fp32.cublas", "cublas", 64);
+	rc |= db_result_add(db, id, &r);
+	CHECK("q-2.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-2.1: results json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-2.1: the columns of query.h, in order", strcmp(jx(s,
+	    "(SELECT group_concat(key, ',') FROM json_each(?1, '$[0]'))"),
+	    RESULTS_COLS) == 0);
+	CHECK("q-2.1: by point_idx", strcmp(jx(s, "(SELECT group_concat("
+	    "json_extract(value, '$.point_idx'), ',') FROM json_each(?1))"),
+	    "0,1,2") == 0);
+	CHECK("q-2.2: NaN stored as NULL is null", strcmp(jx(s,
+	    "json_type(?1, '$[1].median_us') || json_type(?1, "
+	    "'$[2].err_dw')"), "nullnull") == 0);
+	CHECK("q-2.2: REAL is a number", strcmp(jx(s,
+	    "json_type(?1, '$[2].median_us')"), "real") == 0 &&
+	    s != NULL && strstr(s, "\"median_us\":0.1,") != NULL &&
+	    strstr(s, "\"err_y\":1.5e-07,") != NULL &&
+	    strstr(s, "\"median_us\":12.5,") != NULL);
+	CHECK("q-2.2: every bit survives", strcmp(jx(s,
+	    "json_extract(?1, '$[2].cv') = 1.0 / 3.0"), "1") == 0 &&
+	    s != NULL && strstr(s, "\"cv\":0.3333333333333333,") != NULL);
+	CHECK_NEAR("q-2.2: large value", strtod(jx(s,
+	    "json_extract(?1, '$[2].flops')"), NULL), 1e15, 0);
+	CHECK("q-2.2: hostile reason round-trips", strcmp(jx(s,
+	    "json_extract(?1, '$[2].reason')"), hostile) == 0);
+	free(s);
+
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-2.3: results csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 4 && c.crlf);
+	CHECK("q-2.3: header is the column list",
+	    strcmp(csv_header(&c), RESULTS_COLS) == 0);
+	CHECK("q-2.3: every row has the header's width", c.nrows == 4 &&
+	    c.ncols[1] == c.ncols[0] && c.ncols[3] == c.ncols[0]);
+	ci = csv_col(&c, "median_us");
+	CHECK("q-2.3: NULL is empty, numbers shortest", ci >= 0 &&
+	    c.nrows == 4 && strcmp(c.f[2][ci], "") == 0 &&
+	    strcmp(c.f[3][ci], "0.1") == 0 && strcmp(c.f[1][ci], "12.5") == 0);
+	ci = csv_col(&c, "cv");
+	CHECK("q-2.3: every bit survives CSV", ci >= 0 && c.nrows == 4 &&
+	    strtod(c.f[3][ci], NULL) == 1.0 / 3.0);
+	ci = csv_col(&c, "reason");
+	CHECK("q-2.3: hostile reason round-trips", ci >= 0 && c.nrows == 4 &&
+	    strcmp(c.f[3][ci], hostile) == 0);
+	ci = csv_col(&c, "point_idx");
+	CHECK("q-2.3: by point_idx", ci >= 0 && c.nrows == 4 &&
+	    strcmp(c.f[1][ci], "0") == 0 && strcmp(c.f[3][ci], "2") == 0);
+	csv_free(&c);
+	free(s);
+	db_close(db);
+}
+
+/* --- 3: against the library baseline ------------------------------------ */
+
+static void
+test_baseline(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	const char		*path = P("baseline.db");
+	char			 err[1024], *s;
+	int64_t			 id = 0;
+	int			 rc;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-3.0: open", 0);
+		return;
+	}
+	run_info(&ri, "ba5e0000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	/* 64: cublas 30 us, naive 40 us → 75 %; 128: 50 vs 200 → 25 %. */
+	rc |= add(db, id, 0, "train.fp32.cublas", "cublas", 64, 30, 0, 0, 0);
+	rc |= add(db, id, 1, "train.fp32.naive", "naive", 64, 40, 0, 0, 0);
+	rc |= add(db, id, 2, "train.fp32.cublas", "cublas", 128, 50, 0, 0, 0);
+	rc |= add(db, id, 3, "train.fp32.naive", "naive", 128, 200, 0, 0, 0);
+	/* 256: cuBLASLt (8) wins over cuBLAS (10) as the baseline. */
+	rc |= add(db, id, 4, "train.fp32.cublas", "cublas", 256, 10, 0, 0, 0);
+	rc |= add(db, id, 5, "train.fp32.naive", "naive", 256, 16, 0, 0, 0);
+	rc |= add(db, id, 6, "train.fp32.cublaslt", "cublaslt", 256, 8, 0, 0,
+	    0);
+	/* No baseline: another precision, and a shape whose cuBLAS point
+	 * failed. */
+	result_init(&r, 7, "train.tf32.naive", "naive", 64);
+	r.precision = "tf32";
+	r.median_us = 5;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 8, "train.fp32.cublas", "cublas", 512);
+	r.status = "failed";
+	r.median_us = 5;
+	rc |= db_result_add(db, id, &r);
+	rc |= add(db, id, 9, "train.fp32.naive", "naive", 512, 7, 0, 0, 0);
+	/* A failed naive point is not compared. */
+	result_init(&r, 10, "train.fp32.naive2", "naive", 64);
+	r.status = "failed";
+	r.median_us = 5;
+	rc |= db_result_add(db, id, &r);
+	CHECK("q-3.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_BASELINE, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-3.1: baseline json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-3.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
+	    "FROM json_each(?1, '$[0]'))"), "point_idx,variant,mode,"
+	    "precision,impl,m,n,k,layers,graph,tflops,median_us,"
+	    "baseline_variant,baseline_median_us,pct_of_baseline") == 0);
+	CHECK("q-3.2: rows only where a baseline exists, by point",
+	    strcmp(jx(s, "(SELECT group_concat(json_extract(value, "
+	    "'$.point_idx'), ',') FROM json_each(?1))"),
+	    "0,1,2,3,4,5,6") == 0);
+	CHECK("q-3.2: pct_of_baseline exact", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.pct_of_baseline'), "
+	    "',') FROM json_each(?1))"), "100,75,100,25,80,50,100") == 0);
+	CHECK("q-3.2: cuBLASLt preferred over cuBLAS", strcmp(jx(s,
+	    "json_extract(?1, '$[4].baseline_variant', "
+	    "'$[4].baseline_median_us', '$[1].baseline_variant')"),
+	    "[\"train.fp32.cublaslt\",8,\"train.fp32.cublas\"]") == 0);
+	free(s);
+	db_close(db);
+}
+
+/* --- 4: phases ------------------------------------------------------------ */
+
+static void
+test_phases(void)
+{
+	struct db_phase		 ph[7] = { { "sgd", 5 }, { "zeta", 7 },
+	    { "backward.dgrad", 4 }, { "forward", 1 }, { "alpha", 6 },
+	    { "loss", 2 }, { "backward.wgrad", NAN } };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	const char		*path = P("phases.db");
+	char			 err[1024], *s;
+	int64_t			 id = 0;
+	int			 rc;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-4.0: open", 0);
+		return;
+	}
+	run_info(&ri, "0a5e0000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	result_init(&r, 1, "train.fp32.naive", "naive", 64);
+	r.nphases = 2;
+	r.phases = ph + 2;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 0, "train.fp32.naive", "naive", 32);
+	r.nphases = 7;
+	r.phases = ph;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 2, "train.fp32.naive", "naive", 16);
+	rc |= db_result_add(db, id, &r);
+	CHECK("q-4.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_PHASES, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-4.1: phases json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-4.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
+	    "FROM json_each(?1, '$[0]'))"), "point_idx,variant,m,n,k,layers,"
+	    "graph,phase,median_us") == 0);
+	CHECK("q-4.2: by point, then step order, then name", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.point_idx') || ':' "
+	    "|| json_extract(value, '$.phase'), ',') FROM json_each(?1))"),
+	    "0:forward,0:loss,0:backward.wgrad,0:backward.dgrad,0:sgd,"
+	    "0:alpha,0:zeta,1:forward,1:backward.dgrad") == 0);
+	CHECK("q-4.2: medians and NULL", strcmp(jx(s, "json_extract(?1, "
+	    "'$[0].median_us', '$[2].median_us', '$[7].m')"),
+	    "[1,null,64]") == 0);
+	free(s);
+	db_close(db);
+}
+
+/* --- 5: loss curves ------------------------------------------------------- */
+
+static void
+test_curves(void)
+{
+	static const int	 nsteps[4] = { 2000, 3, 1000, 501 };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	const char		*path = P("curves.db");
+	char			 err[1024], *s, expr[512];
+	double			*loss, *lr;
+	int64_t			 id = 0;
+	int			 rc, i, j, okrows;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-5.0: open", 0);
+		return;
+	}
+	run_info(&ri, "c0e50000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	loss = calloc(2000, sizeof(*loss));
+	lr = calloc(2000, sizeof(*lr));
+	for (i = 0; loss != NULL && lr != NULL && i < 2000; i++) {
+		loss[i] = 1000.0 / (i + 1);
+		lr[i] = i * 0.5;
+	}
+	for (i = 0; loss != NULL && lr != NULL && i < 4; i++) {
+		result_init(&r, i, "train.fp32.naive", "naive", 16 << i);
+		r.nsteps = nsteps[i];
+		r.loss_curve = loss;
+		r.lr_curve = i == 1 ? NULL : lr;
+		rc |= db_result_add(db, id, &r);
+	}
+	result_init(&r, 4, "train.fp32.naive", "naive", 1024);
+	rc |= db_result_add(db, id, &r);
+	CHECK("q-5.0: data set up", rc == 0 && loss != NULL && lr != NULL);
+	free(loss);
+	free(lr);
+
+	s = qt(db, DB_Q_CURVES, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-5.1: curves json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-5.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
+	    "FROM json_each(?1, '$[0]'))"), "point_idx,variant,m,n,k,layers,"
+	    "step,loss,lr") == 0);
+	/* Per curve: rows, first, last and largest step, and whether the
+	 * steps rise. */
+	CHECK("q-5.2: 2000 steps become 500 rows ending at the last", strcmp(
+	    jx(s, "(SELECT count(*) || ' ' || min(s) || ' ' || max(s) FROM "
+	    "(SELECT json_extract(value, '$.step') AS s FROM json_each(?1) "
+	    "WHERE json_extract(value, '$.point_idx') = 0))"),
+	    "500 0 1999") == 0);
+	CHECK("q-5.2: every 4th step, then the last", strcmp(jx(s,
+	    "(SELECT group_concat(s, ',') FROM (SELECT json_extract(value, "
+	    "'$.step') AS s FROM json_each(?1) WHERE json_extract(value, "
+	    "'$.point_idx') = 0 AND (json_extract(value, '$.step') < 9 OR "
+	    "json_extract(value, '$.step') > 1990)))"),
+	    "0,4,8,1992,1999") == 0);
+	CHECK("q-5.2: values belong to their steps", strcmp(jx(s,
+	    "json_extract(?1, '$[1].step', '$[1].loss', '$[1].lr', "
+	    "'$[499].loss')"), "[4,200,2,0.5]") == 0);
+	CHECK("q-5.3: a short curve is whole", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.step') || '=' || "
+	    "json_extract(value, '$.loss') || '/' || json_type(value, "
+	    "'$.lr'), ',') FROM json_each(?1) WHERE json_extract(value, "
+	    "'$.point_idx') = 1)"), "0=1000/null,1=500/null,"
+	    "2=333.333333333333/null") == 0);
+	CHECK("q-5.3: 1000 steps: 500 rows, last kept", strcmp(jx(s,
+	    "(SELECT count(*) || ' ' || max(s) FROM (SELECT "
+	    "json_extract(value, '$.step') AS s FROM json_each(?1) WHERE "
+	    "json_extract(value, '$.point_idx') = 2))"), "500 999") == 0);
+	CHECK("q-5.3: 501 steps: stride 2, 251 rows, last kept", strcmp(jx(s,
+	    "(SELECT count(*) || ' ' || max(s) || ' ' || sum(s % 2) FROM "
+	    "(SELECT json_extract(value, '$.step') AS s FROM json_each(?1) "
+	    "WHERE json_extract(value, '$.point_idx') = 3))"), "251 500 0") ==
+	    0);
+	/* Every curve: no more than 500 rows and rising steps. */
+	okrows = 1;
+	for (j = 0; j < 4; j++) {
+		snprintf(expr, sizeof(expr), "(SELECT count(*) <= 500 AND "
+		    "count(*) = count(DISTINCT s) AND max(s) = %d FROM "
+		    "(SELECT json_extract(value, '$.step') AS s FROM "
+		    "json_each(?1) WHERE json_extract(value, '$.point_idx') "
+		    "= %d))", nsteps[j] - 1, j);
+		okrows &= strcmp(jx(s, expr), "1") == 0;
+	}
+	CHECK("q-5.4: every curve within 500 rows, ends at its last step",
+	    okrows);
+	CHECK("q-5.4: ordered by point, then step", strcmp(jx(s,
+	    "(SELECT count(*) FROM (SELECT v, lag(v) OVER (ORDER BY key) "
+	    "AS prev FROM (SELECT key, json_extract(value, '$.point_idx') "
+	    "* 100000 + json_extract(value, '$.step') AS v FROM "
+	    "json_each(?1))) WHERE v <= prev)"), "0") == 0);
+	CHECK("q-5.4: a result without a curve has no rows", strcmp(jx(s,
+	    "(SELECT count(*) FROM json_each(?1) WHERE json_extract(value, "
+	    "'$.point_idx') = 4)"), "0") == 0);
+	free(s);
+	db_close(db);
+}
+
+/* --- 6: comparing two runs ----------------------------------------------- */
+
+static void
+test_compare(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("compare.db");
+	char			 err[1024], *s;
+	int64_t			 a = 0, b = 0;
+	int			 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-6.0: open", 0);
+		return;
+	}
+	run_info(&ri, "c0a00000-0000-4000-8000-00000000000a", ENV_A);
+	rc = db_run_begin(db, &ri, &a);
+	run_info(&ri, "c0b00000-0000-4000-8000-00000000000b", ENV_B);
+	rc |= db_run_begin(db, &ri, &b);
+	/* 16 faster: b's p90 (90) < a's p10 (100). */
+	rc |= add(db, a, 0, "train.fp32.naive", "naive", 16, 105, 100, 110,
+	    0.01);
+	rc |= add(db, b, 0, "train.fp32.naive", "naive", 16, 84, 80, 90,
+	    0.01);
+	/* 32 slower: b's p10 (120) > a's p90 (110). */
+	rc |= add(db, a, 1, "train.fp32.naive", "naive", 32, 105, 100, 110,
+	    0.01);
+	rc |= add(db, b, 1, "train.fp32.naive", "naive", 32, 125, 120, 130,
+	    0.01);
+	/* 64 same: speedup 100/101, within max(0.01, 2·0.02). */
+	rc |= add(db, a, 2, "train.fp32.naive", "naive", 64, 100, 95, 105,
+	    0.02);
+	rc |= add(db, b, 2, "train.fp32.naive", "naive", 64, 101, 96, 106,
+	    0.01);
+	/* 128 unclear: ranges overlap but speedup 1.25 with tiny cv. */
+	rc |= add(db, a, 3, "train.fp32.naive", "naive", 128, 100, 50, 150,
+	    0.001);
+	rc |= add(db, b, 3, "train.fp32.naive", "naive", 128, 80, 60, 140,
+	    0.001);
+	/* 256 unclear: no cv to judge by. */
+	rc |= add(db, a, 4, "train.fp32.naive", "naive", 256, 100, 95, 105,
+	    NAN);
+	rc |= add(db, b, 4, "train.fp32.naive", "naive", 256, 100, 95, 105,
+	    0.01);
+	/* 512 in a only, 1024 failed in b, 2048 another layer count in b:
+	 * none matched. */
+	rc |= add(db, a, 5, "train.fp32.naive", "naive", 512, 1, 1, 1, 0);
+	rc |= add(db, a, 6, "train.fp32.naive", "naive", 1024, 1, 1, 1, 0);
+	result_init(&r, 6, "train.fp32.naive", "naive", 1024);
+	r.status = "failed";
+	rc |= db_result_add(db, b, &r);
+	rc |= add(db, a, 7, "train.fp32.naive", "naive", 2048, 1, 1, 1, 0);
+	result_init(&r, 7, "train.fp32.naive", "naive", 2048);
+	r.layers = 2;
+	rc |= db_result_add(db, b, &r);
+	CHECK("q-6.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_COMPARE, a, b, DB_FMT_JSON, &rc);
+	CHECK("q-6.1: compare json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-6.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
+	    "FROM json_each(?1, '$[0]'))"), "variant,m,n,k,layers,world,"
+	    "graph,a_median_us,b_median_us,a_p10_us,a_p90_us,b_p10_us,"
+	    "b_p90_us,a_cv,b_cv,speedup,verdict") == 0);
+	CHECK("q-6.2: the verdicts, by a's point", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.m') || ':' || "
+	    "json_extract(value, '$.verdict'), ',') FROM json_each(?1))"),
+	    "16:faster,32:slower,64:same,128:unclear,256:unclear") == 0);
+	CHECK_NEAR("q-6.2: speedup = a / b", strtod(jx(s,
+	    "json_extract(?1, '$[0].speedup')"), NULL), 105.0 / 84.0, 0);
+	CHECK("q-6.2: both sides' figures", strcmp(jx(s, "json_extract(?1, "
+	    "'$[3].a_median_us', '$[3].b_median_us', '$[3].a_p10_us', "
+	    "'$[3].a_p90_us', '$[3].b_p10_us', '$[3].b_p90_us', '$[3].a_cv', "
+	    "'$[3].b_cv', '$[3].speedup', '$[4].a_cv')"),
+	    "[100,80,50,150,60,140,0.001,0.001,1.25,null]") == 0);
+	free(s);
+
+	/* The other way round: faster and slower swap. */
+	s = qt(db, DB_Q_COMPARE, b, a, DB_FMT_CSV, &rc);
+	CHECK("q-6.3: compare csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 6);
+	ci = csv_col(&c, "verdict");
+	CHECK("q-6.3: reversed verdicts", ci >= 0 && c.nrows == 6 &&
+	    strcmp(c.f[1][ci], "slower") == 0 &&
+	    strcmp(c.f[2][ci], "faster") == 0 &&
+	    strcmp(c.f[3][ci], "same") == 0);
+	ci = csv_col(&c, "b_cv");
+	CHECK("q-6.3: NULL cv is an empty field", ci >= 0 && c.nrows == 6 &&
+	    strcmp(c.f[5][ci], "") == 0);
+	csv_free(&c);
+	free(s);
+
+	/* A run against itself: the same, but for the point without
+	 * figures (b's 2048 at 2 layers). */
+	s = qt(db, DB_Q_COMPARE, b, b, DB_FMT_JSON, &rc);
+	CHECK("q-6.4: a run against itself", rc == 0 && strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.verdict'), ',') "
+	    "FROM json_each(?1))"), "same,same,same,same,same,unclear") == 0);
+	free(s);
+	db_close(db);
+}
+
+/* --- 7: comparing two runs' environments ------------------------------- */
+
+static void
+test_compare_env(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct csv		 c;
+	const char		*path = P("env.db");
+	char			 err[1024], *s;
+	int64_t			 a = 0, a2 = 0, b = 0, d = 0, n = 0;
+	int			 rc;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-7.0: open", 0);
+		return;
+	}
+	run_info(&ri, "e0a00000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &a);
+	run_info(&ri, "e0a00000-0000-4000-8000-000000000002", ENV_A);
+	rc |= db_run_begin(db, &ri, &a2);
+	run_info(&ri, "e0b00000-0000-4000-8000-000000000003", ENV_B);
+	rc |= db_run_begin(db, &ri, &b);
+	run_info(&ri, "e0d00000-0000-4000-8000-000000000004", ENV_D);
+	rc |= db_run_begin(db, &ri, &d);
+	run_info(&ri, "e0e00000-0000-4000-8000-000000000005", NULL);
+	rc |= db_run_begin(db, &ri, &n);
+	CHECK("q-7.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_COMPARE_ENV, a, a2, DB_FMT_JSON, &rc);
+	CHECK("q-7.1: identical environments: no rows", rc == 0 && s != NULL &&
+	    strcmp(s, "[]\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMPARE_ENV, a, b, DB_FMT_JSON, &rc);
+	CHECK("q-7.2: one differing library", rc == 0 && strcmp(jx(s,
+	    "json_array_length(?1)"), "1") == 0);
+	CHECK("q-7.2: key, a_value, b_value", strcmp(jx(s,
+	    "(SELECT group_concat(key, ',') FROM json_each(?1, '$[0]')) || "
+	    "' ' || json_extract(?1, '$[0].key') || ' ' || "
+	    "json_extract(?1, '$[0].a_value') || ' ' || "
+	    "json_extract(?1, '$[0].b_value') || ' ' || "
+	    "json_type(?1, '$[0].a_value')"),
+	    "key,a_value,b_value cublas_version 130100 130200 integer") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMPARE_ENV, a, d, DB_FMT_JSON, &rc);
+	CHECK("q-7.3: missing keys differ from values, in key order",
+	    rc == 0 && strcmp(jx(s, "(SELECT group_concat(json_extract(value, "
+	    "'$.key') || '=' || json_extract(value, '$.a_value') || '/' || "
+	    "json_type(value, '$.b_value'), ',') FROM json_each(?1))"),
+	    "gpus[0].name=NVIDIA H100/null,gpus[0].cc=9.0/null,"
+	    "nccl_version=22000/null") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMPARE_ENV, n, n, DB_FMT_JSON, &rc);
+	CHECK("q-7.4: both without environment: the same", rc == 0 &&
+	    s != NULL && strcmp(s, "[]\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMPARE_ENV, n, a, DB_FMT_CSV, &rc);
+	CHECK("q-7.4: none against one: every key", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 12 &&
+	    strcmp(csv_header(&c), "key,a_value,b_value") == 0 &&
+	    strcmp(c.f[1][0], "host") == 0 && strcmp(c.f[1][1], "") == 0 &&
+	    strcmp(c.f[1][2], "h1") == 0 &&
+	    strcmp(c.f[11][0], "cpu") == 0);
+	csv_free(&c);
+	free(s);
+	db_close(db);
+}
+
+/* --- 8: unknown runs and misuse ------------------------------------------- */
+
+static void
+test_errors(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	const char		*path = P("errors.db");
+	char			 err[1024], *s, *out;
+	int64_t			 id = 0, args[2];
+	size_t			 len;
+	int			 rc, q, nf;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-8.0: open", 0);
+		return;
+	}
+	run_info(&ri, "e1100000-0000-4000-8000-000000000001", ENV_A);
+	CHECK("q-8.0: run", db_run_begin(db, &ri, &id) == 0);
+
+	nf = 1;
+	for (q = DB_Q_RUN; q <= DB_Q_CURVES; q++) {
+		s = qt(db, (enum db_query)q, 999, 0, DB_FMT_JSON, &rc);
+		nf &= rc == DB_NOTFOUND && s == NULL &&
+		    strstr(db_errmsg(db), "no run 999") != NULL;
+		free(s);
+	}
+	CHECK("q-8.1: an unknown run id is DB_NOTFOUND, 'no run N'", nf);
+	nf = 1;
+	for (q = DB_Q_COMPARE; q <= DB_Q_COMPARE_ENV; q++) {
+		s = qt(db, (enum db_query)q, id, 998, DB_FMT_CSV, &rc);
+		nf &= rc == DB_NOTFOUND && s == NULL &&
+		    strstr(db_errmsg(db), "no run 998") != NULL;
+		free(s);
+		s = qt(db, (enum db_query)q, 997, id, DB_FMT_CSV, &rc);
+		nf &= rc == DB_NOTFOUND && s == NULL &&
+		    strstr(db_errmsg(db), "no run 997") != NULL;
+		free(s);
+	}
+	CHECK("q-8.1: compare needs both runs", nf);
+
+	/* An existing run with nothing measured: empty tables. */
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-8.2: no rows is []", rc == 0 && s != NULL &&
+	    strcmp(s, "[]\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_CURVES, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-8.2: no rows is the header alone", rc == 0 && s != NULL &&
+	    strcmp(s, "point_idx,variant,m,n,k,layers,step,loss,lr\r\n") ==
+	    0);
+	free(s);
+
+	args[0] = id;
+	args[1] = id;
+	out = (char *)&out;
+	len = 7;
+	rc = db_query_table(db, DB_Q_RUN, args, 2, DB_FMT_JSON, &out, &len);
+	CHECK("q-8.3: wrong number of ids refused", rc == -1 && out == NULL &&
+	    len == 0 && strstr(db_errmsg(db), "bug") != NULL);
+	rc = db_query_table(db, DB_Q_RUN, NULL, 1, DB_FMT_JSON, &out, &len);
+	CHECK("q-8.3: NULL args refused", rc == -1 && out == NULL);
+	rc = db_query_table(db, DB_Q_COUNT, NULL, 0, DB_FMT_JSON, &out, &len);
+	CHECK("q-8.3: unknown query refused", rc == -1 && out == NULL);
+	rc = db_query_table(db, DB_Q_RUNS, NULL, 0, (enum db_fmt)7, &out,
+	    &len);
+	CHECK("q-8.3: unknown format refused", rc == -1 && out == NULL);
+	rc = db_query_table(db, DB_Q_RUNS, NULL, 0, DB_FMT_JSON, &out, NULL);
+	CHECK("q-8.3: len may be NULL", rc == 0 && out != NULL);
+	free(out);
+	db_close(db);
+}
+
+/* --- 9: a reader while another connection writes ------------------------ */
+
+static void
+test_readonly(void)
+{
+	struct db		*w = NULL, *ro = NULL;
+	struct db_run_info	 ri;
+	const char		*path = P("ro.db");
+	char			 err[1024], *s;
+	sqlite3			*h = NULL;
+	int64_t			 id = 0;
+	int			 rc, q, all;
+
+	if (db_open(&w, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-9.0: open", 0);
+		return;
+	}
+	run_info(&ri, "0e000000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(w, &ri, &id);
+	rc |= add(w, id, 0, "train.fp32.cublas", "cublas", 64, 30, 29, 31,
+	    0.01);
+	CHECK("q-9.0: data set up", rc == 0);
+	rc = db_open(&ro, path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("q-9.1: READONLY opens", rc == 0);
+	if (rc != 0) {
+		db_close(w);
+		return;
+	}
+	/* Another connection holds a write transaction with a new point. */
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL);
+	rc |= sqlite3_exec(h, "BEGIN IMMEDIATE; INSERT INTO result (run_id, "
+	    "point_idx, status, nsamples, nsteps, started_at, ended_at) "
+	    "SELECT id, 1, 'ok', 0, 0, 'x', 'x' FROM run", NULL, NULL, NULL);
+	CHECK("q-9.2: writer holds its transaction", rc == SQLITE_OK);
+	all = 1;
+	for (q = 0; q < DB_Q_COUNT; q++) {
+		s = qt(ro, (enum db_query)q, id, id, q % 2 ? DB_FMT_CSV :
+		    DB_FMT_JSON, &rc);
+		if (rc != 0)
+			fprintf(stderr, "  %s: %s\n",
+			    db_query_name((enum db_query)q), db_errmsg(ro));
+		all &= rc == 0 && s != NULL;
+		free(s);
+	}
+	CHECK("q-9.2: every query works on the reader meanwhile", all);
+	s = qt(ro, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-9.2: the reader sees the committed point only", rc == 0 &&
+	    strcmp(jx(s, "json_array_length(?1)"), "1") == 0);
+	free(s);
+	rc = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+	s = qt(ro, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-9.3: and the new one once committed", rc == 0 &&
+	    strcmp(jx(s, "json_array_length(?1)"), "2") == 0);
+	free(s);
+	CHECK("q-9.3: the writer still writes", db_run_end(w, id, "ok") == 0);
+	sqlite3_close(h);
+	db_close(ro);
+	db_close(w);
+}
+
+/* --- 10: row limits, on real rows ----------------------------------------- */
+
+static void
+test_limits(void)
+{
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	const char		*path = P("limits.db");
+	char			 err[1024], *s, sql[4096], want[64];
+	int64_t			 a = 0, b = 0;
+	int			 rc;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-10.0: open", 0);
+		return;
+	}
+	run_info(&ri, "11110000-0000-4000-8000-00000000000a", ENV_A);
+	rc = db_run_begin(db, &ri, &a);
+	run_info(&ri, "11110000-0000-4000-8000-00000000000b", ENV_A);
+	rc |= db_run_begin(db, &ri, &b);
+	CHECK("q-10.0: runs", rc == 0);
+	/* One more result than the limit in each run (cuBLAS, so each is
+	 * its own baseline), 5 phases each, and 101 curves of 500 steps. */
+	snprintf(sql, sizeof(sql), "BEGIN; "
+	    "WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i "
+	    "WHERE x < %d) INSERT INTO result (run_id, point_idx, variant, "
+	    "mode, precision, impl, m, n, k, layers, world, graph, "
+	    "input_grad, status, nsamples, median_us, p10_us, p90_us, cv, "
+	    "nsteps, started_at, ended_at) SELECT r.id, x, "
+	    "'train.fp32.cublas', "
+	    "'train', 'fp32', 'cublas', x + 1, 8, 8, 1, 1, 0, 0, 'ok', 0, 10, "
+	    "9, 11, 0.01, CASE WHEN x <= 100 THEN 500 ELSE 0 END, 'x', 'x' "
+	    "FROM i, run AS r; "
+	    "INSERT INTO phase (result_id, name, median_us) SELECT result.id, "
+	    "p.name, 1 FROM result, (SELECT 'forward' AS name UNION ALL "
+	    "SELECT 'loss' UNION ALL SELECT 'backward.wgrad' UNION ALL "
+	    "SELECT 'backward.dgrad' UNION ALL SELECT 'sgd') AS p "
+	    "WHERE result.run_id = %lld; "
+	    "WITH RECURSIVE st(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM st "
+	    "WHERE s < 499), r AS MATERIALIZED (SELECT id FROM result "
+	    "WHERE nsteps = 500 AND run_id = %lld) INSERT INTO loss_curve "
+	    "(result_id, step, loss, lr) SELECT r.id, s, 1, 0.1 FROM r, st; "
+	    "COMMIT",
+	    DB_Q_RESULTS_LIMIT, (long long)a, (long long)a);
+	CHECK("q-10.0: rows inserted", raw_exec(path, sql) == SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM result "
+	    "WHERE run_id = %lld) = %d AND (SELECT count(*) FROM phase) = "
+	    "5 * %d AND (SELECT count(*) FROM loss_curve) = 101 * 500",
+	    (long long)a, DB_Q_RESULTS_LIMIT + 1, DB_Q_RESULTS_LIMIT + 1);
+	CHECK("q-10.0: more rows than every limit", raw_int(path, sql) == 1 &&
+	    101 * 500 > DB_Q_CURVES_LIMIT &&
+	    5 * (DB_Q_RESULTS_LIMIT + 1) > DB_Q_PHASES_LIMIT);
+
+	snprintf(want, sizeof(want), "%d 0 %d", DB_Q_RESULTS_LIMIT,
+	    DB_Q_RESULTS_LIMIT - 1);
+	s = qt(db, DB_Q_RESULTS, a, 0, DB_FMT_JSON, &rc);
+	CHECK("q-10.1: results stop at the limit, lowest points first",
+	    rc == 0 && strcmp(jx(s, "json_array_length(?1) || ' ' || "
+	    "json_extract(?1, '$[0].point_idx') || ' ' || "
+	    "json_extract(?1, '$[#-1].point_idx')"), want) == 0);
+	free(s);
+	s = qt(db, DB_Q_BASELINE, a, 0, DB_FMT_JSON, &rc);
+	CHECK("q-10.2: baseline stops at the limit", rc == 0 &&
+	    atoi(jx(s, "json_array_length(?1)")) == DB_Q_RESULTS_LIMIT);
+	free(s);
+	s = qt(db, DB_Q_COMPARE, a, b, DB_FMT_JSON, &rc);
+	CHECK("q-10.3: compare stops at the limit", rc == 0 &&
+	    atoi(jx(s, "json_array_length(?1)")) == DB_Q_RESULTS_LIMIT);
+	free(s);
+	s = qt(db, DB_Q_PHASES, a, 0, DB_FMT_CSV, &rc);
+	CHECK("q-10.4: phases stop at the limit (+ header)", rc == 0 &&
+	    s != NULL && atoi(jx(s, "length(?1) - length(replace(?1, "
+	    "char(10), ''))")) == DB_Q_PHASES_LIMIT + 1);
+	free(s);
+	s = qt(db, DB_Q_CURVES, a, 0, DB_FMT_JSON, &rc);
+	snprintf(want, sizeof(want), "%d 99 499", DB_Q_CURVES_LIMIT);
+	CHECK("q-10.5: curves stop at the limit", rc == 0 && strcmp(jx(s,
+	    "json_array_length(?1) || ' ' || "
+	    "json_extract(?1, '$[#-1].point_idx') || ' ' || "
+	    "json_extract(?1, '$[#-1].step')"), want) == 0);
+	free(s);
+	db_close(db);
+}
+
+/* --- 11: importing another database --------------------------------------- */
+
+static void
+test_import(void)
+{
+	static const double	 samples[3] = { 3, 1, 2 };
+	static const double	 loss[4] = { 4, 3, 2, 1 };
+	struct db_phase		 ph[2] = { { "forward", 1.5 },
+	    { "loss", 0.25 } };
+	struct db		*src = NULL, *dst = NULL, *ro = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct blob		 b1, b2, b3, b4;
+	char			 sp[PATH_MAX], dp[PATH_MAX];
+	char			 err[1024], *e1, *e2, *n1, *n2;
+	char			 path[PATH_MAX + 8], dwal[PATH_MAX + 8];
+	int64_t			 s1 = 0, s2 = 0, s3 = 0, d1 = 0, d4 = 0, id;
+	int			 rc, imp = -1, skip = -1, i;
+	FILE			*f;
+
+	/* P()'s buffers rotate: these two live through the whole test. */
+	snprintf(sp, sizeof(sp), "%s", P("src.db"));
+	snprintf(dp, sizeof(dp), "%s", P("dst.db"));
+	if (db_open(&src, sp, DB_OPEN_WRITE, err, sizeof(err)) != 0 ||
+	    db_open(&dst, dp, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-11.0: open", 0);
+		db_close(src);
+		return;
+	}
+	/* src: U1 (also in dst), U2 with everything, U3 still running and
+	 * without environment.  dst: its own U1 and U4. */
+	run_info(&ri, "1a000000-0000-4000-8000-000000000001", ENV_A);
+	ri.label = "src copy";
+	rc = db_run_begin(src, &ri, &s1);
+	rc |= add(src, s1, 0, "train.fp32.naive", "naive", 8, 1, 1, 1, 0);
+	run_info(&ri, "1a000000-0000-4000-8000-000000000002", ENV_B);
+	ri.label = hostile;
+	ri.note = "n";
+	rc |= db_run_begin(src, &ri, &s2);
+	for (i = 0; i < 3; i++) {
+		result_init(&r, 2 - i, "train.fp32.naive", "naive", 8 << i);
+		r.median_us = 10 + i;
+		r.err_y = 1.5e-7;
+		r.nsamples = 3;
+		r.samples_us = samples;
+		r.nphases = 2;
+		r.phases = ph;
+		r.nsteps = i == 1 ? 0 : 4;
+		r.loss_curve = loss;
+		r.started_at = "2024-02-03T04:05:06.789Z";
+		rc |= db_result_add(src, s2, &r);
+	}
+	rc |= db_run_end(src, s2, "failed");
+	run_info(&ri, "1a000000-0000-4000-8000-000000000003", NULL);
+	rc |= db_run_begin(src, &ri, &s3);
+	rc |= add(src, s3, 0, "train.fp32.naive", "naive", 8, 1, 1, 1, 0);
+	run_info(&ri, "1a000000-0000-4000-8000-000000000001", ENV_A);
+	ri.label = "dst copy";
+	rc |= db_run_begin(dst, &ri, &d1);
+	run_info(&ri, "1a000000-0000-4000-8000-000000000004", ENV_D);
+	rc |= db_run_begin(dst, &ri, &d4);
+	rc |= add(dst, d4, 0, "train.fp32.naive", "naive", 8, 1, 1, 1, 0);
+	CHECK("q-11.0: data set up", rc == 0);
+
+	/* Refusals first: both files must stay as they are. */
+	snprintf(path, sizeof(path), "%s", P("foreign.db"));
+	raw_exec(path, "CREATE TABLE contacts (name TEXT); "
+	    "INSERT INTO contacts VALUES ('x')");
+	snprintf(dwal, sizeof(dwal), "%s-wal", dp);
+	b1 = slurp(dp);
+	b2 = slurp(dwal);
+	b3 = slurp(path);
+	rc = db_import(dst, path, &imp, &skip);
+	CHECK("q-11.1: a foreign database is refused", rc == DB_BADSOURCE &&
+	    strstr(db_errmsg(dst), "not a stepbench database") != NULL &&
+	    strstr(db_errmsg(dst), path) != NULL && imp == 0 && skip == 0);
+	CHECK("q-11.1: the foreign file is unchanged", same(path, b3));
+	snprintf(path, sizeof(path), "%s", P("future.db"));
+	raw_exec(path, "PRAGMA application_id = 1398030928; "
+	    "PRAGMA user_version = 99; CREATE TABLE run (x INTEGER)");
+	b3 = slurp(path);
+	rc = db_import(dst, path, &imp, &skip);
+	CHECK("q-11.2: a newer schema is refused", rc == DB_BADSOURCE &&
+	    strstr(db_errmsg(dst), "v99") != NULL &&
+	    strstr(db_errmsg(dst), "newer") != NULL);
+	CHECK("q-11.2: the newer file is unchanged", same(path, b3));
+	snprintf(path, sizeof(path), "%s", P("notes.txt"));
+	f = fopen(path, "w");
+	if (f != NULL) {
+		for (i = 0; i < 300; i++)
+			fprintf(f, "line %d, not a database\n", i);
+		fclose(f);
+	}
+	b3 = slurp(path);
+	rc = db_import(dst, path, &imp, &skip);
+	CHECK("q-11.3: a text file is refused", rc == DB_BADSOURCE &&
+	    strstr(db_errmsg(dst), "not a SQLite database") != NULL);
+	CHECK("q-11.3: the text file is unchanged", same(path, b3));
+	rc = db_import(dst, P("absent.db"), &imp, &skip);
+	CHECK("q-11.4: a missing file is refused", rc == DB_BADSOURCE &&
+	    strstr(db_errmsg(dst), "absent.db") != NULL);
+	b4 = slurp(P("absent.db"));
+	CHECK("q-11.4: and not created", b4.ok == 2);
+	free(b4.data);
+	rc = db_import(dst, dp, &imp, &skip);
+	CHECK("q-11.5: importing into itself is refused",
+	    rc == DB_BADSOURCE && strstr(db_errmsg(dst),
+	    "cannot import a database into itself") != NULL);
+	snprintf(path, sizeof(path), "%s", P("link.db"));
+	CHECK("q-11.5: a symlink", symlink(dp, path) == 0);
+	rc = db_import(dst, path, &imp, &skip);
+	CHECK("q-11.5: itself under another name is refused",
+	    rc == DB_BADSOURCE && strstr(db_errmsg(dst), "itself") != NULL);
+	snprintf(path, sizeof(path), "%s", P("hard.db"));
+	CHECK("q-11.5: a hard link", link(dp, path) == 0);
+	rc = db_import(dst, path, &imp, &skip);
+	CHECK("q-11.5: itself through a hard link is refused",
+	    rc == DB_BADSOURCE && strstr(db_errmsg(dst), "itself") != NULL);
+	unlink(path);
+	CHECK("q-11.6: the target is unchanged by every refusal",
+	    same(dp, b1) && same(dwal, b2));
+
+	/* A read-only target cannot import; nothing lands. */
+	if (db_open(&ro, dp, DB_OPEN_READONLY, err, sizeof(err)) == 0) {
+		rc = db_import(ro, sp, &imp, &skip);
+		CHECK("q-11.7: a read-only target fails", rc == -1 &&
+		    imp == 0);
+		db_close(ro);
+	}
+	CHECK("q-11.7: nothing imported", raw_int(dp,
+	    "SELECT count(*) FROM run") == 2);
+
+	/* The import. */
+	b3 = slurp(sp);
+	snprintf(path, sizeof(path), "%s-wal", sp);
+	b4 = slurp(path);
+	rc = db_import(dst, sp, &imp, &skip);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(dst));
+	CHECK("q-11.8: import", rc == 0 && imp == 2 && skip == 1);
+	CHECK("q-11.8: the source is unchanged", same(sp, b3) &&
+	    same(path, b4));
+	CHECK("q-11.8: four runs, one per uuid", raw_int(dp,
+	    "SELECT count(*) = 4 AND count(DISTINCT uuid) = 4 FROM run") == 1);
+	CHECK("q-11.8: the run already present is left alone", raw_int(dp,
+	    "SELECT count(*) FROM run WHERE uuid LIKE '%0001' AND "
+	    "label = 'dst copy' AND id = 1") == 1 && raw_int(dp,
+	    "SELECT count(*) FROM result WHERE run_id = 1") == 0);
+	CHECK("q-11.8: environments deduplicated by hash", raw_int(dp,
+	    "SELECT count(*) FROM environment") == 3 && raw_int(dp,
+	    "SELECT count(*) FROM run AS r JOIN environment AS e ON "
+	    "e.id = r.env_id WHERE r.uuid LIKE '%0002' AND "
+	    "json_extract(e.json, '$.cublas_version') = 130200") == 1);
+	CHECK("q-11.8: no environment stays none", raw_int(dp,
+	    "SELECT count(*) FROM run WHERE uuid LIKE '%0003' AND "
+	    "env_id IS NULL AND status = 'running' AND ended_at IS NULL") ==
+	    1);
+	CHECK("q-11.8: children remapped to the new results", raw_int(dp,
+	    "SELECT (SELECT count(*) FROM sample AS s JOIN result AS r ON "
+	    "r.id = s.result_id JOIN run ON run.id = r.run_id WHERE "
+	    "run.uuid LIKE '%0002') = 9 AND (SELECT count(*) FROM phase AS p "
+	    "JOIN result AS r ON r.id = p.result_id JOIN run ON "
+	    "run.id = r.run_id WHERE run.uuid LIKE '%0002') = 6 AND "
+	    "(SELECT count(*) FROM loss_curve AS c JOIN result AS r ON "
+	    "r.id = c.result_id JOIN run ON run.id = r.run_id WHERE "
+	    "run.uuid LIKE '%0002') = 8") == 1);
+	CHECK("q-11.8: foreign keys hold", raw_int(dp,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+
+	/* The imported run exports exactly as the original, ids aside. */
+	id = raw_int(dp, "SELECT id FROM run WHERE uuid LIKE '%0002'");
+	e1 = export_json(src, s2);
+	e2 = export_json(dst, id);
+	n1 = jnorm(e1);
+	n2 = jnorm(e2);
+	CHECK("q-11.9: the export of the imported run matches",
+	    n1 != NULL && n2 != NULL && strcmp(n1, n2) == 0);
+	CHECK("q-11.9: and is not trivially so", n1 != NULL &&
+	    strcmp(jx(n1, "json_array_length(?1, '$.results') || ' ' || "
+	    "json_array_length(?1, '$.results[0].loss_curve') || ' ' || "
+	    "json_extract(?1, '$.results[2].samples') || ' ' || "
+	    "json_extract(?1, '$.run.status')"),
+	    "3 4 [3.0,1.0,2.0] failed") == 0 &&
+	    strcmp(jx(n1, "json_extract(?1, '$.run.label')"), hostile) == 0);
+	CHECK("q-11.9: the ids did change", e1 != NULL && e2 != NULL &&
+	    strcmp(e1, e2) != 0);
+	free(e1);
+	free(e2);
+	free(n1);
+	free(n2);
+
+	/* Again: nothing new. */
+	rc = db_import(dst, sp, &imp, &skip);
+	CHECK("q-11.10: a second import imports nothing", rc == 0 &&
+	    imp == 0 && skip == 3);
+	CHECK("q-11.10: still four runs", raw_int(dp,
+	    "SELECT count(*) FROM run") == 4 && raw_int(dp,
+	    "SELECT count(*) FROM result") == 5);
+	CHECK("q-11.10: counts may be NULL", db_import(dst, sp, NULL, NULL) ==
+	    0);
+	/* And the other way round: dst's U4 goes to src, U1 is skipped. */
+	rc = db_import(src, dp, &imp, &skip);
+	CHECK("q-11.11: importing back", rc == 0 && imp == 1 && skip == 3);
+	db_close(src);
+	db_close(dst);
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_DP)
+		return (rmdir(path));
+	return (unlink(path));
+}
+
+int
+main(void)
+{
+	char	tmpl[] = "/tmp/test_db_query.XXXXXX";
+
+	if (mkdtemp(tmpl) == NULL) {
+		perror("mkdtemp");
+		return (1);
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+
+	test_runs();
+	test_results();
+	test_baseline();
+	test_phases();
+	test_curves();
+	test_compare();
+	test_compare_env();
+	test_errors();
+	test_readonly();
+	test_limits();
+	test_import();
+
+	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,
+		    strerror(errno));
+	return (check_summary("test_db_query"));
+}
