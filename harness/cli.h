@@ -45,5 +45,6 @@ int	cmd_sweep(int, char **);
 int	cmd_runs(int, char **);
 int	cmd_export(int, char **);
 int	cmd_import(int, char **);
+int	cmd_serve(int, char **);
 
 #endif

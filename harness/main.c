@@ -19,6 +19,7 @@ static const struct {
 	{ "runs", cmd_runs, "list the runs in the database" },
 	{ "export", cmd_export, "one run's results as CSV or JSON" },
 	{ "import", cmd_import, "copy runs from another stepbench database (idempotent)" },
+	{ "serve", cmd_serve, "serve the dashboard (Kore) for a database" },
 };
 
 static void	usage(FILE *);
@@ -69,7 +70,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "stepbench: unknown command '%s'; commands are info, "
-	    "list, run, sweep, runs, export, import\nTry 'stepbench --help'.\n",
-	    argv[1]);
+	    "list, run, sweep, runs, export, import, serve\nTry "
+	    "'stepbench --help'.\n", argv[1]);
 	return SB_EXIT_USAGE;
 }
