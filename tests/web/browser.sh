@@ -30,6 +30,10 @@ set -u
 
 SB=${1:?usage: browser.sh path/to/stepbench}
 case $SB in /*) ;; *) SB=$PWD/$SB ;; esac
+if [ -n "${SB_WEB_SKIP:-}" ]; then
+	echo "web_browser: skipped: $SB_WEB_SKIP"
+	exit 77
+fi
 for prog in chromium kore; do
 	if ! command -v "$prog" >/dev/null 2>&1; then
 		echo "web_browser: skipped: $prog is not installed" \
