@@ -364,6 +364,44 @@ else
 	fail web-1.18 "serve --db $NONE did not start (log $(show "$(cat "$SERVE_LOG")"))"
 fi
 
+# --- 1.18c: an empty, a foreign and a non-SQLite file: a page that says so,
+# 503 from the API, no 500, no restart loop, and the file left as it was
+for kind in empty foreign text; do
+	BAD=$T/$kind.db
+	case $kind in
+	empty)		: >"$BAD"; want="older than this stepbench" ;;
+	foreign)	sql "$BAD" "CREATE TABLE t(x); INSERT INTO t VALUES (1)" >/dev/null
+			want="not a stepbench database" ;;
+	text)		echo "hello, not a database" >"$BAD"
+			want="not a SQLite database" ;;
+	esac
+	BEFORE_SUM=$(fsum "$BAD")
+	if serve_start "bad-$kind" --db "$BAD"; then
+		BAD_KORE=$KORE_PID
+		for p in / '/run?id=1'; do
+			expect_req "web-1.18c[$kind $p]" GET "$p" 200 text/html
+			body_has "web-1.18c[$kind $p]" "$want"
+			body_has "web-1.18c[$kind $p]" 'data-state="error"'
+		done
+		for i in 1 2; do
+			expect_req "web-1.18c[$kind api#$i]" GET /api/runs 503 \
+			    application/json
+		done
+		json_check "web-1.18c[$kind api]" "assert '$want' in d['error'], d"
+		serve_stop TERM
+		check_eq "web-1.18c[$kind]" "serve's exit status" 0 "$SERVE_RC"
+		check_eq "web-1.18c[$kind]" "Kore processes left" "" \
+		    "$(kore_left "$BAD_KORE")"
+		check_eq "web-1.18c[$kind]" "worker restarts" 0 \
+		    "$(grep -c 'restarting worker' "$SERVE_LOG")"
+		no_sandbox_violation "web-1.18c[$kind]" "$SERVE_LOG"
+		check_eq "web-1.18c[$kind]" "the file is unchanged" "$BEFORE_SUM" \
+		    "$(fsum "$BAD")"
+	else
+		fail "web-1.18c[$kind]" "serve --db $BAD did not start (log $(show "$(cat "$SERVE_LOG")"))"
+	fi
+done
+
 # --- 1.20: bad options ---------------------------------------------------------------
 for args in "--port 0" "--port 65536" "--port abc" "--bind 999.1.1.1" \
     "--bind example.com" "--workers 0" "--workers 65" "extra"; do
