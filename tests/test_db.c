@@ -24,38 +24,15 @@
 
 #include "testkit.h"
 #include "db.h"
-
-#define MAXR	16
-#define MAXC	64
-
-struct csv {
-	int	 nrows;
-	int	 ncols[MAXR];
-	char	*f[MAXR][MAXC];
-	int	 crlf;		/* every record ended with CRLF */
-};
-
-struct blob {
-	char	*data;
-	size_t	 len;
-	int	 ok;
-};
+#include "dbtest.h"
 
 static char	 tmpdir[256];
 static int	 alive_calls;
 
 static const char	*P(const char *);
 static int		 exists(const char *);
-static struct blob	 slurp(const char *);
-static int		 same(const char *, struct blob);
 static int		 no_sidecars(const char *);
-static int64_t		 raw_int(const char *, const char *);
 static const char	*raw_text(const char *, const char *);
-static int		 raw_exec(const char *, const char *);
-static const char	*jx(const char *, const char *);
-static int		 csv_parse(const char *, struct csv *);
-static void		 csv_free(struct csv *);
-static int		 csv_col(const struct csv *, const char *);
 static char		*capture(struct db *, int64_t, const char *, int *);
 static char		*capture_runs(struct db *, int *);
 static int		 alive_even(int64_t, int64_t);
@@ -64,8 +41,6 @@ static int		 stop_first(const struct db_run_row *, void *);
 static void		 run_info(struct db_run_info *, const char *,
 			    const char *, int64_t);
 static void		 result_init(struct db_result *, int, const char *);
-static int		 rm_entry(const char *, const struct stat *, int,
-			    struct FTW *);
 static void		 test_create(void);
 static void		 test_runs(void);
 static void		 test_results(void);
@@ -96,41 +71,6 @@ exists(const char *path)
 	return (stat(path, &sb) == 0);
 }
 
-static struct blob
-slurp(const char *path)
-{
-	struct blob	 b = { NULL, 0, 0 };
-	FILE		*f;
-	long		 n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return (b);
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 &&
-	    (b.data = malloc((size_t)n + 1)) != NULL &&
-	    fread(b.data, 1, (size_t)n, f) == (size_t)n) {
-		b.len = (size_t)n;
-		b.ok = 1;
-	}
-	fclose(f);
-	return (b);
-}
-
-/* The file has exactly the bytes of b (which is freed). */
-static int
-same(const char *path, struct blob b)
-{
-	struct blob	now;
-	int		eq;
-
-	now = slurp(path);
-	eq = b.ok && now.ok && b.len == now.len &&
-	    memcmp(b.data, now.data, b.len) == 0;
-	free(b.data);
-	free(now.data);
-	return (eq);
-}
-
 /* Nothing was left beside path: no WAL, shared memory or journal. */
 static int
 no_sidecars(const char *path)
@@ -145,25 +85,6 @@ no_sidecars(const char *path)
 		return (0);
 	snprintf(buf, sizeof(buf), "%s-journal", path);
 	return (!exists(buf));
-}
-
-/* First column of the first row, through a separate connection. */
-static int64_t
-raw_int(const char *path, const char *sql)
-{
-	sqlite3		*h = NULL;
-	sqlite3_stmt	*st = NULL;
-	int64_t		 v = INT64_MIN;
-
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fprintf(stderr, "raw_int(%s): %s\n", sql, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return (v);
 }
 
 static const char *
@@ -184,128 +105,6 @@ raw_text(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(h);
 	return (buf);
-}
-
-/* Returns SQLite's extended result code of running sql. */
-static int
-raw_exec(const char *path, const char *sql)
-{
-	sqlite3	*h = NULL;
-	int	 rc;
-
-	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_extended_result_codes(h, 1);
-		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-	}
-	sqlite3_close(h);
-	return (rc);
-}
-
-/* Evaluates expr with ?1 = json in an in-memory database: the JSON
- * checks use SQLite's parser, not ours.  "(null)" for SQL NULL. */
-static const char *
-jx(const char *json, const char *expr)
-{
-	static char	 buf[4096];
-	sqlite3		*h = NULL;
-	sqlite3_stmt	*st = NULL;
-	char		 sql[512];
-	const char	*s;
-
-	snprintf(buf, sizeof(buf), "(error)");
-	snprintf(sql, sizeof(sql), "SELECT %s", expr);
-	if (json != NULL &&
-	    sqlite3_open(":memory:", &h) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		s = (const char *)sqlite3_column_text(st, 0);
-		snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
-	} else if (h != NULL)
-		fprintf(stderr, "jx(%s): %s\n", expr, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return (buf);
-}
-
-/* An RFC 4180 reader, strict enough to notice bad quoting. */
-static int
-csv_parse(const char *s, struct csv *c)
-{
-	char	*fld;
-	size_t	 n, cap;
-	int	 r = 0, col = 0, quoted;
-
-	memset(c, 0, sizeof(*c));
-	c->crlf = 1;
-	while (*s != '\0' && r < MAXR) {
-		cap = strlen(s) + 1;
-		if ((fld = malloc(cap)) == NULL)
-			return (-1);
-		n = 0;
-		quoted = *s == '"';
-		if (quoted) {
-			for (s++; ; s++) {
-				if (*s == '\0') {
-					free(fld);
-					return (-1);
-				}
-				if (*s == '"' && s[1] == '"')
-					fld[n++] = *s++;
-				else if (*s == '"') {
-					s++;
-					break;
-				} else
-					fld[n++] = *s;
-			}
-		} else
-			while (*s != '\0' && *s != ',' && *s != '\r' &&
-			    *s != '\n')
-				fld[n++] = *s++;
-		fld[n] = '\0';
-		if (col < MAXC)
-			c->f[r][col++] = fld;
-		else
-			free(fld);
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (*s == '\r' && s[1] == '\n')
-			s += 2;
-		else if (*s == '\n') {
-			c->crlf = 0;
-			s++;
-		} else if (*s != '\0')
-			return (-1);	/* junk after a closing quote */
-		c->ncols[r++] = col;
-		col = 0;
-	}
-	c->nrows = r;
-	return (0);
-}
-
-static void
-csv_free(struct csv *c)
-{
-	int	r, i;
-
-	for (r = 0; r < MAXR; r++)
-		for (i = 0; i < MAXC; i++)
-			free(c->f[r][i]);
-}
-
-static int
-csv_col(const struct csv *c, const char *name)
-{
-	int	i;
-
-	for (i = 0; c->nrows > 0 && i < c->ncols[0]; i++)
-		if (strcmp(c->f[0][i], name) == 0)
-			return (i);
-	return (-1);
 }
 
 static char *
@@ -1316,16 +1115,6 @@ test_concurrent(void)
 	CHECK("db-8.1: all 200 points and their samples present",
 	    raw_int(path, "SELECT count(*) FROM result") == 200 &&
 	    raw_int(path, "SELECT count(*) FROM sample") == 800);
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		return (rmdir(path));
-	return (unlink(path));
 }
 
 int

@@ -24,22 +24,7 @@
 #include "testkit.h"
 #include "db.h"
 #include "query.h"
-
-#define MAXR	64
-#define MAXC	64
-
-struct csv {
-	int	 nrows;
-	int	 ncols[MAXR];
-	char	*f[MAXR][MAXC];
-	int	 crlf;		/* every record ended with CRLF */
-};
-
-struct blob {
-	char	*data;
-	size_t	 len;
-	int	 ok;
-};
+#include "dbtest.h"
 
 /* Environments: B differs from A in cublas_version only; D lacks the GPU
  * and NCCL keys. */
@@ -73,15 +58,7 @@ static const char hostile[] = "<script>\"\n\\\x01 \xc3\xa9, &end\r\n";
 static char	 tmpdir[256];
 
 static const char	*P(const char *);
-static struct blob	 slurp(const char *);
-static int		 same(const char *, struct blob);
-static int64_t		 raw_int(const char *, const char *);
-static int		 raw_exec(const char *, const char *);
-static const char	*jx(const char *, const char *);
 static char		*jnorm(const char *);
-static int		 csv_parse(const char *, struct csv *);
-static void		 csv_free(struct csv *);
-static int		 csv_col(const struct csv *, const char *);
 static const char	*csv_header(const struct csv *);
 static char		*qt(struct db *, enum db_query, int64_t, int64_t,
 			    enum db_fmt, int *);
@@ -93,8 +70,6 @@ static void		 result_init(struct db_result *, int, const char *,
 static int		 add(struct db *, int64_t, int, const char *,
 			    const char *, int64_t, double, double, double,
 			    double);
-static int		 rm_entry(const char *, const struct stat *, int,
-			    struct FTW *);
 static void		 test_runs(void);
 static void		 test_results(void);
 static void		 test_baseline(void);
@@ -116,107 +91,6 @@ P(const char *name)
 	i = (i + 1) % 8;
 	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
 	return (buf[i]);
-}
-
-static struct blob
-slurp(const char *path)
-{
-	struct blob	 b = { NULL, 0, 0 };
-	FILE		*f;
-	long		 n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		/* A missing file is a state too: "absent". */
-		b.ok = errno == ENOENT ? 2 : 0;
-		return (b);
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 &&
-	    (b.data = malloc((size_t)n + 1)) != NULL &&
-	    fread(b.data, 1, (size_t)n, f) == (size_t)n) {
-		b.len = (size_t)n;
-		b.ok = 1;
-	}
-	fclose(f);
-	return (b);
-}
-
-/* The file has exactly the bytes of b (which is freed). */
-static int
-same(const char *path, struct blob b)
-{
-	struct blob	now;
-	int		eq;
-
-	now = slurp(path);
-	eq = b.ok != 0 && b.ok == now.ok && b.len == now.len &&
-	    (b.len == 0 || memcmp(b.data, now.data, b.len) == 0);
-	free(b.data);
-	free(now.data);
-	return (eq);
-}
-
-static int64_t
-raw_int(const char *path, const char *sql)
-{
-	sqlite3		*h = NULL;
-	sqlite3_stmt	*st = NULL;
-	int64_t		 v = INT64_MIN;
-
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fprintf(stderr, "raw_int(%s): %s\n", sql, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return (v);
-}
-
-static int
-raw_exec(const char *path, const char *sql)
-{
-	sqlite3	*h = NULL;
-	int	 rc;
-
-	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_extended_result_codes(h, 1);
-		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			fprintf(stderr, "raw_exec: %s\n", sqlite3_errmsg(h));
-	}
-	sqlite3_close(h);
-	return (rc);
-}
-
-/* Evaluates expr with ?1 = json in an in-memory database: the checks use
- * SQLite's JSON parser, not db/'s writer.  "(null)" for SQL NULL. */
-static const char *
-jx(const char *json, const char *expr)
-{
-	static char	 buf[8192];
-	sqlite3		*h = NULL;
-	sqlite3_stmt	*st = NULL;
-	char		 sql[1024];
-	const char	*s;
-
-	snprintf(buf, sizeof(buf), "(error)");
-	snprintf(sql, sizeof(sql), "SELECT %s", expr);
-	if (json != NULL &&
-	    sqlite3_open(":memory:", &h) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		s = (const char *)sqlite3_column_text(st, 0);
-		snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
-	} else if (h != NULL)
-		fprintf(stderr, "jx(%s): %s\n", expr, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return (buf);
 }
 
 /* A db_export JSON without the ids an import renumbers (run.id, and each
@@ -244,91 +118,6 @@ jnorm(const char *json)
 	sqlite3_finalize(st);
 	sqlite3_close(h);
 	return (out);
-}
-
-/* An RFC 4180 reader, strict enough to notice bad quoting. */
-static int
-csv_parse(const char *s, struct csv *c)
-{
-	char	*fld;
-	size_t	 n;
-	int	 r = 0, col = 0, quoted;
-
-	memset(c, 0, sizeof(*c));
-	c->crlf = 1;
-	while (*s != '\0' && r < MAXR) {
-		if ((fld = malloc(strlen(s) + 1)) == NULL)
-			return (-1);
-		n = 0;
-		quoted = *s == '"';
-		if (quoted) {
-			for (s++; ; s++) {
-				if (*s == '\0') {
-					free(fld);
-					return (-1);
-				}
-				if (*s == '"' && s[1] == '"')
-					fld[n++] = *s++;
-				else if (*s == '"') {
-					s++;
-					break;
-				} else
-					fld[n++] = *s;
-			}
-		} else
-			while (*s != '\0' && *s != ',' && *s != '\r' &&
-			    *s != '\n') {
-				if (*s == '"') {
-					free(fld);
-					return (-1);	/* unquoted quote */
-				}
-				fld[n++] = *s++;
-			}
-		fld[n] = '\0';
-		if (col < MAXC)
-			c->f[r][col++] = fld;
-		else
-			free(fld);
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (*s == '\r' && s[1] == '\n')
-			s += 2;
-		else if (*s == '\n') {
-			c->crlf = 0;
-			s++;
-		} else if (*s != '\0')
-			return (-1);	/* junk after a closing quote */
-		else
-			c->crlf = 0;	/* no line end at all */
-		c->ncols[r++] = col;
-		col = 0;
-	}
-	c->nrows = r;
-	return (0);
-}
-
-static void
-csv_free(struct csv *c)
-{
-	int	r, i;
-
-	for (r = 0; r < MAXR; r++)
-		for (i = 0; i < MAXC; i++)
-			free(c->f[r][i]);
-	memset(c, 0, sizeof(*c));
-}
-
-static int
-csv_col(const struct csv *c, const char *name)
-{
-	int	i;
-
-	for (i = 0; c->nrows > 0 && i < c->ncols[0]; i++)
-		if (strcmp(c->f[0][i], name) == 0)
-			return (i);
-	return (-1);
 }
 
 /* The header row joined with commas. */
@@ -1503,16 +1292,6 @@ test_import(void)
 	CHECK("q-11.11: importing back", rc == 0 && imp == 1 && skip == 3);
 	db_close(src);
 	db_close(dst);
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		return (rmdir(path));
-	return (unlink(path));
 }
 
 int
