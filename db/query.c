@@ -130,7 +130,8 @@ static const char sql_curves[] =
  * (by point_idx) in its run: one sort, and with the usual one point per
  * key and run it is exactly the join on the key.  GROUP BY puts NULLs
  * together, as IS would.  The verdict is query.h's, in its order; a NULL
- * among the figures it needs leaves every test unknown: 'unclear'.
+ * among the figures it needs makes it 'unclear' (tested first: a CASE
+ * branch whose test is NULL would fall through to the next).
  */
 #define CMP_KEY	"variant, m, n, k, layers, world, graph, input_grad"
 #define CMP_A(c) "max(CASE WHEN side = 0 THEN " c " END)"
@@ -154,7 +155,10 @@ static const char sql_compare[] =
 	"am AS a_median_us, bm AS b_median_us, a10 AS a_p10_us, "
 	"a90 AS a_p90_us, b10 AS b_p10_us, b90 AS b_p90_us, "
 	"acv AS a_cv, bcv AS b_cv, am / bm AS speedup, "
-	"CASE WHEN b90 < a10 THEN 'faster' "
+	"CASE WHEN am IS NULL OR bm IS NULL OR a10 IS NULL OR a90 IS NULL "
+	"OR b10 IS NULL OR b90 IS NULL OR acv IS NULL OR bcv IS NULL "
+	"THEN 'unclear' "
+	"WHEN b90 < a10 THEN 'faster' "
 	"WHEN b10 > a90 THEN 'slower' "
 	"WHEN abs(am / bm - 1) <= max(0.01, 2 * max(acv, bcv)) "
 	"AND b10 <= a90 AND a10 <= b90 THEN 'same' "

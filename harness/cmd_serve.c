@@ -75,7 +75,9 @@ struct serve {
 	int	 looping;
 };
 
-static volatile sig_atomic_t	got_signal;
+/* A stop (SIGINT/SIGTERM/SIGQUIT) and a reload (SIGHUP) are kept apart, so
+ * that a reload arriving just after a stop cannot cancel it. */
+static volatile sig_atomic_t	stop_signal, reload_req;
 
 static void	on_signal(int);
 static int	find_kore(struct serve *);
@@ -97,7 +99,10 @@ static void	usage(void);
 static void
 on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		reload_req = 1;
+	else
+		stop_signal = sig == SIGQUIT ? SIGTERM : sig;
 }
 
 static void
@@ -398,6 +403,11 @@ start_kore(struct serve *s, int *outfd)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* serve's handlers must not swallow the PDEATHSIG below */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		setpgid(0, 0);
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
@@ -501,11 +511,16 @@ supervise(struct serve *s, int fd)
 
 			nanosleep(&ts, NULL);
 		}
-		if ((sig = got_signal) != 0) {
-			got_signal = 0;
+		if (reload_req) {
+			reload_req = 0;
+			if (!reaped && !stopping)
+				kill(s->pid, SIGHUP);
+		}
+		if ((sig = stop_signal) != 0) {
+			stop_signal = 0;
 			if (!reaped)
 				kill(s->pid, sig);
-			if (sig != SIGHUP && !stopping) {
+			if (!stopping) {
 				stopping = 1;
 				stop_at = sb_mono_s();
 			}
@@ -556,6 +571,9 @@ supervise(struct serve *s, int fd)
 	}
 	if (rc != SB_EXIT_OK)
 		return rc;
+	if (!ready && stopping && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return SB_EXIT_OK;	/* stopped by the user while starting */
 	if (!ready) {
 		rc = sb_fail("serve", "Kore stopped before it listened on %s "
 		    "port %ld (%s %d); its log is above", s->bind, s->port,
@@ -675,18 +693,20 @@ cmd_serve(int argc, char **argv)
 
 	if (probe_port(&s) != 0)
 		return SB_EXIT_FAIL;
-	if (write_conf(&s) != 0) {
-		remove_dir(&s);
-		return SB_EXIT_FAIL;
-	}
 
+	/* handlers first, so a stop during setup still removes the temp dir */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: poll wakes up */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a closed stderr must not kill us */
+	if (write_conf(&s) != 0 || stop_signal != 0) {
+		remove_dir(&s);
+		return stop_signal != 0 ? SB_EXIT_OK : SB_EXIT_FAIL;
+	}
 
 	if (start_kore(&s, &fd) != 0) {
 		remove_dir(&s);

@@ -402,6 +402,28 @@ for kind in empty foreign text; do
 	fi
 done
 
+# --- 1.19b: a reload right after a stop does not cancel the stop ---------------------
+if serve_start term-hup --db "$DB"; then
+	TH_KORE=$KORE_PID
+	kill -TERM "$SERVE_PID"
+	kill -HUP "$SERVE_PID"
+	# no second signal: only the first TERM may stop it (bounded wait)
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		fail web-1.19b "serve still runs 10 s after TERM then HUP"
+		serve_stop KILL
+	else
+		wait "$SERVE_PID"
+		check_eq web-1.19b "serve's exit status after TERM then HUP" 0 "$?"
+	fi
+	check_eq web-1.19b "Kore processes left" "" "$(kore_left "$TH_KORE")"
+else
+	fail web-1.19b "serve did not start (log $(show "$(cat "$SERVE_LOG")"))"
+fi
+
 # --- 1.20: bad options ---------------------------------------------------------------
 for args in "--port 0" "--port 65536" "--port abc" "--bind 999.1.1.1" \
     "--bind example.com" "--workers 0" "--workers 65" "extra"; do
