@@ -295,7 +295,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	struct sb_check chk;
 	struct sb_stats st;
 	double flops, bytes, host_bytes, elems, tol;
-	int full, rc = 0, have_ref = 0, set_up = 0;
+	int full, rc = 0, set_up = 0;
 	char why[512];
 
 	memset(o, 0, sizeof(*o));
@@ -374,7 +374,6 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		    host_bytes / 1073741824.0);
 		goto out;
 	}
-	have_ref = full;
 	c.init.lr = op->lr;
 	sb_hstep_fill_inputs(&c.init, op->seed, op->normalize);
 	if (full) {
@@ -388,7 +387,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		goto failed;
 	}
 	set_up = 1;
-	if (checked_step(e, bk, &c, have_ref ? &ref : NULL, tol, &chk))
+	if (checked_step(e, bk, &c, full ? &ref : NULL, tol, &chk))
 		goto failed;
 	fill_check(o, &chk);
 	o->r.loss = c.train ? c.got.loss : NAN;
@@ -412,7 +411,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	{
 		struct sb_check re;
 
-		if (checked_step(e, bk, &c, have_ref ? &ref : NULL, tol, &re))
+		if (checked_step(e, bk, &c, full ? &ref : NULL, tol, &re))
 			goto failed;
 		o->r.err_recheck = NAN;
 		for (int f = 0; f < SB_CK_COUNT; f++)
@@ -481,8 +480,7 @@ out:
 		bk->teardown(e, &c);
 	sb_hstep_f32_free(&c.init);
 	sb_hstep_f32_free(&c.got);
-	if (have_ref || full)
-		sb_hstep_f64_free(&ref);
+	sb_hstep_f64_free(&ref);	/* zeroed when unused: a no-op */
 	if (c.open_phase >= 0)
 		prof_pop();
 	prof_pop();
