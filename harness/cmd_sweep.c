@@ -375,7 +375,7 @@ build_plan(struct sweep_args *a, const struct sb_device *dev,
 	int gpu = dev->gpu_count > 0;
 
 	if (a->variants == NULL) {
-		a->variants = gpu ? "*.naive,*.cublas" : "*.cpu";
+		a->variants = gpu ? "*.naive,*.warptile,*.mma,*.cublas" : "*.cpu";
 		if (!quiet_defaults && !gpu)
 			fprintf(stderr, "stepbench %s: no GPU (%s): measuring "
 			    "the CPU variants; --variants chooses others\n",

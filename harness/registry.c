@@ -24,30 +24,35 @@ const struct sb_variant sb_variants[] = {
 	{ .id = "infer.fp32.cpu", .mode = SB_INFER, .precision = "fp32",
 	  .impl = "cpu", .backend = SB_BACKEND_CPU, .tol = TOL_FP32,
 	  .summary = "host C forward pass, one thread, fp32" },
-	{ .id = "train.fp32.naive", .mode = SB_TRAIN, .precision = "fp32",
-	  .impl = "naive", .backend = SB_BACKEND_GPU, .min_cc = 70,
-	  .gemm = &sb_gemm_naive_f32, .tol = TOL_FP32,
-	  .summary = "one thread per output GEMMs + elementwise kernels" },
-	{ .id = "infer.fp32.naive", .mode = SB_INFER, .precision = "fp32",
-	  .impl = "naive", .backend = SB_BACKEND_GPU, .min_cc = 70,
-	  .gemm = &sb_gemm_naive_f32, .tol = TOL_FP32,
-	  .summary = "one thread per output GEMM + bias kernel" },
-	{ .id = "train.fp32.cublas", .mode = SB_TRAIN, .precision = "fp32",
-	  .impl = "cublas", .backend = SB_BACKEND_GPU, .min_cc = 70,
-	  .gemm = &sb_gemm_cublas_f32, .tol = TOL_FP32,
-	  .summary = "cublasGemmEx, CUBLAS_COMPUTE_32F (strict fp32)" },
-	{ .id = "infer.fp32.cublas", .mode = SB_INFER, .precision = "fp32",
-	  .impl = "cublas", .backend = SB_BACKEND_GPU, .min_cc = 70,
-	  .gemm = &sb_gemm_cublas_f32, .tol = TOL_FP32,
-	  .summary = "cublasGemmEx forward, strict fp32" },
-	{ .id = "train.tf32.cublas", .mode = SB_TRAIN, .precision = "tf32",
-	  .impl = "cublas", .backend = SB_BACKEND_GPU, .min_cc = 80,
-	  .gemm = &sb_gemm_cublas_tf32, .tol = TOL_TF32,
-	  .summary = "cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_TF32 tensor cores" },
-	{ .id = "infer.tf32.cublas", .mode = SB_INFER, .precision = "tf32",
-	  .impl = "cublas", .backend = SB_BACKEND_GPU, .min_cc = 80,
-	  .gemm = &sb_gemm_cublas_tf32, .tol = TOL_TF32,
-	  .summary = "cublasGemmEx forward, TF32 tensor cores" },
+	/* GPU: a training step and its forward pass per GEMM implementation */
+#define GPU_PAIR(prec, im, g, cc, t, what)				\
+	{ .id = "train." prec "." im, .mode = SB_TRAIN, .precision = prec, \
+	  .impl = im, .backend = SB_BACKEND_GPU, .min_cc = cc, .gemm = &g, \
+	  .tol = t, .summary = what },					\
+	{ .id = "infer." prec "." im, .mode = SB_INFER, .precision = prec, \
+	  .impl = im, .backend = SB_BACKEND_GPU, .min_cc = cc, .gemm = &g, \
+	  .tol = t, .summary = what " (forward only)" }
+	GPU_PAIR("fp32", "naive", sb_gemm_naive_f32, 70, TOL_FP32,
+	    "one thread per output, threads along rows: uncoalesced"),
+	GPU_PAIR("fp32", "coalesced", sb_gemm_coalesced_f32, 70, TOL_FP32,
+	    "one thread per output along columns; a warp per output in NT"),
+	GPU_PAIR("fp32", "smem", sb_gemm_smem_f32, 70, TOL_FP32,
+	    "32x32 shared-memory tiles, one output per thread"),
+	GPU_PAIR("fp32", "regtile1d", sb_gemm_regtile1d_f32, 70, TOL_FP32,
+	    "64x64x8 tiles, 8 outputs per thread"),
+	GPU_PAIR("fp32", "regtile2d", sb_gemm_regtile2d_f32, 70, TOL_FP32,
+	    "128x128x16 tiles, 8x8 outputs per thread"),
+	GPU_PAIR("fp32", "vec", sb_gemm_vec_f32, 70, TOL_FP32,
+	    "regtile2d with 16-byte loads and shared-memory reads"),
+	GPU_PAIR("fp32", "warptile", sb_gemm_warptile_f32, 70, TOL_FP32,
+	    "warp tiles, double-buffered shared memory"),
+	GPU_PAIR("fp32", "cublas", sb_gemm_cublas_f32, 70, TOL_FP32,
+	    "cublasGemmEx, CUBLAS_COMPUTE_32F (strict fp32)"),
+	GPU_PAIR("tf32", "mma", sb_gemm_mma_tf32, 80, TOL_TF32,
+	    "hand-written mma.sync m16n8k8 TF32 tensor cores"),
+	GPU_PAIR("tf32", "cublas", sb_gemm_cublas_tf32, 80, TOL_TF32,
+	    "cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_TF32 tensor cores"),
+#undef GPU_PAIR
 	{ .id = NULL }
 };
 

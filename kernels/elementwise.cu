@@ -6,7 +6,8 @@
  *   bias_loss_dy  y += b; d = y - t; *loss_sum += Σ d²;  last layer, train
  *                 dy = (2/(m·n))·d
  *   bias_grad     db[j] = Σ_i dy[i,j]                   wgrad
- *   sgd           p -= lr·g                             update
+ *   sgd           p -= lr·g for every parameter tensor,  update
+ *                 one launch
  *
  * Design notes:
  *  1. All are memory-bound: the aim is coalesced access and enough blocks
@@ -33,8 +34,15 @@
  *     atomics make db reproducible to rounding only.
  *  6. sgd rounds lr·g before subtracting (__fmul_rn keeps nvcc from fusing
  *     it into an FMA), as the host reference does: the same update bits.
+ *  7. One sgd launch updates every tensor (weights and biases of all
+ *     layers): the tensors travel by value in the kernel's parameters
+ *     (2·SB_MAX_LAYERS × 24 bytes, well under the 4 KB limit) and blockIdx.y
+ *     picks the tensor, so a step of L layers pays one launch, not 2L.
+ *  8. Every launcher adds its launches and memsets to g->launches: the
+ *     step's launch count is measured, not assumed.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "gpu.h"
 
@@ -158,15 +166,21 @@ bias_grad_kernel(const float *__restrict__ dy, float *__restrict__ db,
 		atomicAdd(&db[j], partial[tx]);
 }
 
-/* p and grad are (count) */
+struct sgd_list {
+	struct sb_sgd_tensor	t[SB_SGD_MAX_TENSORS];
+};
+
+/* tensor blockIdx.y of the list; grid-stride over its elements along x */
 static __global__ void
-sgd_kernel(float *__restrict__ p, const float *__restrict__ grad,
-    int64_t count, float lr)
+sgd_kernel(const struct sgd_list l, float lr)
 {
+	const struct sb_sgd_tensor t = l.t[blockIdx.y];
 	const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+	float *__restrict__ p = t.p;
+	const float *__restrict__ grad = t.g;
 
 	for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-	    idx < count; idx += stride)
+	    idx < t.count; idx += stride)
 		p[idx] = p[idx] - __fmul_rn(lr, grad[idx]);
 }
 
@@ -179,6 +193,7 @@ sb_bias_add(struct sb_gpu *g, float *y, const float *b, int64_t m, int64_t n)
 		    "m and n must be at least 1");
 	bias_add_kernel<<<ew_blocks(m * n), EW_THREADS, 0, g->stream>>>(y, b,
 	    m * n, n);
+	g->launches++;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;
 }
@@ -196,6 +211,7 @@ sb_bias_loss_dy(struct sb_gpu *g, float *y, const float *b, const float *t,
 	scale = 2.0f / (float)(m * n);	/* note 4 */
 	bias_loss_dy_kernel<<<ew_blocks(m * n), EW_THREADS, 0, g->stream>>>(y,
 	    b, t, dy, loss_sum, m * n, n, scale);
+	g->launches++;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;
 }
@@ -234,20 +250,35 @@ sb_bias_grad(struct sb_gpu *g, const float *dy, float *db, int64_t m,
 	    g->stream));
 	bias_grad_kernel<<<dim3((unsigned)gx, (unsigned)gy), dim3(bx, by), 0,
 	    g->stream>>>(dy, db, m, n);
+	g->launches += 2;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;
 }
 
-/* p and grad are (count) */
+/* note 7 */
 int
-sb_sgd(struct sb_gpu *g, float *p, const float *grad, int64_t count,
-    float lr)
+sb_sgd(struct sb_gpu *g, const struct sb_sgd_tensor *t, int count, float lr)
 {
-	if (count < 1)
+	struct sgd_list l;
+	int64_t largest = 0;
+
+	if (count < 1 || count > SB_SGD_MAX_TENSORS)
 		return sb_gpu_fail(g, __FILE__, __LINE__, "sb_sgd",
-		    "count must be at least 1");
-	sgd_kernel<<<ew_blocks(count), EW_THREADS, 0, g->stream>>>(p, grad,
-	    count, lr);
+		    "want 1..SB_SGD_MAX_TENSORS tensors");
+	memset(&l, 0, sizeof(l));
+	for (int i = 0; i < count; i++) {
+		if (t[i].p == NULL || t[i].g == NULL || t[i].count < 1)
+			return sb_gpu_fail(g, __FILE__, __LINE__, "sb_sgd",
+			    "every tensor needs p, g and count >= 1");
+		l.t[i] = t[i];
+		if (t[i].count > largest)
+			largest = t[i].count;
+	}
+	/* Blocks along x for the largest tensor; in the rows of smaller
+	 * tensors the surplus blocks find no element and exit at once. */
+	sgd_kernel<<<dim3(ew_blocks(largest), (unsigned)count), EW_THREADS, 0,
+	    g->stream>>>(l, lr);
+	g->launches++;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;
 }

@@ -18,6 +18,9 @@
  * m×k matrix A^T, which is already op(A)^T, but cuBLAS's second operand must
  * be k×m, so it is transposed once more with ldb = m.)
  *
+ * Leading dimensions other than the packed ones pass straight through: the
+ * row-major ld of a matrix is the column-major ld of its transpose.
+ *
  * cublasGemmEx takes int dimensions: anything above INT_MAX is refused with
  * a message rather than truncated.  The handle, its stream and workspace are
  * set up by sb_gpu_blas_init (gpu.c).
@@ -27,108 +30,99 @@
 
 #include "gpu_int.h"
 
-static int	cublas_gemm(struct sb_gpu *, enum sb_layout, int64_t, int64_t,
-		    int64_t, const float *, const float *, float *,
-		    cublasComputeType_t, const char *);
-static int	gemm_f32(struct sb_gpu *, enum sb_layout, int64_t, int64_t,
-		    int64_t, const float *, const float *, float *);
-static int	gemm_tf32(struct sb_gpu *, enum sb_layout, int64_t, int64_t,
-		    int64_t, const float *, const float *, float *);
+static int	cublas_gemm(struct sb_gpu *, const struct sb_gemm_f32 *,
+		    const struct sb_gemm_call *, cublasComputeType_t,
+		    const char *);
+static int	gemm_f32(struct sb_gpu *, const struct sb_gemm_call *);
+static int	gemm_tf32(struct sb_gpu *, const struct sb_gemm_call *);
 
 const struct sb_gemm_f32 sb_gemm_cublas_f32 = {
 	.name = "cublas",
+	.precision = "f32",
 	.gemm = gemm_f32,
+	.describe = NULL,
 	.needs_blas = 1,
+	.bias_epilogue = 0,
+	.min_cc = 70,
 };
 
 const struct sb_gemm_f32 sb_gemm_cublas_tf32 = {
-	.name = "cublas-tf32",
+	.name = "cublas",
+	.precision = "tf32",
 	.gemm = gemm_tf32,
+	.describe = NULL,
 	.needs_blas = 1,
+	.bias_epilogue = 0,
+	.min_cc = 80,
 };
 
 static int
-gemm_f32(struct sb_gpu *g, enum sb_layout layout, int64_t m, int64_t n,
-    int64_t k, const float *a, const float *b, float *c)
+gemm_f32(struct sb_gpu *g, const struct sb_gemm_call *c)
 {
-	return cublas_gemm(g, layout, m, n, k, a, b, c, CUBLAS_COMPUTE_32F,
+	return cublas_gemm(g, &sb_gemm_cublas_f32, c, CUBLAS_COMPUTE_32F,
 	    "fp32");
 }
 
 static int
-gemm_tf32(struct sb_gpu *g, enum sb_layout layout, int64_t m, int64_t n,
-    int64_t k, const float *a, const float *b, float *c)
+gemm_tf32(struct sb_gpu *g, const struct sb_gemm_call *c)
 {
-	return cublas_gemm(g, layout, m, n, k, a, b, c,
+	return cublas_gemm(g, &sb_gemm_cublas_tf32, c,
 	    CUBLAS_COMPUTE_32F_FAST_TF32, "tf32");
 }
 
-/*
- * a, b, c are device pointers, row-major:
- *   NT: a is (m,k), b is (n,k);  TN: a is (k,m), b is (k,n);
- *   NN: a is (m,k), b is (k,n);  c is (m,n) always.
- */
+/* The call's a, b, c are device pointers (gpu.h, struct sb_gemm_call). */
 static int
-cublas_gemm(struct sb_gpu *g, enum sb_layout layout, int64_t m, int64_t n,
-    int64_t k, const float *a, const float *b, float *c,
-    cublasComputeType_t compute, const char *compute_name)
+cublas_gemm(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
+    const struct sb_gemm_call *c, cublasComputeType_t compute,
+    const char *compute_name)
 {
-	static const char *const layout_names[SB_LAYOUT_COUNT] = {
-		[SB_NT] = "NT", [SB_TN] = "TN", [SB_NN] = "NN",
-	};
 	const float alpha = 1.0f, beta = 0.0f;
+	const int64_t m = c->m, n = c->n, k = c->k;
 	cublasOperation_t ta_op, tb_op;
-	int ld_a, ld_b;
 	cublasStatus_t st;
 	char what[128];
 
 	if (g->blas == NULL)
 		return sb_gpu_fail(g, __FILE__, __LINE__, "cuBLAS GEMM",
 		    "no cuBLAS handle: call sb_gpu_blas_init first");
-	if ((unsigned)layout >= SB_LAYOUT_COUNT)
-		return sb_gpu_fail(g, __FILE__, __LINE__, "cuBLAS GEMM",
-		    "unknown layout (want SB_NT, SB_TN or SB_NN)");
-	if (m < 1 || n < 1 || k < 1 || m > INT_MAX || n > INT_MAX ||
-	    k > INT_MAX) {
+	if (sb_gemm_check(g, impl, c) != 0)
+		return -1;
+	if (m > INT_MAX || n > INT_MAX || k > INT_MAX || c->lda > INT_MAX ||
+	    c->ldb > INT_MAX || c->ldc > INT_MAX) {
 		(void)snprintf(what, sizeof(what), "cuBLAS GEMM %s m=%lld "
-		    "n=%lld k=%lld", layout_names[layout], (long long)m,
+		    "n=%lld k=%lld", sb_layout_name(c->layout), (long long)m,
 		    (long long)n, (long long)k);
 		return sb_gpu_fail(g, __FILE__, __LINE__, what,
-		    "each of m, n, k must be in 1..INT_MAX (cublasGemmEx "
-		    "takes int); split the GEMM");
+		    "each of m, n, k and the leading dimensions must be at "
+		    "most INT_MAX (cublasGemmEx takes int); split the GEMM");
 	}
 
-	/* See the table on top.  ld_a, ld_b are the row lengths of our
-	 * row-major a and b; b goes first, as cuBLAS's A. */
-	switch (layout) {
+	/* See the table on top: b goes first, as cuBLAS's A. */
+	switch (c->layout) {
 	case SB_NN:		/* b^T is n×k col-major, a^T is k×m */
 		tb_op = CUBLAS_OP_N;
 		ta_op = CUBLAS_OP_N;
-		ld_b = (int)n;
-		ld_a = (int)k;
 		break;
 	case SB_NT:		/* b's bytes are k×n col-major: transpose */
 		tb_op = CUBLAS_OP_T;
 		ta_op = CUBLAS_OP_N;
-		ld_b = (int)k;
-		ld_a = (int)k;
 		break;
 	case SB_TN:		/* a's bytes are m×k col-major: transpose */
 	default:
 		tb_op = CUBLAS_OP_N;
 		ta_op = CUBLAS_OP_T;
-		ld_b = (int)n;
-		ld_a = (int)m;
 		break;
 	}
 
-	/* C^T (n×m, ldc = n) = op(b)^T · op(a)^T */
+	/* C^T (n×m, ldc) = op(b)^T · op(a)^T */
 	st = cublasGemmEx(g->blas, tb_op, ta_op, (int)n, (int)m, (int)k,
-	    &alpha, b, CUDA_R_32F, ld_b, a, CUDA_R_32F, ld_a, &beta, c,
-	    CUDA_R_32F, (int)n, compute, CUBLAS_GEMM_DEFAULT);
+	    &alpha, c->b, CUDA_R_32F, (int)c->ldb, c->a, CUDA_R_32F,
+	    (int)c->lda, &beta, c->c, CUDA_R_32F, (int)c->ldc, compute,
+	    CUBLAS_GEMM_DEFAULT);
+	g->launches++;
 	if (st != CUBLAS_STATUS_SUCCESS) {
 		(void)snprintf(what, sizeof(what), "cublasGemmEx(%s %s, m=%lld "
-		    "n=%lld k=%lld)", layout_names[layout], compute_name,
+		    "n=%lld k=%lld)", sb_layout_name(c->layout), compute_name,
 		    (long long)m, (long long)n, (long long)k);
 		return sb_gpu_fail(g, __FILE__, __LINE__, what,
 		    sb_blas_status_string(st));

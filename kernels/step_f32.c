@@ -3,13 +3,15 @@
  * from one GEMM implementation (struct sb_gemm_f32) and the elementwise
  * kernels, in the order of the host reference (ref_step_impl.h):
  *
- *   forward   l = 0..L-1:  y[l] = in[l]·w[l]^T (NT), then + b[l]
+ *   forward   l = 0..L-1:  y[l] = in[l]·w[l]^T (NT), then + b[l] (in the
+ *             GEMM's epilogue when the implementation has one)
  *   loss      (train) *loss_sum = 0; for the last layer, fused:
  *             y += b, *loss_sum += Σ (y - t)², dy[L-1] = 2 (y - t) / (m·N)
  *   backward  l = L-1..0:  dw[l] = dy[l]^T·in[l] (TN), db[l] = Σ_i dy[l]
  *             then dy[l-1], or dx for l = 0 when wanted, = dy[l]·w[l] (NN)
  *   sgd       w[l] -= lr·dw[l], b[l] -= lr·db[l], after every gradient, so
- *             that dgrad uses this step's weights, as the reference does
+ *             that dgrad uses this step's weights, as the reference does;
+ *             one launch for all 2L tensors
  *
  * The caller turns *loss_sum into the loss: sum / (m·width[L]).
  *
@@ -61,11 +63,18 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 		const int64_t n = d->width[l + 1], k = d->width[l];
 		const float *in = l == 0 ? s->x : s->y[l - 1];
 
+		const int last = train && l == L - 1;
+		struct sb_gemm_call c;
+
 		/* in is (m,k), w[l] is (n,k), y[l] is (m,n) */
-		TRY(impl->gemm(g, SB_NT, m, n, k, in, s->w[l], s->y[l]));
-		if (train && l == L - 1)
+		sb_gemm_call_init(&c, SB_NT, m, n, k, in, s->w[l], s->y[l]);
+		if (!last && impl->bias_epilogue)
+			c.bias = s->b[l];
+		TRY(impl->gemm(g, &c));
+		if (last)
 			break;		/* its bias goes with the loss */
-		TRY(sb_bias_add(g, s->y[l], s->b[l], m, n));
+		if (!impl->bias_epilogue)
+			TRY(sb_bias_add(g, s->y[l], s->b[l], m, n));
 	}
 	if (!train)
 		goto out;
@@ -80,27 +89,39 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 		const int64_t n = d->width[l + 1], k = d->width[l];
 		const float *in = l == 0 ? s->x : s->y[l - 1];
 		float *dx = l == 0 ? s->dx : s->dy[l - 1];
+		struct sb_gemm_call c;
 
 		MARK(SB_PH_WGRAD);
 		/* TN: dy[l] is (m,n) = A[k',m'] with m' = n, k' = m; in is
 		 * (m,k) = B[k',n'] with n' = k; dw[l] is (n,k) */
-		TRY(impl->gemm(g, SB_TN, n, k, m, s->dy[l], in, s->dw[l]));
+		sb_gemm_call_init(&c, SB_TN, n, k, m, s->dy[l], in, s->dw[l]);
+		TRY(impl->gemm(g, &c));
 		TRY(sb_bias_grad(g, s->dy[l], s->db[l], m, n));
 		if (dx != NULL) {
 			MARK(SB_PH_DGRAD);
 			/* NN: dy[l] is (m,n) = A[m,k'] with k' = n; w[l] is
 			 * (n,k) = B[k',n'] with n' = k; dx is (m,k) */
-			TRY(impl->gemm(g, SB_NN, m, k, n, s->dy[l], s->w[l],
-			    dx));
+			sb_gemm_call_init(&c, SB_NN, m, k, n, s->dy[l],
+			    s->w[l], dx);
+			TRY(impl->gemm(g, &c));
 		}
 	}
 
 	MARK(SB_PH_SGD);
-	for (int l = 0; l < L; l++) {
-		const int64_t n = d->width[l + 1], k = d->width[l];
+	{
+		struct sb_sgd_tensor t[SB_SGD_MAX_TENSORS];
 
-		TRY(sb_sgd(g, s->w[l], s->dw[l], n * k, s->lr));
-		TRY(sb_sgd(g, s->b[l], s->db[l], n, s->lr));
+		for (int l = 0; l < L; l++) {
+			const int64_t n = d->width[l + 1], k = d->width[l];
+
+			t[2 * l].p = s->w[l];
+			t[2 * l].g = s->dw[l];
+			t[2 * l].count = n * k;
+			t[2 * l + 1].p = s->b[l];
+			t[2 * l + 1].g = s->db[l];
+			t[2 * l + 1].count = n;
+		}
+		TRY(sb_sgd(g, t, 2 * L, s->lr));
 	}
 out:
 	MARK(SB_PH_END);
@@ -167,6 +188,7 @@ clear_loss(struct sb_gpu *g, double *loss_sum)
 {
 	SB_CUDA_CHECK(g, cudaMemsetAsync(loss_sum, 0, sizeof(*loss_sum),
 	    g->stream));
+	g->launches++;
 	return 0;
 }
 

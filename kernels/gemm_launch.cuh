@@ -1,0 +1,124 @@
+/*
+ * kernels/gemm_launch.cuh — the host side shared by the hand-written GEMM
+ * launchers (.cu files only): enqueue what a planner chose, or describe it.
+ *
+ *   gemm_launch_run       checks the call, plans, launches on g->stream,
+ *                         counts the launch
+ *   gemm_launch_describe  plans and fills sb_kernel_info from
+ *                         cudaFuncGetAttributes and the occupancy API
+ *
+ * A planner is int plan(enum sb_layout, const struct gemm_params *,
+ * struct gemm_launch *): 0, or -1 when no kernel of its family fits.
+ */
+#ifndef SB_KERNELS_GEMM_LAUNCH_CUH
+#define SB_KERNELS_GEMM_LAUNCH_CUH
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gemm_common.cuh"
+#include "gpu.h"
+
+typedef int (*gemm_planner_fn)(enum sb_layout, const struct gemm_params *,
+    struct gemm_launch *);
+
+static inline struct gemm_params
+gemm_params_of(const struct sb_gemm_call *c)
+{
+	struct gemm_params p;
+
+	p.m = c->m;
+	p.n = c->n;
+	p.k = c->k;
+	p.a = c->a;
+	p.lda = c->lda;
+	p.b = c->b;
+	p.ldb = c->ldb;
+	p.c = c->c;
+	p.ldc = c->ldc;
+	p.bias = c->bias;
+	return p;
+}
+
+static inline int
+gemm_plan_call(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
+    gemm_planner_fn plan, const struct sb_gemm_call *c,
+    struct gemm_launch *l)
+{
+	struct gemm_params p;
+
+	*l = gemm_launch();
+	if (sb_gemm_check(g, impl, c) != 0)
+		return -1;
+	p = gemm_params_of(c);
+	if (plan(c->layout, &p, l) != 0)
+		return sb_gpu_fail(g, __FILE__, __LINE__, impl->name,
+		    "no kernel of this family fits the call (grid limits)");
+	return 0;
+}
+
+static inline int
+gemm_launch_run(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
+    gemm_planner_fn plan, const struct sb_gemm_call *c)
+{
+	struct gemm_launch l;
+
+	if (gemm_plan_call(g, impl, plan, c, &l) != 0)
+		return -1;
+	l.kernel<<<l.grid, l.block, 0, g->stream>>>(gemm_params_of(c));
+	g->launches++;
+	SB_CUDA_CHECK(g, cudaGetLastError());
+	return 0;
+}
+
+static inline int
+gemm_launch_describe(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
+    gemm_planner_fn plan, const struct sb_gemm_call *c,
+    struct sb_kernel_info *info)
+{
+	struct gemm_launch l;
+	struct cudaFuncAttributes fa;
+	int per_sm = 0;
+
+	if (gemm_plan_call(g, impl, plan, c, &l) != 0)
+		return -1;
+	memset(info, 0, sizeof(*info));
+	(void)snprintf(info->name, sizeof(info->name), "%s", l.name);
+	info->grid[0] = l.grid.x;
+	info->grid[1] = l.grid.y;
+	info->grid[2] = l.grid.z;
+	info->block[0] = l.block.x;
+	info->block[1] = l.block.y;
+	info->block[2] = l.block.z;
+	info->dyn_smem = 0;
+	SB_CUDA_CHECK(g, cudaFuncGetAttributes(&fa, (const void *)l.kernel));
+	SB_CUDA_CHECK(g, cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm,
+	    (const void *)l.kernel, (int)(l.block.x * l.block.y * l.block.z),
+	    0));
+	info->regs = fa.numRegs;
+	info->static_smem = (int)fa.sharedSizeBytes;
+	info->local_bytes = (int)fa.localSizeBytes;
+	info->max_threads = fa.maxThreadsPerBlock;
+	info->ptx_version = fa.ptxVersion;
+	info->binary_version = fa.binaryVersion;
+	info->ctas_per_sm = per_sm;
+	return 0;
+}
+
+/* The two functions every hand-written implementation defines, from its
+ * planner: GEMM_IMPL_FNS(warptile, plan_warptile) makes warptile_gemm and
+ * warptile_describe for its struct sb_gemm_f32. */
+#define GEMM_IMPL_FNS(nm, impl, plan)					\
+static int								\
+nm##_gemm(struct sb_gpu *g, const struct sb_gemm_call *c)		\
+{									\
+	return gemm_launch_run(g, &(impl), (plan), c);			\
+}									\
+static int								\
+nm##_describe(struct sb_gpu *g, const struct sb_gemm_call *c,		\
+    struct sb_kernel_info *info)					\
+{									\
+	return gemm_launch_describe(g, &(impl), (plan), c, info);	\
+}
+
+#endif
