@@ -3,7 +3,7 @@
  * each; they are not what stepbench compares):
  *
  *   bias_add      y[i,j] += b[j]                        forward, hidden layers
- *   bias_loss_dy  y += b; d = y - t; *loss_sum += Σ d²;  last layer, train
+ *   bias_loss_dy  y += b; d = y - t; *loss_sum = Σ d²;   last layer, train
  *                 dy = (2/(m·n))·d
  *   bias_grad     db[j] = Σ_i dy[i,j]                   wgrad
  *   sgd           p -= lr·g for every parameter tensor,  update
@@ -20,7 +20,7 @@
  *     one subtraction.
  *  3. Loss: each thread sums d² in double, like the reference; the block
  *     reduces by warp shuffles and shared memory and adds its sum with one
- *     atomicAdd(double) (native since sm_60).  The atomics land in no fixed
+ *     atomicAdd(double) (native since sm_60; one block stores it, note 9).  The atomics land in no fixed
  *     order, so *loss_sum is reproducible to rounding, not bit for bit.
  *  4. dy = scale·d with scale = 2.0f/(float)(m·n) formed once, in float, as
  *     the reference forms (T)2/(T)count: the same dy bits for the same y.
@@ -40,6 +40,10 @@
  *     picks the tensor, so a step of L layers pays one launch, not 2L.
  *  8. Every launcher adds its launches and memsets to g->launches: the
  *     step's launch count is measured, not assumed.
+ *  9. The two reductions need their target cleared only when several
+ *     blocks add into it.  When one block covers the reduction (the
+ *     tutorial's 10×3 does), the kernel stores its sum instead and the
+ *     memset is not enqueued: two launches fewer on the latency-bound step.
  */
 #include <limits.h>
 #include <string.h>
@@ -84,7 +88,8 @@ bias_add_kernel(float *__restrict__ y, const float *__restrict__ b,
 static __global__ void
 bias_loss_dy_kernel(float *__restrict__ y, const float *__restrict__ b,
     const float *__restrict__ t, float *__restrict__ dy,
-    double *__restrict__ loss_sum, int64_t total, int64_t n, float scale)
+    double *__restrict__ loss_sum, int64_t total, int64_t n, float scale,
+    int accumulate)
 {
 	__shared__ double warp_sums[EW_THREADS / 32];
 	const int64_t stride = (int64_t)gridDim.x * blockDim.x;
@@ -109,8 +114,12 @@ bias_loss_dy_kernel(float *__restrict__ y, const float *__restrict__ b,
 		}
 	}
 	part = block_sum(part, warp_sums);
-	if (threadIdx.x == 0)
-		atomicAdd(loss_sum, part);
+	if (threadIdx.x == 0) {
+		if (accumulate)
+			atomicAdd(loss_sum, part);
+		else
+			*loss_sum = part;	/* the only block: note 9 */
+	}
 }
 
 /*
@@ -142,7 +151,7 @@ block_sum(double v, double *warp_sums)
  */
 static __global__ void
 bias_grad_kernel(const float *__restrict__ dy, float *__restrict__ db,
-    int64_t m, int64_t n)
+    int64_t m, int64_t n, int accumulate)
 {
 	__shared__ float partial[EW_THREADS];	/* [ty][tx] */
 	const unsigned tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x;
@@ -162,8 +171,12 @@ bias_grad_kernel(const float *__restrict__ dy, float *__restrict__ db,
 			partial[ty * bx + tx] += partial[(ty + s) * bx + tx];
 		__syncthreads();
 	}
-	if (ty == 0 && j < n)
-		atomicAdd(&db[j], partial[tx]);
+	if (ty == 0 && j < n) {
+		if (accumulate)
+			atomicAdd(&db[j], partial[tx]);
+		else
+			db[j] = partial[tx];	/* one block row: note 9 */
+	}
 }
 
 struct sgd_list {
@@ -203,14 +216,21 @@ int
 sb_bias_loss_dy(struct sb_gpu *g, float *y, const float *b, const float *t,
     float *dy, double *loss_sum, int64_t m, int64_t n)
 {
+	unsigned blocks;
 	float scale;
 
 	if (m < 1 || n < 1)
 		return sb_gpu_fail(g, __FILE__, __LINE__, "sb_bias_loss_dy",
 		    "m and n must be at least 1");
 	scale = 2.0f / (float)(m * n);	/* note 4 */
-	bias_loss_dy_kernel<<<ew_blocks(m * n), EW_THREADS, 0, g->stream>>>(y,
-	    b, t, dy, loss_sum, m * n, n, scale);
+	blocks = ew_blocks(m * n);
+	if (blocks > 1) {
+		SB_CUDA_CHECK(g, cudaMemsetAsync(loss_sum, 0, sizeof(*loss_sum),
+		    g->stream));
+		g->launches++;
+	}
+	bias_loss_dy_kernel<<<blocks, EW_THREADS, 0, g->stream>>>(y, b, t, dy,
+	    loss_sum, m * n, n, scale, blocks > 1);
 	g->launches++;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;
@@ -246,11 +266,14 @@ sb_bias_grad(struct sb_gpu *g, const float *dy, float *db, int64_t m,
 	if (gy > GRID_Y_MAX)
 		gy = GRID_Y_MAX;
 
-	SB_CUDA_CHECK(g, cudaMemsetAsync(db, 0, (size_t)n * sizeof(float),
-	    g->stream));
+	if (gy > 1) {
+		SB_CUDA_CHECK(g, cudaMemsetAsync(db, 0, (size_t)n *
+		    sizeof(float), g->stream));
+		g->launches++;
+	}
 	bias_grad_kernel<<<dim3((unsigned)gx, (unsigned)gy), dim3(bx, by), 0,
-	    g->stream>>>(dy, db, m, n);
-	g->launches += 2;
+	    g->stream>>>(dy, db, m, n, gy > 1);
+	g->launches++;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;
 }

@@ -115,8 +115,7 @@ void	sb_gpu_blas_fini(struct sb_gpu *);
 /* elementwise.cu — the non-GEMM kernels of the step */
 int	sb_bias_add(struct sb_gpu *, float *y, const float *b, int64_t m,
 	    int64_t n);
-/* y += b; loss_sum += Σ (y - t)^2; dy = 2 (y - t) / (m·n).  loss_sum is not
- * cleared here (the step clears it once). */
+/* y += b; *loss_sum = Σ (y - t)^2 (a device double); dy = 2 (y - t) / (m·n) */
 int	sb_bias_loss_dy(struct sb_gpu *, float *y, const float *b,
 	    const float *t, float *dy, double *loss_sum, int64_t m, int64_t n);
 /* db[j] = Σ_i dy[i,j]; dy is (m,n) */

@@ -5,8 +5,8 @@
  *
  *   forward   l = 0..L-1:  y[l] = in[l]·w[l]^T (NT), then + b[l] (in the
  *             GEMM's epilogue when the implementation has one)
- *   loss      (train) *loss_sum = 0; for the last layer, fused:
- *             y += b, *loss_sum += Σ (y - t)², dy[L-1] = 2 (y - t) / (m·N)
+ *   loss      (train) for the last layer, fused into one kernel:
+ *             y += b, *loss_sum = Σ (y - t)², dy[L-1] = 2 (y - t) / (m·N)
  *   backward  l = L-1..0:  dw[l] = dy[l]^T·in[l] (TN), db[l] = Σ_i dy[l]
  *             then dy[l-1], or dx for l = 0 when wanted, = dy[l]·w[l] (NN)
  *   sgd       w[l] -= lr·dw[l], b[l] -= lr·db[l], after every gradient, so
@@ -18,7 +18,8 @@
  * Design notes:
  *  1. Everything is enqueued on g->stream; nothing here synchronises or
  *     allocates, so a whole step captures into a CUDA graph.  That is why
- *     loss_sum is cleared by a memset inside the step: a graph replays it.
+ *     loss_sum is set (or cleared and summed) inside the step: a graph
+ *     replays that too.
  *  2. phase is called on the host at enqueue time (the profiler records
  *     events there).  Once FORWARD has been marked, END is marked on every
  *     return, error or not, so the callback's ranges always close.
@@ -33,7 +34,6 @@
 
 static int	check_step(struct sb_gpu *, const struct sb_gemm_f32 *,
 		    const struct sb_dstep *, int);
-static int	clear_loss(struct sb_gpu *, double *);
 static int	step_fail(struct sb_gpu *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -80,7 +80,6 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 		goto out;
 
 	MARK(SB_PH_LOSS);
-	TRY(clear_loss(g, s->loss_sum));
 	/* y[L-1], t, dy[L-1] are (m, width[L]); b[L-1] is (width[L]) */
 	TRY(sb_bias_loss_dy(g, s->y[L - 1], s->b[L - 1], s->t, s->dy[L - 1],
 	    s->loss_sum, m, d->width[L]));
@@ -179,16 +178,6 @@ check_step(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 			return step_fail(g, __LINE__, "%s[%d] is NULL (%d "
 			    "layers)", missing, l, d->layers);
 	}
-	return 0;
-}
-
-/* loss_sum is one device double */
-static int
-clear_loss(struct sb_gpu *g, double *loss_sum)
-{
-	SB_CUDA_CHECK(g, cudaMemsetAsync(loss_sum, 0, sizeof(*loss_sum),
-	    g->stream));
-	g->launches++;
 	return 0;
 }
 
