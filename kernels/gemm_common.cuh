@@ -20,6 +20,14 @@
 
 #include "layout.h"
 
+/* Shared-memory tiles read or written 16 bytes at a time must be declared
+ * with this: a __shared__ float array is otherwise only 4-byte aligned. */
+#if defined(__CUDACC__)
+#define GEMM_ALIGN16	__align__(16)
+#else
+#define GEMM_ALIGN16	__attribute__((aligned(16)))
+#endif
+
 /* Everything a GEMM kernel needs, passed by value (one kernel parameter). */
 struct gemm_params {
 	int64_t		 m, n, k;

@@ -300,7 +300,8 @@ __global__ void __launch_bounds__(R2_NT, 2)
 gemm_f32_vec(gemm_params p)
 {
 	using L = gemm_layout<LAYOUT>;
-	__shared__ float As[R2_BK][R2_BM + VEC_PAD], Bs[R2_BK][R2_BN + VEC_PAD];
+	__shared__ GEMM_ALIGN16 float As[R2_BK][R2_BM + VEC_PAD];
+	__shared__ GEMM_ALIGN16 float Bs[R2_BK][R2_BN + VEC_PAD];
 	gemm_stager<R2_BM, R2_BK, VEC_PAD, R2_NT, L::a_kcontig, VEC> sa;
 	gemm_stager<R2_BN, R2_BK, VEC_PAD, R2_NT, L::b_kcontig, VEC> sb;
 	const int tid = threadIdx.x, tr = tid / (R2_BN / R2_TN),
@@ -342,8 +343,8 @@ __global__ void __launch_bounds__(WT_NT, 2)
 gemm_f32_warptile(gemm_params p)
 {
 	using L = gemm_layout<LAYOUT>;
-	__shared__ float As[2][WT_BK][WT_BM + WT_PAD];
-	__shared__ float Bs[2][WT_BK][WT_BN + WT_PAD];
+	__shared__ GEMM_ALIGN16 float As[2][WT_BK][WT_BM + WT_PAD];
+	__shared__ GEMM_ALIGN16 float Bs[2][WT_BK][WT_BN + WT_PAD];
 	gemm_stager<WT_BM, WT_BK, WT_PAD, WT_NT, L::a_kcontig, VEC> sa;
 	gemm_stager<WT_BN, WT_BK, WT_PAD, WT_NT, L::b_kcontig, VEC> sb;
 	const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;

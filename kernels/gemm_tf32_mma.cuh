@@ -37,8 +37,8 @@ __global__ void __launch_bounds__(MMA_NT, 2)
 gemm_tf32_mma(gemm_params p)
 {
 	using L = gemm_layout<LAYOUT>;
-	__shared__ uint32_t As[2][MMA_BK][MMA_BM + MMA_PAD];
-	__shared__ uint32_t Bs[2][MMA_BK][MMA_BN + MMA_PAD];
+	__shared__ GEMM_ALIGN16 uint32_t As[2][MMA_BK][MMA_BM + MMA_PAD];
+	__shared__ GEMM_ALIGN16 uint32_t Bs[2][MMA_BK][MMA_BN + MMA_PAD];
 	gemm_stager<MMA_BM, MMA_BK, MMA_PAD, MMA_NT, L::a_kcontig, VEC> sa;
 	gemm_stager<MMA_BN, MMA_BK, MMA_PAD, MMA_NT, L::b_kcontig, VEC> sb;
 	const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
