@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DB_SCHEMA_VERSION	1
+#define DB_SCHEMA_VERSION	2
 #define DB_APPLICATION_ID	0x53544250	/* "STBP" */
 #define DB_NOTFOUND		1
 
@@ -125,6 +125,30 @@ struct db_phase {
 	double		 median_us;
 };
 
+/*
+ * One kind of hand-written kernel launch a result makes: a GEMM of the step
+ * (role "forward" per layer, "backward.wgrad", "backward.dgrad") or of
+ * `stepbench gemm` ("gemm").  Negative integers, an m/n/k or sms below 1
+ * and NaN doubles are stored as NULL (not known); NULL strings too.
+ */
+struct db_launch {
+	const char	*role;		/* required */
+	int		 layer;		/* -1: not a layer's */
+	const char	*layout;	/* "nt" | "tn" | "nn" | NULL */
+	int64_t		 m, n, k;	/* the call's sizes */
+	const char	*name;		/* the kernel, e.g. "gemm_f32.warptile.nt" */
+	int64_t		 grid[3], block[3];	/* required, >= 0 */
+	int64_t		 dyn_smem;	/* bytes per CTA */
+	int		 regs;		/* per thread */
+	int		 static_smem;	/* bytes per CTA */
+	int		 local_bytes;	/* per thread; > 0: spills or a stack */
+	int		 max_threads;	/* per CTA for this kernel */
+	int		 ptx_version, binary_version;	/* x10 */
+	int		 ctas_per_sm;	/* 0: cannot launch */
+	int		 sms;
+	double		 waves, tail_util, efficiency;	/* harness/waves.h */
+};
+
 /* Any double that is NaN is stored as NULL (not measured / not applicable). */
 struct db_result {
 	int		 point_idx;	/* position in the run's plan; unique per run */
@@ -162,17 +186,27 @@ struct db_result {
 	int		 nsteps;
 	const double	*loss_curve;
 	const double	*lr_curve;
+	/* schema v2.  layout: a gemm row's ("nt", "tn", "nn"), NULL for a
+	 * step.  launches: operations one eager step enqueues (kernels,
+	 * memsets, library calls); graph_nodes: nodes of the captured
+	 * graph; 0 = not known (stored as NULL: a step has at least one). */
+	const char	*layout;
+	int64_t		 launches;
+	int64_t		 graph_nodes;
+	int		 nlaunch_info;
+	const struct db_launch *launch_info;
 };
 
-/* Inserts the result and its samples, phases and loss curve in one
- * BEGIN IMMEDIATE transaction. */
+/* Inserts the result and its samples, phases, loss curve and launch facts
+ * in one BEGIN IMMEDIATE transaction. */
 int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
 
 /* --- export --------------------------------------------------------------- */
 
 /* One run's results.  csv: a header row, then one row per result (RFC 4180
  * quoting, NULL as empty).  json: {"run":{...},"results":[{..., "samples":
- * [...], "phases":{name:median_us}, "loss_curve":[...]}]}. */
+ * [...], "phases":{name:median_us}, "loss_curve":[...], "launch_info":
+ * [{idx, role, ...}]}]}. */
 int	db_export(struct db *, int64_t run_id, const char *format, FILE *out);
 
 /* Every run as a JSON array of objects (the fields of db_run_row). */

@@ -31,6 +31,20 @@
 	"'argv', json(run.argv), 'git_rev', run.git_rev, "		\
 	"'git_dirty', run.git_dirty"
 
+/* A launch_info row as JSON (export's "launch_info" arrays); ctas is
+ * the grid's product. */
+#define LAUNCH_JSON_FIELDS						\
+	"'idx', idx, 'role', role, 'layer', layer, 'layout', layout, "	\
+	"'m', m, 'n', n, 'k', k, 'name', name, 'grid_x', grid_x, "	\
+	"'grid_y', grid_y, 'grid_z', grid_z, "				\
+	"'ctas', grid_x * grid_y * grid_z, 'block_x', block_x, "	\
+	"'block_y', block_y, 'block_z', block_z, 'dyn_smem', dyn_smem, "\
+	"'regs', regs, 'static_smem', static_smem, "			\
+	"'local_bytes', local_bytes, 'max_threads', max_threads, "	\
+	"'ptx_version', ptx_version, 'binary_version', binary_version, "\
+	"'ctas_per_sm', ctas_per_sm, 'sms', sms, 'waves', waves, "	\
+	"'tail_util', tail_util, 'efficiency', efficiency"
+
 /* json_object() takes at most 127 arguments; keys beyond this many pairs
  * are added with json_set(). */
 #define PAIRS_PER_CALL	50
@@ -121,7 +135,8 @@ out:
 
 /*
  * The SELECT that makes one JSON object per result of run ?1: every
- * column of the result table, then its samples, phases and loss curve.
+ * column of the result table, then its samples, phases, loss curve and
+ * launch facts.
  * The children go through json() because a JSON value's subtype does not
  * reliably survive a subquery; without it they would come out as strings.
  */
@@ -190,7 +205,10 @@ result_json_sql(struct db *db)
 	    "'$.loss_curve', json((SELECT json_group_array(json_object("
 	    "'step', step, 'loss', loss, 'lr', lr)) FROM "
 	    "(SELECT step, loss, lr FROM loss_curve "
-	    "WHERE result_id = res.id ORDER BY step)))) "
+	    "WHERE result_id = res.id ORDER BY step))), "
+	    "'$.launch_info', json((SELECT json_group_array(json_object("
+	    LAUNCH_JSON_FIELDS ")) FROM (SELECT * FROM launch_info "
+	    "WHERE result_id = res.id ORDER BY idx)))) "
 	    "FROM result AS res WHERE res.run_id = ?1 ORDER BY res.point_idx",
 	    e);
 	if (sqlite3_str_errcode(sql) != SQLITE_OK) {

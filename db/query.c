@@ -59,7 +59,7 @@ static const char sql_results[] =
 	"median_us, mean_us, p10_us, p90_us, min_us, max_us, cv, "
 	"stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
 	"over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol, "
-	"check_mode, err_recheck, loss, nsteps "
+	"check_mode, err_recheck, loss, nsteps, layout, launches, graph_nodes "
 	"FROM result WHERE run_id = ?1 ORDER BY point_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
 
@@ -68,7 +68,8 @@ static const char sql_results[] =
  * baseline's key, rows are ranked cuBLASLt (0), cuBLAS (1), anything else
  * or without a median (2), then by point; the first row of the group is
  * the baseline if its rank is below 2.  PARTITION BY groups NULLs
- * together, as IS would.
+ * together, as IS would (a step's layout is NULL; a GEMM row is compared
+ * at its own layout).
  */
 static const char sql_baseline[] =
 	"SELECT ok.point_idx AS point_idx, ok.variant AS variant, "
@@ -84,7 +85,8 @@ static const char sql_baseline[] =
 	"ELSE 2 END) OVER w AS base_rank "
 	"FROM result AS r WHERE r.run_id = ?1 AND r.status = 'ok' "
 	"WINDOW w AS (PARTITION BY r.mode, r.precision, r.m, r.n, r.k, "
-	"r.layers, r.world, r.graph ORDER BY CASE WHEN r.median_us IS NULL "
+	"r.layers, r.world, r.graph, r.layout "
+	"ORDER BY CASE WHEN r.median_us IS NULL "
 	"THEN 2 WHEN r.impl = 'cublaslt' THEN 0 WHEN r.impl = 'cublas' "
 	"THEN 1 ELSE 2 END, r.point_idx)) AS ok "
 	"JOIN result AS b ON b.id = ok.base_id "
@@ -166,6 +168,24 @@ static const char sql_compare[] =
 	"FROM p ORDER BY a_idx, b_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
 
+static const char sql_launches[] =
+	"SELECT r.point_idx AS point_idx, r.variant AS variant, l.idx AS idx, "
+	"l.role AS role, l.layer AS layer, l.layout AS layout, l.m AS m, "
+	"l.n AS n, l.k AS k, l.name AS name, l.grid_x AS grid_x, "
+	"l.grid_y AS grid_y, l.grid_z AS grid_z, "
+	"l.grid_x * l.grid_y * l.grid_z AS ctas, l.block_x AS block_x, "
+	"l.block_y AS block_y, l.block_z AS block_z, "
+	"l.block_x * l.block_y * l.block_z AS threads, "
+	"l.dyn_smem AS dyn_smem, l.regs AS regs, "
+	"l.static_smem AS static_smem, l.local_bytes AS local_bytes, "
+	"l.max_threads AS max_threads, l.ptx_version AS ptx_version, "
+	"l.binary_version AS binary_version, l.ctas_per_sm AS ctas_per_sm, "
+	"l.sms AS sms, l.waves AS waves, l.tail_util AS tail_util, "
+	"l.efficiency AS efficiency "
+	"FROM result AS r JOIN launch_info AS l ON l.result_id = r.id "
+	"WHERE r.run_id = ?1 ORDER BY r.point_idx, l.idx "
+	"LIMIT " STR(DB_Q_LAUNCHES_LIMIT);
+
 /* A run without an environment row compares as all NULL. */
 static const char sql_compare_env[] =
 	"WITH keys (ord, key, path) AS (VALUES "
@@ -202,6 +222,7 @@ static const struct {
 	[DB_Q_CURVES] = { "curves", 1, sql_curves },
 	[DB_Q_COMPARE] = { "compare", 2, sql_compare },
 	[DB_Q_COMPARE_ENV] = { "compare_env", 2, sql_compare_env },
+	[DB_Q_LAUNCHES] = { "launch_info", 1, sql_launches },
 };
 
 static int	run_exists(struct db *, int64_t, const char *, int *);

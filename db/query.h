@@ -32,6 +32,7 @@ enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 #define DB_Q_RESULTS_LIMIT	20000
 #define DB_Q_PHASES_LIMIT	100000
 #define DB_Q_CURVES_LIMIT	50000
+#define DB_Q_LAUNCHES_LIMIT	100000
 #define DB_Q_CURVE_STEPS	500	/* rows per loss curve, at most */
 
 /* db_import(): other_path cannot be imported (missing, not a stepbench
@@ -55,12 +56,13 @@ enum db_query {
 	 * median_us, mean_us, p10_us, p90_us, min_us, max_us, cv,
 	 * stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps,
 	 * over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol,
-	 * check_mode, err_recheck, loss, nsteps */
+	 * check_mode, err_recheck, loss, nsteps, layout (a gemm row's: nt,
+	 * tn, nn; NULL for a step), launches, graph_nodes */
 	DB_Q_RESULTS,
 	/* args: run id.  Each ok result against the library baseline of the
-	 * same run at the same mode, precision, m, n, k, layers, world, graph
-	 * (impl 'cublaslt' if present, else 'cublas'; an ok result with a
-	 * median, the lowest point_idx if several); rows only where a
+	 * same run at the same mode, precision, m, n, k, layers, world, graph,
+	 * layout (impl 'cublaslt' if present, else 'cublas'; an ok result
+	 * with a median, the lowest point_idx if several); rows only where a
 	 * baseline exists, by point_idx (limit 20000): point_idx, variant,
 	 * mode, precision, impl, m, n, k, layers, graph, tflops, median_us,
 	 * baseline_variant, baseline_median_us, pct_of_baseline (100 ·
@@ -97,6 +99,14 @@ enum db_query {
 	 * A key missing on one side (NULL) differs from any value; missing
 	 * on both, it is the same */
 	DB_Q_COMPARE_ENV,
+	/* args: run id.  A row per launch fact of the run's results, by
+	 * point_idx then idx (limit 100000): point_idx, variant, idx, role,
+	 * layer, layout, m, n, k (the launch's GEMM call), name, grid_x,
+	 * grid_y, grid_z, ctas (their product), block_x, block_y, block_z,
+	 * threads (their product), dyn_smem, regs, static_smem, local_bytes,
+	 * max_threads, ptx_version, binary_version, ctas_per_sm, sms, waves,
+	 * tail_util, efficiency (harness/waves.h) */
+	DB_Q_LAUNCHES,
 	DB_Q_COUNT
 };
 
@@ -108,8 +118,8 @@ const char	*db_query_name(enum db_query);
 
 /*
  * Copies every run of the stepbench database at other_path that this one
- * lacks (matched by UUID), with its environment, results, samples, phases
- * and loss curves, in one transaction; runs already present are left as
+ * lacks (matched by UUID), with its environment, results, samples, phases,
+ * loss curves and launch facts, in one transaction; runs already present are left as
  * they are.  *imported / *skipped receive the counts (may be NULL).
  * other_path is opened read-only and validated like db_open; where it is
  * the problem (missing, not SQLite, not a stepbench database, another

@@ -1,7 +1,7 @@
 /*
  * db/result.c — storing one finished plan point: the result row with its
- * raw samples, phase medians and loss curve, all in one transaction so a
- * point is either wholly in the file or not at all.
+ * raw samples, phase medians, loss curve and launch facts, all in one
+ * transaction so a point is either wholly in the file or not at all.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +14,8 @@ static int	insert_result(struct db *, int64_t, const struct db_result *,
 static int	insert_samples(struct db *, int64_t, const struct db_result *);
 static int	insert_phases(struct db *, int64_t, const struct db_result *);
 static int	insert_curve(struct db *, int64_t, const struct db_result *);
+static int	insert_launches(struct db *, int64_t,
+		    const struct db_result *);
 
 /* The caller's arrays must match their counts; a mismatch is a bug that
  * would otherwise read out of bounds or store a truncated point. */
@@ -32,6 +34,11 @@ check_result(struct db *db, const struct db_result *r)
 		bad = "nphases/phases do not match";
 	else if (r->nsteps < 0 || (r->nsteps > 0 && r->loss_curve == NULL))
 		bad = "nsteps/loss_curve do not match";
+	else if (r->nlaunch_info < 0 ||
+	    (r->nlaunch_info > 0 && r->launch_info == NULL))
+		bad = "nlaunch_info/launch_info do not match";
+	else if (r->launches < 0 || r->graph_nodes < 0)
+		bad = "launches or graph_nodes is negative (0 means unknown)";
 	if (bad != NULL) {
 		db_seterr(db, "storing point %d: %s; this is a bug in the "
 		    "caller", r->point_idx, bad);
@@ -54,13 +61,13 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	    "median_us, mean_us, min_us, max_us, p10_us, p90_us, cv, "
 	    "stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
 	    "over_peak, err_y, err_loss, err_dw, err_db, err_w, err_dx, tol, "
-	    "check_mode, err_recheck, loss, nsteps, started_at, ended_at) "
+	    "check_mode, err_recheck, loss, nsteps, started_at, ended_at, "
+	    "layout, launches, graph_nodes) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
 	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
 	    "?40, ?41, ?42, ?43, ?44, ?45, coalesce(?46, " DB_NOW_SQL "), "
-	    DB_NOW_SQL
-	    ")", what) == -1)
+	    DB_NOW_SQL ", ?47, ?48, ?49)", what) == -1)
 		goto out;
 
 	/* In column order; i counts the parameters. */
@@ -113,6 +120,14 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	BR(r->loss);
 	BI(r->nsteps);
 	BT(r->started_at);
+	BT(r->layout);
+	/* 0 = not known */
+	bad |= (r->launches > 0 ? sqlite3_bind_int64(st, i, r->launches) :
+	    sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
+	bad |= (r->graph_nodes > 0 ? sqlite3_bind_int64(st, i,
+	    r->graph_nodes) : sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
 #undef BI
 #undef BT
 #undef BR
@@ -265,6 +280,96 @@ out:
 	return (ret);
 }
 
+/* Binds v, or NULL when v < lo (not known). */
+static int
+bind_min(sqlite3_stmt *st, int i, int64_t v, int64_t lo)
+{
+	return (v >= lo ? sqlite3_bind_int64(st, i, v) :
+	    sqlite3_bind_null(st, i));
+}
+
+static int
+insert_launches(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char		*what = "storing a result's launch facts";
+	const struct db_launch	*l;
+	sqlite3_stmt		*st = NULL;
+	int			 j, c, ret = -1, rc, bad;
+
+	if (r->nlaunch_info == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO launch_info (result_id, idx, "
+	    "role, layer, layout, m, n, k, name, grid_x, grid_y, grid_z, "
+	    "block_x, block_y, block_z, dyn_smem, regs, static_smem, "
+	    "local_bytes, max_threads, ptx_version, binary_version, "
+	    "ctas_per_sm, sms, waves, tail_util, efficiency) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+	    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)", what) ==
+	    -1)
+		goto out;
+	for (j = 0; j < r->nlaunch_info; j++) {
+		l = &r->launch_info[j];
+		if (l->role == NULL || l->role[0] == '\0' || l->name == NULL) {
+			db_seterr(db, "%s: launch %d has no role or name; this "
+			    "is a bug in the caller", what, j);
+			goto out;
+		}
+		c = 1;
+		bad = 0;
+#define B(call)	bad |= (call) != SQLITE_OK
+		B(sqlite3_bind_int64(st, c++, id));
+		B(sqlite3_bind_int(st, c++, j));
+		B(db_bind_text(st, c++, l->role));
+		B(bind_min(st, c++, l->layer, 0));
+		B(db_bind_text(st, c++, l->layout));
+		B(bind_min(st, c++, l->m, 1));
+		B(bind_min(st, c++, l->n, 1));
+		B(bind_min(st, c++, l->k, 1));
+		B(db_bind_text(st, c++, l->name));
+		for (int d = 0; d < 3; d++)
+			B(sqlite3_bind_int64(st, c++, l->grid[d]));
+		for (int d = 0; d < 3; d++)
+			B(sqlite3_bind_int64(st, c++, l->block[d]));
+		B(bind_min(st, c++, l->dyn_smem, 0));
+		B(bind_min(st, c++, l->regs, 0));
+		B(bind_min(st, c++, l->static_smem, 0));
+		B(bind_min(st, c++, l->local_bytes, 0));
+		B(bind_min(st, c++, l->max_threads, 0));
+		B(bind_min(st, c++, l->ptx_version, 0));
+		B(bind_min(st, c++, l->binary_version, 0));
+		B(bind_min(st, c++, l->ctas_per_sm, 0));
+		B(bind_min(st, c++, l->sms, 1));
+		B(db_bind_real(st, c++, l->waves));
+		B(db_bind_real(st, c++, l->tail_util));
+		B(db_bind_real(st, c++, l->efficiency));
+#undef B
+		if (bad || c != sqlite3_bind_parameter_count(st) + 1) {
+			DB_FAIL(db, "%s: binding launch %d", what, j);
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_CONSTRAINT_CHECK) {
+			db_seterr(db, "%s: launch %d ('%s', %s) breaks a "
+			    "constraint (a negative grid or block size, or a "
+			    "layout other than nt, tn, nn); this is a bug in "
+			    "the caller", what, j, l->name, l->role);
+			goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting launch %d", what, j);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
 int
 db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 {
@@ -282,7 +387,8 @@ db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 	if (insert_result(db, run_id, r, &id) == -1 ||
 	    insert_samples(db, id, r) == -1 ||
 	    insert_phases(db, id, r) == -1 ||
-	    insert_curve(db, id, r) == -1)
+	    insert_curve(db, id, r) == -1 ||
+	    insert_launches(db, id, r) == -1)
 		goto out;
 	if (db_commit(db, "storing a result") == -1)
 		goto out;

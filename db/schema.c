@@ -126,6 +126,53 @@ static const char *const migrations[] = {
 	"	lr		REAL,\n"
 	"	PRIMARY KEY (result_id, step)\n"
 	") STRICT, WITHOUT ROWID;\n",
+
+	/* v2: `stepbench gemm` and the launch facts of every result.
+	 * result.layout is the GEMM layout of a gemm row (NULL for a step);
+	 * launches counts the operations one eager step enqueues, and
+	 * graph_nodes the nodes of its captured graph (NULL: not known).
+	 * launch_info holds, per result, one row per hand-written kernel
+	 * launch kind: the launch shape, the kernel's resources
+	 * (cudaFuncGetAttributes), its occupancy, and the wave quantisation
+	 * that follows.  It is not DESIGN §5's `kernel` table: that name
+	 * stays free for CUPTI's per-kernel durations. */
+	"ALTER TABLE result ADD COLUMN layout TEXT\n"
+	"	    CHECK (layout IN ('nt', 'tn', 'nn'));\n"
+	"ALTER TABLE result ADD COLUMN launches INTEGER\n"
+	"	    CHECK (launches >= 1);\n"
+	"ALTER TABLE result ADD COLUMN graph_nodes INTEGER\n"
+	"	    CHECK (graph_nodes >= 1);\n"
+	"CREATE TABLE launch_info (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	idx		INTEGER NOT NULL CHECK (idx >= 0),\n"
+	"	role		TEXT NOT NULL CHECK (length(role) > 0),\n"
+	"	layer		INTEGER CHECK (layer >= 0),\n"
+	"	layout		TEXT CHECK (layout IN ('nt', 'tn', 'nn')),\n"
+	"	m		INTEGER CHECK (m >= 1),\n"
+	"	n		INTEGER CHECK (n >= 1),\n"
+	"	k		INTEGER CHECK (k >= 1),\n"
+	"	name		TEXT NOT NULL,\n"
+	"	grid_x		INTEGER NOT NULL CHECK (grid_x >= 0),\n"
+	"	grid_y		INTEGER NOT NULL CHECK (grid_y >= 0),\n"
+	"	grid_z		INTEGER NOT NULL CHECK (grid_z >= 0),\n"
+	"	block_x		INTEGER NOT NULL CHECK (block_x >= 0),\n"
+	"	block_y		INTEGER NOT NULL CHECK (block_y >= 0),\n"
+	"	block_z		INTEGER NOT NULL CHECK (block_z >= 0),\n"
+	"	dyn_smem	INTEGER CHECK (dyn_smem >= 0),\n"
+	"	regs		INTEGER CHECK (regs >= 0),\n"
+	"	static_smem	INTEGER CHECK (static_smem >= 0),\n"
+	"	local_bytes	INTEGER CHECK (local_bytes >= 0),\n"
+	"	max_threads	INTEGER CHECK (max_threads >= 0),\n"
+	"	ptx_version	INTEGER CHECK (ptx_version >= 0),\n"
+	"	binary_version	INTEGER CHECK (binary_version >= 0),\n"
+	"	ctas_per_sm	INTEGER CHECK (ctas_per_sm >= 0),\n"
+	"	sms		INTEGER CHECK (sms >= 1),\n"
+	"	waves		REAL,\n"
+	"	tail_util	REAL,\n"
+	"	efficiency	REAL,\n"
+	"	PRIMARY KEY (result_id, idx)\n"
+	") STRICT, WITHOUT ROWID;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

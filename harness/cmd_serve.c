@@ -316,7 +316,8 @@ static int
 write_conf(struct serve *s)
 {
 	static const char *const api[] = { "runs", "run", "results",
-	    "baseline", "phases", "curves", "compare", "compare_env" };
+	    "baseline", "phases", "curves", "compare", "compare_env",
+	    "launch_info" };
 	const char	*tmp = getenv("TMPDIR");
 	FILE		*f;
 	size_t		 i;

@@ -50,6 +50,12 @@ static void		 test_refusals(void);
 static void		 test_readonly(void);
 static int		 add_points(const char *, int64_t, int, int);
 static void		 test_concurrent(void);
+static void		 launch_init(struct db_launch *, const char *, int,
+			    const char *);
+static void		 test_launches(void);
+static int		 load_sql(const char *, const char *);
+static char		*schema_sql(const char *);
+static void		 test_upgrade(void);
 
 /* Paths inside the temp dir; a few rotating buffers so calls can nest. */
 static const char *
@@ -240,10 +246,10 @@ test_create(void)
 	    raw_int(path, "PRAGMA application_id") == DB_APPLICATION_ID);
 	CHECK("db-1.3: journal mode is WAL",
 	    strcmp(raw_text(path, "PRAGMA journal_mode"), "wal") == 0);
-	CHECK("db-1.4: all six tables are STRICT", raw_int(path,
+	CHECK("db-1.4: all seven tables are STRICT", raw_int(path,
 	    "SELECT count(*) FROM pragma_table_list WHERE schema = 'main' "
 	    "AND strict AND name IN ('environment', 'run', 'result', "
-	    "'sample', 'phase', 'loss_curve')") == 6);
+	    "'sample', 'phase', 'loss_curve', 'launch_info')") == 7);
 	CHECK("db-1.4: a wrong type is refused (STRICT)", raw_exec(path,
 	    "INSERT INTO run (uuid, pid, started_at) "
 	    "VALUES ('zzzz-strict', 'not a pid', 'now')") ==
@@ -272,7 +278,7 @@ test_create(void)
 	db_close(db);
 	db = NULL;
 	CHECK("db-1.5: still one set of tables", raw_int(path,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 6);
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 7);
 	CHECK("db-1.5: user_version unchanged",
 	    raw_int(path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
 
@@ -1117,6 +1123,373 @@ test_concurrent(void)
 	    raw_int(path, "SELECT count(*) FROM sample") == 800);
 }
 
+/* --- 9: launch facts, launches and graph nodes (schema v2) --------------- */
+
+static void
+launch_init(struct db_launch *l, const char *role, int layer,
+    const char *layout)
+{
+	memset(l, 0, sizeof(*l));
+	l->role = role;
+	l->layer = layer;
+	l->layout = layout;
+	l->m = 4096;
+	l->n = 1024;
+	l->k = 512;
+	l->name = "gemm_f32.warptile.nt";
+	l->grid[0] = 8;
+	l->grid[1] = 32;
+	l->grid[2] = 1;
+	l->block[0] = 256;
+	l->block[1] = l->block[2] = 1;
+	l->dyn_smem = 32768;
+	l->regs = 128;
+	l->static_smem = 0;
+	l->local_bytes = 0;
+	l->max_threads = 512;
+	l->ptx_version = 90;
+	l->binary_version = 90;
+	l->ctas_per_sm = 2;
+	l->sms = 132;
+	l->waves = 256.0 / 264;
+	l->tail_util = 256.0 / 264;
+	l->efficiency = 256.0 / 264;
+}
+
+static void
+test_launches(void)
+{
+	struct db_launch	 li[3], bad;
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("launch.db");
+	char			 err[1024], *s;
+	int64_t			 id = 0;
+	int			 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-9.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "9a000000-0000-4000-8000-000000000001", "h1", 42);
+	if (db_run_begin(db, &ri, &id) != 0) {
+		CHECK("db-9.0: run", 0);
+		db_close(db);
+		return;
+	}
+	/* A step: forward, wgrad, dgrad of two layers' worth; the dgrad's
+	 * occupancy and resources are not known. */
+	launch_init(&li[0], "forward", 0, "nt");
+	launch_init(&li[1], "backward.wgrad", 0, "tn");
+	li[1].m = 1024;
+	li[1].n = 512;
+	li[1].k = 4096;
+	li[1].local_bytes = 24;
+	launch_init(&li[2], "backward.dgrad", 1, "nn");
+	li[2].name = "gemm_f32.naive.nn";
+	li[2].regs = li[2].static_smem = li[2].ctas_per_sm = -1;
+	li[2].layer = 1;
+	li[2].waves = li[2].tail_util = li[2].efficiency = NAN;
+	li[2].sms = 0;
+	result_init(&r, 0, "ok");
+	r.variant = "train.fp32.warptile";
+	r.launches = 11;
+	r.graph_nodes = 9;
+	r.nlaunch_info = 3;
+	r.launch_info = li;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-9.1: result with launch facts added", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+	CHECK("db-9.1: launches and graph nodes stored", raw_int(path,
+	    "SELECT count(*) FROM result WHERE launches = 11 AND "
+	    "graph_nodes = 9 AND layout IS NULL") == 1);
+	CHECK("db-9.1: three launch rows, in order", strcmp(raw_text(path,
+	    "SELECT group_concat(role, ',') FROM (SELECT role FROM "
+	    "launch_info ORDER BY idx)"),
+	    "forward,backward.wgrad,backward.dgrad") == 0);
+	CHECK("db-9.2: every fact of the forward launch", raw_int(path,
+	    "SELECT count(*) FROM launch_info WHERE idx = 0 AND layer = 0 "
+	    "AND layout = 'nt' AND m = 4096 AND n = 1024 AND k = 512 AND "
+	    "name = 'gemm_f32.warptile.nt' AND grid_x = 8 AND grid_y = 32 "
+	    "AND grid_z = 1 AND block_x = 256 AND block_y = 1 AND "
+	    "block_z = 1 AND dyn_smem = 32768 AND regs = 128 AND "
+	    "static_smem = 0 AND local_bytes = 0 AND max_threads = 512 AND "
+	    "ptx_version = 90 AND binary_version = 90 AND ctas_per_sm = 2 "
+	    "AND sms = 132 AND waves = 256.0 / 264 AND "
+	    "tail_util = 256.0 / 264 AND efficiency = 256.0 / 264") == 1);
+	CHECK("db-9.2: spills kept", raw_int(path, "SELECT local_bytes FROM "
+	    "launch_info WHERE idx = 1") == 24);
+	CHECK("db-9.3: unknowns are NULL", raw_int(path, "SELECT count(*) "
+	    "FROM launch_info WHERE idx = 2 AND regs IS NULL AND "
+	    "static_smem IS NULL AND ctas_per_sm IS NULL AND sms IS NULL AND "
+	    "waves IS NULL AND tail_util IS NULL AND efficiency IS NULL AND "
+	    "local_bytes = 0 AND layer = 1") == 1);
+
+	/* Unknown counts are NULL; a gemm row has a layout. */
+	result_init(&r, 1, "skipped");
+	r.variant = "gemm.f32.warptile.nt";
+	r.mode = "gemm";
+	r.precision = "f32";
+	r.layout = "nt";
+	rc = db_result_add(db, id, &r);
+	CHECK("db-9.4: a bare gemm row added", rc == 0);
+	CHECK("db-9.4: 0 launches and graph nodes are NULL", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx = 1 AND "
+	    "launches IS NULL AND graph_nodes IS NULL AND layout = 'nt'") ==
+	    1);
+
+	/* Refusals store nothing of the point. */
+	result_init(&r, 2, "ok");
+	r.nlaunch_info = 1;
+	CHECK("db-9.5: nlaunch_info without the array refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "nlaunch_info") != NULL);
+	result_init(&r, 2, "ok");
+	r.launches = -3;
+	CHECK("db-9.5: negative launches refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "launches") != NULL);
+	launch_init(&bad, NULL, 0, "nt");
+	result_init(&r, 2, "ok");
+	r.nlaunch_info = 1;
+	r.launch_info = &bad;
+	CHECK("db-9.5: a launch without a role refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "no role") != NULL);
+	launch_init(&bad, "gemm", -1, "xy");
+	r.launch_info = &bad;
+	CHECK("db-9.5: a bad layout refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "constraint") != NULL);
+	launch_init(&bad, "gemm", -1, NULL);
+	bad.grid[1] = -1;
+	CHECK("db-9.5: a negative grid refused",
+	    db_result_add(db, id, &r) == -1);
+	result_init(&r, 2, "ok");
+	r.layout = "tt";
+	CHECK("db-9.5: a bad result layout refused",
+	    db_result_add(db, id, &r) == -1);
+	CHECK("db-9.5: nothing of the refused points stored", raw_int(path,
+	    "SELECT count(*) FROM result") == 2 && raw_int(path,
+	    "SELECT count(*) FROM launch_info") == 3);
+
+	/* Exports carry them. */
+	s = capture(db, id, "csv", &rc);
+	CHECK("db-9.6: csv export", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 3);
+	ci = csv_col(&c, "launches");
+	CHECK("db-9.6: csv launches", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[1][ci], "11") == 0 && strcmp(c.f[2][ci], "") == 0);
+	ci = csv_col(&c, "graph_nodes");
+	CHECK("db-9.6: csv graph_nodes", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[1][ci], "9") == 0);
+	ci = csv_col(&c, "layout");
+	CHECK("db-9.6: csv layout", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[2][ci], "nt") == 0);
+	csv_free(&c);
+	free(s);
+	s = capture(db, id, "json", &rc);
+	CHECK("db-9.7: json export", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-9.7: json launches and graph nodes", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].launches', "
+	    "'$.results[0].graph_nodes', '$.results[1].launches')"),
+	    "[11,9,null]") == 0);
+	CHECK("db-9.7: json launch facts", strcmp(jx(s,
+	    "json_array_length(?1, '$.results[0].launch_info')"), "3") == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$.results[0].launch_info[0].ctas', "
+	    "'$.results[0].launch_info[1].role', "
+	    "'$.results[0].launch_info[2].regs', "
+	    "'$.results[0].launch_info[0].sms')"),
+	    "[256,\"backward.wgrad\",null,132]") == 0);
+	CHECK("db-9.7: no launch facts is []", strcmp(jx(s,
+	    "json_extract(?1, '$.results[1].launch_info')"), "[]") == 0);
+	free(s);
+
+	CHECK("db-9.8: cascade delete reaches launch_info", raw_exec(path,
+	    "PRAGMA foreign_keys = ON; DELETE FROM run") == SQLITE_OK &&
+	    raw_int(path, "SELECT count(*) FROM launch_info") == 0);
+	db_close(db);
+}
+
+/* --- 10: a v1 file upgrades in place ------------------------------------ */
+
+/* Runs the SQL text of file into a new database at path; 0 if it did. */
+static int
+load_sql(const char *file, const char *path)
+{
+	struct blob	b;
+	int		rc;
+
+	b = slurp(file);
+	if (b.ok != 1) {
+		fprintf(stderr, "cannot read %s\n", file);
+		free(b.data);
+		return (-1);
+	}
+	b.data[b.len] = '\0';
+	rc = raw_exec(path, b.data);
+	free(b.data);
+	return (rc == SQLITE_OK ? 0 : -1);
+}
+
+/* The schema's SQL text, every object in name order (malloc'ed). */
+static char *
+schema_sql(const char *path)
+{
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	char		*s = NULL;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(h, "SELECT group_concat(sql, "
+	    "';\n') FROM (SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL "
+	    "ORDER BY name)", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		s = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return (s);
+}
+
+static void
+test_upgrade(void)
+{
+	struct db_launch	 li;
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	struct csv		 c;
+	struct blob		 b;
+	const char		*v1 = P("v1.db"), *fresh = P("fresh.db");
+	char			 err[1024], *s, *s1, *s2;
+	char			 v1path[PATH_MAX];
+	int64_t			 id = 0;
+	int			 rc, ci;
+
+	snprintf(v1path, sizeof(v1path), "%s", v1);
+	if (load_sql(SB_FIXTURES "/db_v1.sql", v1path) != 0) {
+		CHECK("db-10.0: the v1 fixture loads", 0);
+		return;
+	}
+	CHECK("db-10.0: the fixture is a v1 stepbench file",
+	    raw_int(v1path, "PRAGMA user_version") == 1 &&
+	    raw_int(v1path, "PRAGMA application_id") == DB_APPLICATION_ID &&
+	    raw_int(v1path, "SELECT count(*) FROM result") == 6 &&
+	    raw_int(v1path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "name = 'launch_info'") == 0);
+
+	/* A reader refuses it and leaves it alone. */
+	b = slurp(v1path);
+	rc = db_open(&db, v1path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-10.1: READONLY refuses v1, saying how to upgrade",
+	    rc == -1 && strstr(err, "older") != NULL &&
+	    strstr(err, "writing command") != NULL);
+	CHECK("db-10.1: and changes nothing", same(v1path, b));
+
+	/* A writer upgrades it in place. */
+	rc = db_open(&db, v1path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-10.2: EXISTING upgrades v1", rc == 0 && db != NULL &&
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK("db-10.2: user_version is current", raw_int(v1path,
+	    "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	CHECK("db-10.2: every row kept", raw_int(v1path,
+	    "SELECT (SELECT count(*) FROM run) = 1 AND "
+	    "(SELECT count(*) FROM environment) = 1 AND "
+	    "(SELECT count(*) FROM result) = 6 AND "
+	    "(SELECT count(*) FROM sample) = 12 AND "
+	    "(SELECT count(*) FROM loss_curve) = 6") == 1);
+	CHECK("db-10.2: new columns are NULL on old rows", raw_int(v1path,
+	    "SELECT count(*) FROM result WHERE launches IS NULL AND "
+	    "graph_nodes IS NULL AND layout IS NULL") == 6);
+	CHECK("db-10.2: launch_info exists, empty", raw_int(v1path,
+	    "SELECT count(*) FROM launch_info") == 0);
+	CHECK("db-10.2: foreign keys hold", raw_int(v1path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+
+	/* The upgraded schema is the one a new file gets. */
+	db_close(db);
+	db = NULL;
+	if (db_open(&db, fresh, DB_OPEN_WRITE, err, sizeof(err)) == 0)
+		db_close(db);
+	db = NULL;
+	s1 = schema_sql(v1path);
+	s2 = schema_sql(fresh);
+	CHECK("db-10.3: upgraded schema = new schema", s1 != NULL &&
+	    s2 != NULL && strcmp(s1, s2) == 0);
+	free(s1);
+	free(s2);
+
+	/* The old rows read back through db/. */
+	if (db_open(&db, v1path, DB_OPEN_READONLY, err, sizeof(err)) != 0) {
+		CHECK("db-10.4: READONLY opens the upgraded file", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	rc = db_run_find(db, "422c5910", &row);
+	CHECK("db-10.4: the old run is found", rc == 0 &&
+	    strcmp(row.status, "ok") == 0 &&
+	    strcmp(row.label, "v1-fixture") == 0 && row.done_points == 6 &&
+	    row.ok_points == 4 && row.planned_points == 6);
+	s = capture(db, row.id, "csv", &rc);
+	CHECK("db-10.4: csv of the old run", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 7);
+	ci = csv_col(&c, "launches");
+	CHECK("db-10.4: its launches are empty", ci > 0 && c.nrows == 7 &&
+	    strcmp(c.f[1][ci], "") == 0);
+	ci = csv_col(&c, "variant");
+	CHECK("db-10.4: its variants", ci > 0 && c.nrows == 7 &&
+	    strcmp(c.f[1][ci], "train.fp32.cpu") == 0 &&
+	    strcmp(c.f[6][ci], "train.fp32.naive") == 0);
+	csv_free(&c);
+	free(s);
+	s = capture(db, row.id, "json", &rc);
+	CHECK("db-10.4: json of the old run", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-10.4: json rows intact", strcmp(jx(s,
+	    "json_array_length(?1, '$.results') || ' ' || "
+	    "json_extract(?1, '$.results[0].status') || ' ' || "
+	    "json_array_length(?1, '$.results[0].loss_curve') || ' ' || "
+	    "json_array_length(?1, '$.results[0].samples') || ' ' || "
+	    "json_extract(?1, '$.results[4].status') || ' ' || "
+	    "json_extract(?1, '$.results[0].launch_info')"),
+	    "6 ok 3 3 skipped []") == 0);
+	free(s);
+	db_close(db);
+	db = NULL;
+
+	/* And it takes new results with launch facts. */
+	if (db_open(&db, v1path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-10.5: reopen", 0);
+		return;
+	}
+	run_info(&ri, "10a00000-0000-4000-8000-000000000001", "h1", 42);
+	rc = db_run_begin(db, &ri, &id);
+	launch_init(&li, "gemm", -1, "nt");
+	result_init(&r, 0, "ok");
+	r.mode = "gemm";
+	r.layout = "nt";
+	r.launches = 1;
+	r.nlaunch_info = 1;
+	r.launch_info = &li;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-10.5: a v2 result in the upgraded file", rc == 0 &&
+	    raw_int(v1path, "SELECT count(*) FROM launch_info JOIN result "
+	    "ON result.id = launch_info.result_id WHERE role = 'gemm' AND "
+	    "layer IS NULL AND result.launches = 1") == 1);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1136,6 +1509,8 @@ main(void)
 	test_refusals();
 	test_readonly();
 	test_concurrent();
+	test_launches();
+	test_upgrade();
 
 	chmod(P("ro"), 0755);
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

@@ -51,7 +51,7 @@
 	"median_us,mean_us,p10_us,p90_us,min_us,max_us,cv,stop_reason,"	\
 	"flops,bytes,tflops,gbps,peak_tflops,peak_gbps,over_peak,"	\
 	"err_y,err_loss,err_dw,err_db,err_dx,err_w,tol,check_mode,"	\
-	"err_recheck,loss,nsteps"
+	"err_recheck,loss,nsteps,layout,launches,graph_nodes"
 
 static const char hostile[] = "<script>\"\n\\\x01 \xc3\xa9, &end\r\n";
 
@@ -81,6 +81,11 @@ static void		 test_errors(void);
 static void		 test_readonly(void);
 static void		 test_limits(void);
 static void		 test_import(void);
+static int		 add_gemm(struct db *, int64_t, int, const char *,
+			    const char *, double);
+static void		 launch_init(struct db_launch *, const char *, int,
+			    int64_t);
+static void		 test_launches(void);
 
 static const char *
 P(const char *name)
@@ -140,7 +145,8 @@ static char *
 qt(struct db *db, enum db_query q, int64_t a, int64_t b, enum db_fmt fmt,
     int *rc)
 {
-	static const int	 nargs[DB_Q_COUNT] = { 0, 1, 1, 1, 1, 1, 2, 2 };
+	static const int	 nargs[DB_Q_COUNT] = { 0, 1, 1, 1, 1, 1, 2, 2,
+	    1 };
 	int64_t			 args[2] = { a, b };
 	char			*out = (char *)&out;	/* must be reset */
 	size_t			 len = 12345;
@@ -372,13 +378,14 @@ test_runs(void)
 	free(s);
 
 	/* The names of the API. */
-	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s",
+	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s %s",
 	    db_query_name(DB_Q_RUNS), db_query_name(DB_Q_RUN),
 	    db_query_name(DB_Q_RESULTS), db_query_name(DB_Q_BASELINE),
 	    db_query_name(DB_Q_PHASES), db_query_name(DB_Q_CURVES),
-	    db_query_name(DB_Q_COMPARE), db_query_name(DB_Q_COMPARE_ENV));
+	    db_query_name(DB_Q_COMPARE), db_query_name(DB_Q_COMPARE_ENV),
+	    db_query_name(DB_Q_LAUNCHES));
 	CHECK("q-1.6: query names", strcmp(expr, "runs run results baseline "
-	    "phases curves compare compare_env") == 0);
+	    "phases curves compare compare_env launch_info") == 0);
 	CHECK("q-1.6: unknown query has no name",
 	    db_query_name(DB_Q_COUNT) == NULL &&
 	    db_query_name((enum db_query)-1) == NULL);
@@ -486,7 +493,7 @@ test_baseline(void)
 	struct db_result	 r;
 	const char		*path = P("baseline.db");
 	char			 err[1024], *s;
-	int64_t			 id = 0;
+	int64_t			 id = 0, gid = 0;
 	int			 rc;
 
 	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
@@ -542,7 +549,46 @@ test_baseline(void)
 	    "'$[4].baseline_median_us', '$[1].baseline_variant')"),
 	    "[\"train.fp32.cublaslt\",8,\"train.fp32.cublas\"]") == 0);
 	free(s);
+
+	/* GEMM rows: the baseline is cuBLAS at the same layout (another run,
+	 * so the step rows above stay as they are). */
+	run_info(&ri, "ba5e0000-0000-4000-8000-000000000002", ENV_A);
+	rc = db_run_begin(db, &ri, &gid);
+	rc |= add_gemm(db, gid, 0, "cublas", "nt", 10);
+	rc |= add_gemm(db, gid, 1, "cublas", "tn", 40);
+	rc |= add_gemm(db, gid, 2, "warptile", "nt", 20);
+	rc |= add_gemm(db, gid, 3, "warptile", "tn", 50);
+	rc |= add_gemm(db, gid, 4, "warptile", "nn", 30);
+	CHECK("q-3.3: gemm data set up", rc == 0);
+	s = qt(db, DB_Q_BASELINE, gid, 0, DB_FMT_JSON, &rc);
+	CHECK("q-3.3: gemm rows compare at their own layout", rc == 0 &&
+	    strcmp(jx(s, "(SELECT group_concat(json_extract(value, "
+	    "'$.point_idx') || ':' || json_extract(value, "
+	    "'$.pct_of_baseline'), ',') FROM json_each(?1))"),
+	    "0:100,1:100,2:50,3:80") == 0);
+	free(s);
 	db_close(db);
+}
+
+/* A gemm.f32.<impl>.<layout> row at 4096. */
+static int
+add_gemm(struct db *db, int64_t run, int idx, const char *impl,
+    const char *layout, double median)
+{
+	struct db_result	r;
+	char			variant[64];
+
+	snprintf(variant, sizeof(variant), "gemm.f32.%s.%s", impl, layout);
+	result_init(&r, idx, variant, impl, 4096);
+	r.mode = "gemm";
+	r.precision = "f32";
+	r.layout = layout;
+	r.median_us = median;
+	if (db_result_add(db, run, &r) != 0) {
+		fprintf(stderr, "  add_gemm: %s\n", db_errmsg(db));
+		return (-1);
+	}
+	return (0);
 }
 
 /* --- 4: phases ------------------------------------------------------------ */
@@ -1096,6 +1142,7 @@ test_import(void)
 	static const double	 loss[4] = { 4, 3, 2, 1 };
 	struct db_phase		 ph[2] = { { "forward", 1.5 },
 	    { "loss", 0.25 } };
+	struct db_launch	 li[2];
 	struct db		*src = NULL, *dst = NULL, *ro = NULL;
 	struct db_run_info	 ri;
 	struct db_result	 r;
@@ -1116,6 +1163,9 @@ test_import(void)
 		db_close(src);
 		return;
 	}
+	launch_init(&li[0], "forward", 0, 8);
+	launch_init(&li[1], "backward.wgrad", 0, 8);
+	li[1].regs = -1;
 	/* src: U1 (also in dst), U2 with everything, U3 still running and
 	 * without environment.  dst: its own U1 and U4. */
 	run_info(&ri, "1a000000-0000-4000-8000-000000000001", ENV_A);
@@ -1137,6 +1187,10 @@ test_import(void)
 		r.nsteps = i == 1 ? 0 : 4;
 		r.loss_curve = loss;
 		r.started_at = "2024-02-03T04:05:06.789Z";
+		r.launches = 7 + i;
+		r.graph_nodes = i == 2 ? 0 : 6;
+		r.nlaunch_info = i == 1 ? 0 : 2;
+		r.launch_info = li;
 		rc |= db_result_add(src, s2, &r);
 	}
 	rc |= db_run_end(src, s2, "failed");
@@ -1252,7 +1306,17 @@ test_import(void)
 	    "run.id = r.run_id WHERE run.uuid LIKE '%0002') = 6 AND "
 	    "(SELECT count(*) FROM loss_curve AS c JOIN result AS r ON "
 	    "r.id = c.result_id JOIN run ON run.id = r.run_id WHERE "
-	    "run.uuid LIKE '%0002') = 8") == 1);
+	    "run.uuid LIKE '%0002') = 8 AND (SELECT count(*) FROM "
+	    "launch_info AS l JOIN result AS r ON r.id = l.result_id JOIN "
+	    "run ON run.id = r.run_id WHERE run.uuid LIKE '%0002') = 4") ==
+	    1);
+	CHECK("q-11.8: launch counts and facts copied", raw_int(dp,
+	    "SELECT sum(r.launches) || ',' || count(r.graph_nodes) || ',' || "
+	    "(SELECT count(*) FROM launch_info AS l JOIN result AS r2 ON "
+	    "r2.id = l.result_id JOIN run AS u ON u.id = r2.run_id WHERE "
+	    "u.uuid LIKE '%0002' AND l.regs IS NULL AND l.waves = 0.5) "
+	    "= '24,2,2' FROM result AS r JOIN run ON run.id = r.run_id "
+	    "WHERE run.uuid LIKE '%0002'") == 1);
 	CHECK("q-11.8: foreign keys hold", raw_int(dp,
 	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
 
@@ -1294,6 +1358,130 @@ test_import(void)
 	db_close(dst);
 }
 
+/* --- 12: launch facts ----------------------------------------------------- */
+
+#define LAUNCH_COLS	"point_idx,variant,idx,role,layer,layout,m,n,k," \
+	"name,grid_x,grid_y,grid_z,ctas,block_x,block_y,block_z,threads," \
+	"dyn_smem,regs,static_smem,local_bytes,max_threads,ptx_version," \
+	"binary_version,ctas_per_sm,sms,waves,tail_util,efficiency"
+
+static void
+launch_init(struct db_launch *l, const char *role, int layer, int64_t size)
+{
+	memset(l, 0, sizeof(*l));
+	l->role = role;
+	l->layer = layer;
+	l->layout = "nt";
+	l->m = l->n = l->k = size;
+	l->name = "gemm_f32.regtile2d.nt";
+	l->grid[0] = 4;
+	l->grid[1] = 3;
+	l->grid[2] = 2;
+	l->block[0] = 16;
+	l->block[1] = 16;
+	l->block[2] = 1;
+	l->dyn_smem = 0;
+	l->regs = 96;
+	l->static_smem = 16384;
+	l->local_bytes = 0;
+	l->max_threads = 1024;
+	l->ptx_version = l->binary_version = 90;
+	l->ctas_per_sm = 3;
+	l->sms = 16;
+	l->waves = 0.5;
+	l->tail_util = 0.5;
+	l->efficiency = 0.5;
+}
+
+static void
+test_launches(void)
+{
+	struct db_launch	 li[3];
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("launches.db");
+	char			 err[1024], *s;
+	int64_t			 id = 0, id2 = 0;
+	int			 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-12.0: open", 0);
+		return;
+	}
+	run_info(&ri, "1a0c0000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	run_info(&ri, "1a0c0000-0000-4000-8000-000000000002", ENV_A);
+	rc |= db_run_begin(db, &ri, &id2);
+	launch_init(&li[0], "forward", 0, 64);
+	launch_init(&li[1], "backward.wgrad", 0, 64);
+	li[1].layout = "tn";
+	li[1].regs = -1;
+	li[1].waves = NAN;
+	launch_init(&li[2], "backward.dgrad", 1, 64);
+	li[2].layout = "nn";
+	/* Stored out of order: rows come by point_idx, then idx. */
+	result_init(&r, 1, "train.fp32.regtile2d", "regtile2d", 64);
+	r.nlaunch_info = 3;
+	r.launch_info = li;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 0, "train.fp32.cublas", "cublas", 64);
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 2, "gemm.f32.regtile2d.nt", "regtile2d", 64);
+	r.mode = "gemm";
+	r.layout = "nt";
+	r.nlaunch_info = 1;
+	r.launch_info = &li[0];
+	rc |= db_result_add(db, id, &r);
+	/* Another run's facts stay out. */
+	result_init(&r, 0, "train.fp32.regtile2d", "regtile2d", 64);
+	r.nlaunch_info = 1;
+	r.launch_info = li;
+	rc |= db_result_add(db, id2, &r);
+	CHECK("q-12.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_LAUNCHES, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-12.1: launch_info json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-12.1: the columns of query.h, in order", strcmp(jx(s,
+	    "(SELECT group_concat(key, ',') FROM json_each(?1, '$[0]'))"),
+	    LAUNCH_COLS) == 0);
+	CHECK("q-12.2: this run's rows, by point then launch", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.point_idx') || '.' "
+	    "|| json_extract(value, '$.idx') || '.' || json_extract(value, "
+	    "'$.role'), ',') FROM json_each(?1))"),
+	    "1.0.forward,1.1.backward.wgrad,1.2.backward.dgrad,2.0.forward") ==
+	    0);
+	CHECK("q-12.3: ctas and threads are the products", strcmp(jx(s,
+	    "json_extract(?1, '$[0].ctas', '$[0].threads', '$[0].sms', "
+	    "'$[0].waves', '$[3].variant')"),
+	    "[24,256,16,0.5,\"gemm.f32.regtile2d.nt\"]") == 0);
+	CHECK("q-12.3: unknowns are null", strcmp(jx(s,
+	    "json_type(?1, '$[1].regs') || json_type(?1, '$[1].waves') || "
+	    "json_extract(?1, '$[1].layout')"), "nullnulltn") == 0);
+	free(s);
+
+	s = qt(db, DB_Q_LAUNCHES, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-12.4: launch_info csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 5 &&
+	    strcmp(csv_header(&c), LAUNCH_COLS) == 0);
+	ci = csv_col(&c, "static_smem");
+	CHECK("q-12.4: values", ci >= 0 && c.nrows == 5 &&
+	    strcmp(c.f[1][ci], "16384") == 0);
+	ci = csv_col(&c, "regs");
+	CHECK("q-12.4: NULL is empty", ci >= 0 && c.nrows == 5 &&
+	    strcmp(c.f[2][ci], "") == 0 && strcmp(c.f[1][ci], "96") == 0);
+	csv_free(&c);
+	free(s);
+
+	s = qt(db, DB_Q_LAUNCHES, 999, 0, DB_FMT_JSON, &rc);
+	CHECK("q-12.5: a missing run is DB_NOTFOUND", rc == DB_NOTFOUND &&
+	    s == NULL);
+	free(s);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1316,6 +1504,7 @@ main(void)
 	test_readonly();
 	test_limits();
 	test_import();
+	test_launches();
 
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,

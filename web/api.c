@@ -33,6 +33,7 @@ static const struct api_route {
 	{ "/api/curves",	DB_Q_CURVES,		1 },
 	{ "/api/compare",	DB_Q_COMPARE,		2 },
 	{ "/api/compare_env",	DB_Q_COMPARE_ENV,	2 },
+	{ "/api/launch_info",	DB_Q_LAUNCHES,		1 },
 };
 
 static const char *const one_id[] = { "id" };

@@ -115,7 +115,7 @@ for k in ("point_idx", "variant", "m", "n", "k", "status", "median_us",
     assert k in d[0], "no key " + k
 assert sorted(r["point_idx"] for r in d) == [0, 1, 2, 3]
 assert all(r["status"] == "ok" and r["median_us"] > 0 for r in d)'
-for q in baseline phases curves; do
+for q in baseline phases curves launch_info; do
 	expect_req "web-1.5d[$q]" GET "/api/$q?id=1" 200 application/json
 	json_check "web-1.5d[$q]" 'assert isinstance(d, list), d'
 done
