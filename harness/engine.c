@@ -205,20 +205,80 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 	return 0;
 }
 
+int
+sb_sample_until(const struct sb_engine_opts *op, sb_sample_fn sample,
+    void *ctx, double *samples_us, int cap, const char **stop_reason)
+{
+	double t0, mean = 0, m2 = 0;
+	int n = 0;
+
+	*stop_reason = "max-samples";
+	if (op->max_samples > 0 && op->max_samples < cap)
+		cap = op->max_samples;
+	t0 = sb_mono_s();
+	while (n < cap) {
+		double us, delta;
+
+		if (sb_engine_interrupted) {
+			*stop_reason = "interrupted";
+			break;
+		}
+		if (sample(ctx, n, &us))
+			return -1;
+		samples_us[n++] = us;
+		/* Welford: running mean and variance */
+		delta = us - mean;
+		mean += delta / n;
+		m2 += delta * (us - mean);
+		if (n >= op->min_samples && n > 1 && mean > 0 &&
+		    sqrt(m2 / (n - 1)) / mean <= op->max_noise) {
+			*stop_reason = "noise";
+			break;
+		}
+		if (sb_mono_s() - t0 >= op->timeout_s) {
+			*stop_reason = "timeout";
+			break;
+		}
+	}
+	return n;
+}
+
+/* One sample of the step for sb_sample_until: its phases go to
+ * phase_s[p][i]. */
+struct step_sampler {
+	struct sb_engine		*e;
+	const struct sb_backend_ops	*bk;
+	struct sb_ctx			*c;
+	double				*phase_s[SB_PH_COUNT];
+};
+
+static int
+sample_step(void *arg, int i, double *us)
+{
+	struct step_sampler *ss = arg;
+	double ph[SB_PH_COUNT];
+
+	if (ss->bk->sample(ss->e, ss->c, us, ph))
+		return -1;
+	for (int p = 0; p < SB_PH_COUNT; p++)
+		ss->phase_s[p][i] = ph[p];
+	return 0;
+}
+
 /* Warm-up, sampling, re-check, loss curve.  Returns -1 on backend error. */
 static int
 measure(struct sb_engine *e, const struct sb_backend_ops *bk,
     struct sb_ctx *c, struct sb_outcome *o)
 {
 	const struct sb_engine_opts *op = c->opts;
-	double *phase_s[SB_PH_COUNT] = { 0 }, t0, mean = 0, m2 = 0;
-	int n = 0, cap = op->max_samples > 0 ? op->max_samples : 1;
+	struct step_sampler ss = { e, bk, c, { 0 } };
+	int n, cap = op->max_samples > 0 ? op->max_samples : 1;
 	int rc = -1;
 
 	if ((o->samples = calloc(cap, sizeof(double))) == NULL)
 		goto oom;
 	for (int p = 0; p < SB_PH_COUNT; p++)
-		if ((phase_s[p] = calloc(cap, sizeof(double))) == NULL)
+		if ((ss.phase_s[p] = calloc(cap, sizeof(double))) == NULL)
 			goto oom;
 
 	for (int i = 0; i < op->warmup && !sb_engine_interrupted; i++)
@@ -227,43 +287,16 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 	if (c->pt->graph && bk->graph(e, c))
 		goto out;
 
-	o->r.stop_reason = "max-samples";
 	prof_capture_begin();
-	t0 = sb_mono_s();
-	while (n < cap) {
-		double us, ph[SB_PH_COUNT], delta;
-
-		if (sb_engine_interrupted) {
-			o->r.stop_reason = "interrupted";
-			break;
-		}
-		if (bk->sample(e, c, &us, ph)) {
-			prof_capture_end();
-			goto out;
-		}
-		o->samples[n] = us;
-		for (int p = 0; p < SB_PH_COUNT; p++)
-			phase_s[p][n] = ph[p];
-		n++;
-		/* Welford: running mean and variance */
-		delta = us - mean;
-		mean += delta / n;
-		m2 += delta * (us - mean);
-		if (n >= op->min_samples && n > 1 && mean > 0 &&
-		    sqrt(m2 / (n - 1)) / mean <= op->max_noise) {
-			o->r.stop_reason = "noise";
-			break;
-		}
-		if (sb_mono_s() - t0 >= op->timeout_s) {
-			o->r.stop_reason = "timeout";
-			break;
-		}
-	}
+	n = sb_sample_until(op, sample_step, &ss, o->samples, cap,
+	    &o->r.stop_reason);
 	prof_capture_end();
+	if (n < 0)
+		goto out;
 	o->r.nsamples = n;
 	o->r.samples_us = o->samples;
 	for (int p = 0; p < SB_PH_COUNT; p++) {
-		double med = sb_median(phase_s[p], n);
+		double med = sb_median(ss.phase_s[p], n);
 
 		if (isnan(med) || med <= 0)
 			continue;
@@ -279,7 +312,7 @@ oom:
 	    cap);
 out:
 	for (int p = 0; p < SB_PH_COUNT; p++)
-		free(phase_s[p]);
+		free(ss.phase_s[p]);
 	return rc;
 }
 
@@ -381,12 +414,15 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		ref_step_f64(&ref, c.train, NULL, NULL);
 	}
 
-	/* 3. one checked step before any timing */
+	/* 3. one checked step before any timing; the kernels it launches
+	 * described first (that launches nothing) */
 	if (bk->setup(e, &c)) {
 		set_up = 1;
 		goto failed;
 	}
 	set_up = 1;
+	if (bk->describe != NULL && bk->describe(e, &c, o))
+		goto failed;
 	if (checked_step(e, bk, &c, full ? &ref : NULL, tol, &chk))
 		goto failed;
 	fill_check(o, &chk);
@@ -476,6 +512,8 @@ failed:
 	if (bk->sticky(e))
 		rc = -1;
 out:
+	o->r.launches = c.launches;
+	o->r.graph_nodes = c.graph_nodes;
 	if (set_up)
 		bk->teardown(e, &c);
 	sb_hstep_f32_free(&c.init);

@@ -46,8 +46,26 @@ struct sb_engine_opts {
 };
 
 void	sb_engine_opts_default(struct sb_engine_opts *);
+
+/*
+ * The timed loop, once for every kind of measurement (the step engine and
+ * `stepbench gemm`): calls sample(ctx, i, &us) for i = 0, 1, ... and keeps
+ * samples_us[i] = us until the relative noise (sample stdev / mean, by
+ * Welford) is <= op->max_noise after op->min_samples samples ("noise"),
+ * min(cap, op->max_samples) samples ("max-samples"), op->timeout_s seconds
+ * ("timeout") or sb_engine_interrupted ("interrupted"), which *stop_reason
+ * names.  Returns the sample count, or -1 as soon as sample() fails.
+ */
+typedef int (*sb_sample_fn)(void *ctx, int i, double *us);
+int	sb_sample_until(const struct sb_engine_opts *op, sb_sample_fn sample,
+	    void *ctx, double *samples_us, int cap, const char **stop_reason);
 /* The learning rate of step s of n under the schedule. */
 double	sb_lr_at(const struct sb_engine_opts *, int s, int n);
+
+/* The most GEMM calls a step makes: forward, wgrad and dgrad per layer;
+ * and the longest kernel name kept (launch.h). */
+#define SB_OUTCOME_LAUNCHES	(3 * SB_MAX_LAYERS)
+#define SB_LAUNCH_NAME_LEN	96
 
 /* A finished point: r is ready for db_result_add; the rest is its storage. */
 struct sb_outcome {
@@ -55,6 +73,10 @@ struct sb_outcome {
 	double			*samples;
 	double			*loss_curve, *lr_curve;
 	struct db_phase		 phases[SB_PH_COUNT];
+	/* GPU: the step's GEMM calls, described (r.launch_info) */
+	struct db_launch	 launch[SB_OUTCOME_LAUNCHES];
+	char			 launch_name[SB_OUTCOME_LAUNCHES]
+				    [SB_LAUNCH_NAME_LEN];
 	char			 reason[512];
 	char			 check_mode[16];
 	char			 started_at[32];

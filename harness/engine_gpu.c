@@ -20,6 +20,7 @@
 
 #include "engine_int.h"
 #include "gpu.h"
+#include "launch.h"
 #include "registry.h"
 
 #define MAX_MARKS	(4 + 2 * SB_MAX_LAYERS + 4)
@@ -55,6 +56,8 @@ static int	gpu_graph(struct sb_engine *, struct sb_ctx *);
 static int	gpu_sample(struct sb_engine *, struct sb_ctx *, double *,
 		    double *);
 static void	gpu_teardown(struct sb_engine *, struct sb_ctx *);
+static int	gpu_describe(struct sb_engine *, struct sb_ctx *,
+		    struct sb_outcome *);
 static int	gpu_sticky(struct sb_engine *);
 static int	gpu_init(struct sb_engine *, struct sb_ctx *);
 static int	cuda_fail(struct sb_engine *, struct sb_ctx *, const char *,
@@ -74,6 +77,7 @@ const struct sb_backend_ops sb_backend_gpu = {
 	.sample = gpu_sample,
 	.teardown = gpu_teardown,
 	.sticky = gpu_sticky,
+	.describe = gpu_describe,
 };
 
 #define CK(e, c, call) do {						\
@@ -275,6 +279,7 @@ enqueue_step(struct sb_engine *e, struct sb_ctx *c)
 {
 	struct gpu_point *p = c->bk;
 	struct gpu_engine *ge = e->gpu;
+	uint64_t before = ge->g.launches;
 
 	p->d.lr = c->lr;
 	if (sb_step_f32(&ge->g, c->pt->variant->gemm, &p->d, c->train,
@@ -288,6 +293,8 @@ enqueue_step(struct sb_engine *e, struct sb_ctx *c)
 			    "cudaStreamSynchronize after a failed step", st);
 		return -1;
 	}
+	/* every launcher counts what it enqueues: this is one step's */
+	c->launches = (int64_t)(ge->g.launches - before);
 	return 0;
 }
 
@@ -369,6 +376,12 @@ gpu_graph(struct sb_engine *e, struct sb_ctx *c)
 	c->nvtx_phases = 1;
 	if (rc)
 		return -1;
+	{
+		size_t nodes = 0;
+
+		CK(e, c, cudaGraphGetNodes(p->graph, NULL, &nodes));
+		c->graph_nodes = (int64_t)nodes;
+	}
 	CK(e, c, cudaGraphInstantiate(&p->exec, p->graph, 0));
 	/* one untimed replay: uploads the graph */
 	CK(e, c, cudaGraphLaunch(p->exec, ge->g.stream));
@@ -446,4 +459,72 @@ gpu_sticky(struct sb_engine *e)
 	struct gpu_engine *ge = e->gpu;
 
 	return ge != NULL && ge->sticky;
+}
+
+/*
+ * The step's GEMM calls, as kernels/step_f32.c makes them (keep the two in
+ * step), each described by the implementation: forward NT per layer (with
+ * the bias in the epilogue where the step puts it there), then per layer
+ * from the last: wgrad TN and, where there is an activation gradient to
+ * make, dgrad NN.  A library GEMM (describe NULL) has no facts to give.
+ * Describing launches nothing; the pointers are the point's own, so a
+ * planner that looks at alignment sees what the step will pass.
+ */
+static int
+gpu_describe(struct sb_engine *e, struct sb_ctx *c, struct sb_outcome *o)
+{
+	struct gpu_point *p = c->bk;
+	struct gpu_engine *ge = e->gpu;
+	const struct sb_gemm_f32 *impl = c->pt->variant->gemm;
+	const struct sb_dstep *s = &p->d;
+	const struct sb_dims *d = &s->d;
+	struct sb_gemm_call call[SB_OUTCOME_LAUNCHES];
+	const char *role[SB_OUTCOME_LAUNCHES];
+	int layer[SB_OUTCOME_LAUNCHES];
+	int sms = e->dev->gpu_count > 0 ? e->dev->gpu[0].sms : 0;
+	int L = d->layers, ncall = 0;
+
+	if (impl == NULL || impl->describe == NULL)
+		return 0;
+	for (int l = 0; l < L; l++) {
+		const int64_t n = d->width[l + 1], k = d->width[l];
+		const int last = c->train && l == L - 1;
+
+		sb_gemm_call_init(&call[ncall], SB_NT, d->m, n, k,
+		    l == 0 ? s->x : s->y[l - 1], s->w[l], s->y[l]);
+		if (!last && impl->bias_epilogue)
+			call[ncall].bias = s->b[l];
+		role[ncall] = "forward";
+		layer[ncall++] = l;
+	}
+	for (int l = L - 1; c->train && l >= 0; l--) {
+		const int64_t n = d->width[l + 1], k = d->width[l];
+		float *dx = l == 0 ? s->dx : s->dy[l - 1];
+
+		sb_gemm_call_init(&call[ncall], SB_TN, n, k, d->m, s->dy[l],
+		    l == 0 ? s->x : s->y[l - 1], s->dw[l]);
+		role[ncall] = "backward.wgrad";
+		layer[ncall++] = l;
+		if (dx == NULL)
+			continue;
+		sb_gemm_call_init(&call[ncall], SB_NN, d->m, k, n, s->dy[l],
+		    s->w[l], dx);
+		role[ncall] = "backward.dgrad";
+		layer[ncall++] = l;
+	}
+	for (int i = 0; i < ncall; i++) {
+		struct sb_kernel_info info;
+
+		if (impl->describe(&ge->g, &call[i], &info) != 0) {
+			snprintf(c->err, sizeof(c->err), "describing the %s "
+			    "GEMM of layer %d: %s", role[i], layer[i],
+			    ge->g.err);
+			return -1;
+		}
+		sb_launch_fill(&o->launch[i], o->launch_name[i], &info, sms,
+		    role[i], layer[i], &call[i]);
+	}
+	o->r.nlaunch_info = ncall;
+	o->r.launch_info = o->launch;
+	return 0;
 }

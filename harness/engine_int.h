@@ -20,6 +20,9 @@ struct sb_ctx {
 	int				 reps;	/* steps per timed sample */
 	int				 nvtx_phases;	/* push phase ranges */
 	int				 open_phase;	/* -1: none open */
+	int64_t				 launches;	/* per eager step;
+							 * 0 = not known */
+	int64_t				 graph_nodes;	/* 0 = no graph */
 	char				 err[512];
 	void				*bk;	/* backend state */
 };
@@ -41,6 +44,10 @@ struct sb_backend_ops {
 	int	(*sample)(struct sb_engine *, struct sb_ctx *, double *step_us,
 		    double phase_us[SB_PH_COUNT]);
 	void	(*teardown)(struct sb_engine *, struct sb_ctx *);
+	/* may be NULL: after setup, the step's kernel launches described
+	 * into o->launch / o->r.launch_info (launches nothing) */
+	int	(*describe)(struct sb_engine *, struct sb_ctx *,
+		    struct sb_outcome *);
 	/* 1 if the device is in an error state only a new process clears */
 	int	(*sticky)(struct sb_engine *);
 };

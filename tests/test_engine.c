@@ -18,6 +18,81 @@ static struct sb_engine *eng;
 static int	run(const char *, int64_t, int64_t, int64_t, int,
 		    const struct sb_engine_opts *, struct sb_outcome *);
 static void	quick(struct sb_engine_opts *);
+static int	fake_sample(void *, int, double *);
+static void	test_sample_until(void);
+
+/* A scripted sampler: values[i], or a failure at fail_at. */
+struct fake {
+	const double	*values;
+	int		 n;
+	int		 fail_at;
+	int		 calls;
+	int		 interrupt_at;
+};
+
+static int
+fake_sample(void *arg, int i, double *us)
+{
+	struct fake *f = arg;
+
+	f->calls++;
+	if (i == f->fail_at)
+		return -1;
+	if (i == f->interrupt_at)
+		sb_engine_interrupted = 1;
+	*us = f->values[i % f->n];
+	return 0;
+}
+
+/* The timed loop shared by the engine and `stepbench gemm`. */
+static void
+test_sample_until(void)
+{
+	static const double steady[1] = { 10 };
+	static const double noisy[2] = { 10, 20 };
+	struct sb_engine_opts o;
+	struct fake f;
+	double buf[64];
+	const char *why = NULL;
+	int n;
+
+	sb_engine_opts_default(&o);
+	o.min_samples = 5;
+	o.max_samples = 50;
+	o.timeout_s = 60;
+	f = (struct fake){ steady, 1, -1, 0, -1 };
+	n = sb_sample_until(&o, fake_sample, &f, buf, 64, &why);
+	CHECK("engine-7.1: steady samples stop on noise at min_samples",
+	    n == 5 && strcmp(why, "noise") == 0 && buf[4] == 10);
+	f = (struct fake){ noisy, 2, -1, 0, -1 };
+	n = sb_sample_until(&o, fake_sample, &f, buf, 64, &why);
+	CHECK("engine-7.2: noisy samples run to max_samples",
+	    n == 50 && strcmp(why, "max-samples") == 0 && buf[49] == 20);
+	n = sb_sample_until(&o, fake_sample, &f, buf, 8, &why);
+	CHECK("engine-7.3: the buffer's capacity bounds the count",
+	    n == 8 && strcmp(why, "max-samples") == 0);
+	f = (struct fake){ noisy, 2, 3, 0, -1 };
+	n = sb_sample_until(&o, fake_sample, &f, buf, 64, &why);
+	CHECK("engine-7.4: a failed sample stops at once", n == -1 &&
+	    f.calls == 4);
+	o.timeout_s = 0;
+	f = (struct fake){ noisy, 2, -1, 0, -1 };
+	n = sb_sample_until(&o, fake_sample, &f, buf, 64, &why);
+	CHECK("engine-7.5: timeout stops after one sample", n == 1 &&
+	    strcmp(why, "timeout") == 0);
+	o.timeout_s = 60;
+	f = (struct fake){ noisy, 2, -1, 0, 2 };
+	n = sb_sample_until(&o, fake_sample, &f, buf, 64, &why);
+	CHECK("engine-7.6: an interrupt stops before the next sample",
+	    n == 3 && strcmp(why, "interrupted") == 0);
+	sb_engine_interrupted = 0;
+	o.max_noise = 0.5;
+	o.min_samples = 1;
+	f = (struct fake){ noisy, 2, -1, 0, -1 };
+	n = sb_sample_until(&o, fake_sample, &f, buf, 64, &why);
+	CHECK("engine-7.7: one sample is never 'noise' (no stdev yet)",
+	    n == 2 && strcmp(why, "noise") == 0);
+}
 
 static void
 quick(struct sb_engine_opts *o)
@@ -135,6 +210,8 @@ main(void)
 	    rc == 0 && strcmp(r.r.status, "skipped") == 0 &&
 	    strstr(r.r.reason, "memory") != NULL);
 	sb_outcome_free(&r);
+
+	test_sample_until();
 
 	sb_engine_destroy(eng);
 	return check_summary("test_engine");
