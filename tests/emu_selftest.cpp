@@ -25,7 +25,7 @@ static int
 launch(dim3 grid, dim3 block, const std::function<void()> &body,
     enum sb_emu_order order = SB_EMU_FORWARD, uint64_t seed = 1)
 {
-	struct sb_emu_opts o = { order, seed };
+	struct sb_emu_opts o = { order, seed, "emu_selftest" };
 
 	return sb_emu_launch(grid, block, body, &o, &st, err, sizeof(err));
 }

@@ -100,6 +100,7 @@ static struct emu {
 	size_t			 sched_size;
 #endif
 	const std::function<void()> *body;
+	const char		*label;
 	int			 nthreads, live, at_bar;
 	const char		*bar_file;
 	int			 bar_line;
@@ -323,11 +324,15 @@ on_fault(int sig, siginfo_t *si, void *uc)
 	    (size_t)((char *)si->si_addr - E.stacks) % E.stride <
 	    (size_t)getpagesize())
 		what = " (fiber stack overflow)";
-	n = snprintf(buf, sizeof(buf), "cuda_emu: %s at %p%s, block "
+	else if (sig == SIGSEGV && si->si_code == SI_KERNEL)
+		what = " (general protection: often a misaligned 16-byte "
+		    "vector access)";
+	n = snprintf(buf, sizeof(buf), "cuda_emu: %s at %p%s in %s, block "
 	    "(%u,%u,%u) thread (%d,%d,%d)\n", strsignal(sig), si->si_addr,
-	    what, sb_emu_now.block_idx.x, sb_emu_now.block_idx.y,
-	    sb_emu_now.block_idx.z, f ? (int)f->tid.x : -1,
-	    f ? (int)f->tid.y : -1, f ? (int)f->tid.z : -1);
+	    what, E.label ? E.label : "a launch", sb_emu_now.block_idx.x,
+	    sb_emu_now.block_idx.y, sb_emu_now.block_idx.z,
+	    f ? (int)f->tid.x : -1, f ? (int)f->tid.y : -1,
+	    f ? (int)f->tid.z : -1);
 	if (n > 0)
 		(void)!write(2, buf, (size_t)n);
 	signal(sig, SIG_DFL);	/* the fault repeats and kills us */
@@ -714,6 +719,7 @@ sb_emu_launch(dim3 grid, dim3 block, const std::function<void()> &body,
 	E.msg[0] = '\0';
 	E.rng = opts ? opts->seed : 0;
 	E.body = &body;
+	E.label = opts ? opts->label : NULL;
 	memset(&sb_emu_now.block_idx, 0, sizeof(sb_emu_now.block_idx));
 	sb_emu_now.block_dim = block;
 	sb_emu_now.grid_dim = grid;
@@ -763,5 +769,6 @@ out:
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s", E.msg);
 	E.body = NULL;
+	E.label = NULL;
 	return E.failed ? -1 : 0;
 }

@@ -165,6 +165,8 @@ enum sb_emu_order { SB_EMU_FORWARD, SB_EMU_REVERSE, SB_EMU_SHUFFLE };
 struct sb_emu_opts {
 	enum sb_emu_order	 order;
 	uint64_t		 seed;		/* for SB_EMU_SHUFFLE */
+	const char		*label;		/* names the launch if it
+						 * crashes; may be NULL */
 };
 
 /* What a launch did (filled even when it fails). */
