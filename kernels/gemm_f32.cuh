@@ -105,7 +105,7 @@ gemm_f32_coalesced(gemm_params p)
 /* NT: a warp per output; lanes stride k (both rows contiguous), then a
  * shuffle reduction.  Consecutive warps take consecutive j: the A row is
  * shared through L1. */
-__global__ void __launch_bounds__(256)
+static __global__ void __launch_bounds__(256)
 gemm_f32_coalesced_nt(gemm_params p)
 {
 	const int lane = threadIdx.x % 32;
