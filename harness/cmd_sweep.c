@@ -14,13 +14,11 @@
  *      process is still alive cannot be resumed.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "build_info.h"
 #include "cli.h"
 #include "db.h"
 #include "device.h"
@@ -49,10 +47,9 @@ struct sweep_args {
 };
 
 enum {
-	OPT_WARMUP = 256, OPT_MIN_SAMPLES, OPT_MAX_SAMPLES, OPT_MAX_NOISE,
-	OPT_TIMEOUT, OPT_SEED, OPT_GRAPH, OPT_L2_FLUSH, OPT_LR, OPT_INPUT_GRAD,
-	OPT_STEPS, OPT_NORMALIZE, OPT_LR_DECAY, OPT_CHECK_LIMIT, OPT_LABEL,
-	OPT_NOTE, OPT_DB, OPT_RESUME, OPT_WORLD
+	OPT_GRAPH = SB_OPT_TIMING_END, OPT_LR, OPT_INPUT_GRAD, OPT_STEPS,
+	OPT_NORMALIZE, OPT_LR_DECAY, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_RESUME,
+	OPT_WORLD
 };
 
 static const struct option sweep_opts[] = {
@@ -61,20 +58,13 @@ static const struct option sweep_opts[] = {
 	{ "shape", required_argument, NULL, 's' },
 	{ "layers", required_argument, NULL, 'L' },
 	{ "world", required_argument, NULL, OPT_WORLD },
-	{ "warmup", required_argument, NULL, OPT_WARMUP },
-	{ "min-samples", required_argument, NULL, OPT_MIN_SAMPLES },
-	{ "max-samples", required_argument, NULL, OPT_MAX_SAMPLES },
-	{ "max-noise", required_argument, NULL, OPT_MAX_NOISE },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	SB_TIMING_OPTIONS,
 	{ "graph", required_argument, NULL, OPT_GRAPH },
-	{ "l2-flush", required_argument, NULL, OPT_L2_FLUSH },
 	{ "lr", required_argument, NULL, OPT_LR },
 	{ "input-grad", no_argument, NULL, OPT_INPUT_GRAD },
 	{ "steps", required_argument, NULL, OPT_STEPS },
 	{ "normalize", no_argument, NULL, OPT_NORMALIZE },
 	{ "lr-decay", required_argument, NULL, OPT_LR_DECAY },
-	{ "check-limit", required_argument, NULL, OPT_CHECK_LIMIT },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "db", required_argument, NULL, OPT_DB },
@@ -83,25 +73,15 @@ static const struct option sweep_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* Printed after sb_timing_help. */
 static const char measure_help[] =
-    "measuring (defaults in brackets):\n"
     "  -L, --layers LIST     Linear layers in the stack, e.g. 1,2,4 [1]\n"
-    "      --warmup N        untimed steps before sampling [3]\n"
-    "      --min-samples N   samples before the noise test applies [10]\n"
-    "      --max-samples N   stop after N samples [1000]\n"
-    "      --max-noise PCT   stop when the relative stdev is <= PCT %% [0.5]\n"
-    "      --timeout SEC     stop sampling a point after SEC seconds [3]\n"
-    "      --seed N          input seed; same seed, same inputs [42]\n"
     "      --graph MODE      off | on (replay a captured CUDA graph) | both [off]\n"
-    "      --l2-flush on|off flush the L2 (CPU: last-level cache) between\n"
-    "                        samples [on]\n"
     "      --lr X            SGD learning rate [0.001]\n"
     "      --input-grad      also compute the first layer's input gradient\n"
     "      --steps N         after timing, train N steps and store the loss curve\n"
     "      --normalize       standardise each input feature (tutorial tip)\n"
     "      --lr-decay KIND   none | step (x0.1 every N/3 steps) | cosine [none]\n"
-    "      --check-limit GF  full fp64 reference up to GF GFLOP per step; above\n"
-    "                        it, sampled checks [4]\n"
     "recording:\n"
     "      --db PATH         SQLite file [$STEPBENCH_DB or ./stepbench.db]\n"
     "      --label TEXT      a short name for the run\n"
@@ -115,16 +95,8 @@ static int	measure_plan(const char *, struct db *, int64_t,
 		    const struct sb_device *, const struct sb_plan *,
 		    const unsigned char *, const struct sb_engine_opts *,
 		    int *);
-static void	on_signal(int);
 static int	build_plan(struct sweep_args *, const struct sb_device *,
 		    struct sb_plan *, int);
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	sb_engine_interrupted = 1;
-}
 
 /* `run` measures exactly one point: one shape, one layer count, one graph
  * mode.  Returns 0 or the usage exit code. */
@@ -162,7 +134,7 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 {
 	long lv;
 	double dv;
-	int c;
+	int c, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->cmd = cmd;
@@ -190,41 +162,6 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 		case OPT_WORLD:
 			a->world = optarg;
 			break;
-		case OPT_WARMUP:
-			if (sb_opt_int(cmd, "--warmup", optarg, 0, 100000, &lv))
-				return SB_EXIT_USAGE;
-			a->eo.warmup = (int)lv;
-			break;
-		case OPT_MIN_SAMPLES:
-			if (sb_opt_int(cmd, "--min-samples", optarg, 1, 1000000,
-			    &lv))
-				return SB_EXIT_USAGE;
-			a->eo.min_samples = (int)lv;
-			break;
-		case OPT_MAX_SAMPLES:
-			if (sb_opt_int(cmd, "--max-samples", optarg, 1, 1000000,
-			    &lv))
-				return SB_EXIT_USAGE;
-			a->eo.max_samples = (int)lv;
-			break;
-		case OPT_MAX_NOISE:
-			if (sb_opt_double(cmd, "--max-noise", optarg, 0, 100,
-			    &dv))
-				return SB_EXIT_USAGE;
-			a->eo.max_noise = dv / 100;
-			break;
-		case OPT_TIMEOUT:
-			if (sb_opt_double(cmd, "--timeout", optarg, 0.001,
-			    86400, &dv))
-				return SB_EXIT_USAGE;
-			a->eo.timeout_s = dv;
-			break;
-		case OPT_SEED:
-			if (sb_opt_int(cmd, "--seed", optarg, 0, 0x7fffffffL,
-			    &lv))
-				return SB_EXIT_USAGE;
-			a->eo.seed = (uint64_t)lv;
-			break;
 		case OPT_GRAPH:
 			if (strcmp(optarg, "off") == 0)
 				a->graph = SB_GRAPH_OFF;
@@ -235,11 +172,6 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 			else
 				return sb_usage(cmd, "--graph: '%s' is not "
 				    "valid; give off, on or both", optarg);
-			break;
-		case OPT_L2_FLUSH:
-			if (sb_opt_onoff(cmd, "--l2-flush", optarg,
-			    &a->eo.l2_flush))
-				return SB_EXIT_USAGE;
 			break;
 		case OPT_LR:
 			if (sb_opt_double(cmd, "--lr", optarg, 0, 1e6, &dv))
@@ -268,12 +200,6 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 				return sb_usage(cmd, "--lr-decay: '%s' is not "
 				    "valid; give none, step or cosine", optarg);
 			break;
-		case OPT_CHECK_LIMIT:
-			if (sb_opt_double(cmd, "--check-limit", optarg, 0, 1e9,
-			    &dv))
-				return SB_EXIT_USAGE;
-			a->eo.check_budget_flop = dv * 1e9;
-			break;
 		case OPT_LABEL:
 			a->label = optarg;
 			break;
@@ -300,8 +226,9 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 				    "[tutorial = 10x3x5]:\nbatch M, out-features "
 				    "N, in-features K.  The result is stored as "
 				    "a run of one point.\n\n  -s, --shape MxNxK "
-				    "     the shape (or a preset: tutorial)\n%s",
-				    measure_help);
+				    "     the shape (or a preset: tutorial)\n"
+				    "measuring (defaults in brackets):\n%s%s",
+				    sb_timing_help, measure_help);
 			else
 				printf("usage: stepbench sweep [options]\n\n"
 				    "Measures every point of variants x shapes "
@@ -324,16 +251,21 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 				    "      --world LIST      data-parallel world "
 				    "sizes [1]\n"
 				    "      --resume RUN      measure the points a "
-				    "killed or aborted run is missing\n%s\n"
+				    "killed or aborted run is missing\n"
+				    "measuring (defaults in brackets):\n%s%s\n"
 				    "A row is printed per point; stderr shows "
 				    "progress when it is a terminal.\nExit "
 				    "status: 0 every point ok or skipped, 1 a "
 				    "point failed or mismatched,\n2 bad usage "
 				    "(nothing written), 130 interrupted (resume "
-				    "it).\n", measure_help);
+				    "it).\n", sb_timing_help, measure_help);
 			return -1;
 		default:
-			return sb_bad_option(cmd, argc, argv, c);
+			if ((rc = sb_timing_opt(cmd, c, optarg, &a->eo)) < 0)
+				return SB_EXIT_USAGE;
+			if (rc == 0)
+				return sb_bad_option(cmd, argc, argv, c);
+			break;
 		}
 	}
 	if (single) {
@@ -464,15 +396,12 @@ execute(struct sweep_args *a, int argc, char **argv)
 	struct sb_device dev;
 	struct sb_plan plan = { 0, NULL };
 	struct db *db = NULL;
-	struct db_run_info ri;
 	struct db_run_row row;
 	unsigned char *done = NULL;
-	char uuid[40], label[128], **sargv = NULL;
-	char *env = NULL;
+	char uuid[40], **sargv = NULL;
 	int64_t run_id = 0;
 	int rc, any_failed = 0, sargc = 0, ended = 0;
 	const char *path = sb_db_path(a->db);
-	struct sigaction sa;
 
 	sb_device_probe(&dev);
 	if (a->resume != NULL) {
@@ -547,37 +476,12 @@ execute(struct sweep_args *a, int argc, char **argv)
 			rc = SB_EXIT_USAGE;
 			goto out;
 		}
-		if (sb_uuid_v4(uuid) || (env = sb_device_env_json(&dev)) ==
-		    NULL) {
-			rc = sb_fail(a->cmd, "no randomness or memory for the "
-			    "run's identity");
+		if ((rc = sb_cli_run_begin(a->cmd, db, &dev, argc, argv,
+		    a->label, a->note, plan.count, uuid, &run_id)) != 0)
 			goto out;
-		}
-		sb_device_label(&dev, label, sizeof(label));
-		memset(&ri, 0, sizeof(ri));
-		ri.uuid = uuid;
-		ri.label = a->label;
-		ri.note = a->note;
-		ri.argc = argc;
-		ri.argv = argv;
-		ri.git_rev = SB_GIT_REV;
-		ri.git_dirty = SB_GIT_DIRTY;
-		ri.host = dev.host;
-		ri.pid = getpid();
-		ri.pid_start = sb_proc_start(getpid());
-		ri.env_json = env;
-		ri.device = label;
-		ri.planned_points = plan.count;
-		if (db_run_begin(db, &ri, &run_id)) {
-			rc = sb_fail(a->cmd, "%s", db_errmsg(db));
-			goto out;
-		}
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sb_cli_catch_interrupts();
 	rc = measure_plan(a->cmd, db, run_id, &dev, &plan, done, &a->eo,
 	    &any_failed);
 	/* a resumed run keeps the failures of its earlier points */
@@ -605,7 +509,6 @@ out:
 	for (int i = 0; i < sargc; i++)
 		free(sargv[i]);
 	free(sargv);
-	free(env);
 	free(done);
 	sb_plan_free(&plan);
 	db_close(db);

@@ -24,11 +24,8 @@
 
 volatile sig_atomic_t sb_engine_interrupted;
 
-static void	now_iso(char *, size_t);
 static void	step_counts(const struct sb_dims *, int, int, double *,
 		    double *);
-static int	skip(struct sb_outcome *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static void	fill_check(struct sb_outcome *, const struct sb_check *);
 static int	checked_step(struct sb_engine *, const struct sb_backend_ops *,
 		    struct sb_ctx *, const struct sb_hstep_f64 *, double,
@@ -103,8 +100,8 @@ sb_engine_destroy(struct sb_engine *e)
 	free(e);
 }
 
-static void
-now_iso(char *buf, size_t len)
+void
+sb_now_iso(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -154,8 +151,8 @@ step_counts(const struct sb_dims *d, int train, int input_grad,
 	*bytes = e * sizeof(float);
 }
 
-static int
-skip(struct sb_outcome *o, const char *fmt, ...)
+int
+sb_outcome_skip(struct sb_outcome *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -165,6 +162,51 @@ skip(struct sb_outcome *o, const char *fmt, ...)
 	o->r.status = "skipped";
 	o->r.reason = o->reason;
 	return 0;
+}
+
+void
+sb_outcome_init(struct sb_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	sb_now_iso(o->started_at, sizeof(o->started_at));
+	o->r.started_at = o->started_at;
+	o->r.over_peak = -1;
+	o->r.median_us = o->r.mean_us = o->r.min_us = o->r.max_us = NAN;
+	o->r.p10_us = o->r.p90_us = o->r.cv = NAN;
+	o->r.tflops = o->r.gbps = o->r.peak_tflops = o->r.peak_gbps = NAN;
+	o->r.err_y = o->r.err_loss = o->r.err_dw = o->r.err_db = NAN;
+	o->r.err_dx = o->r.err_w = o->r.tol = o->r.err_recheck = NAN;
+	o->r.loss = NAN;
+	o->r.status = "ok";
+}
+
+void
+sb_outcome_summarise(struct sb_outcome *o, const struct sb_device *dev,
+    int gpu)
+{
+	struct sb_stats st;
+
+	sb_stats_compute(o->samples, o->r.nsamples, &st);
+	o->r.median_us = st.median;
+	o->r.mean_us = st.mean;
+	o->r.min_us = st.min;
+	o->r.max_us = st.max;
+	o->r.p10_us = st.p10;
+	o->r.p90_us = st.p90;
+	o->r.cv = st.cv;
+	o->r.tflops = o->r.flops / (st.median * 1e-6) / 1e12;
+	o->r.gbps = o->r.bytes / (st.median * 1e-6) / 1e9;
+	if (gpu && dev->gpu_count > 0) {
+		const struct sb_gpu_info *g = &dev->gpu[0];
+
+		o->r.peak_tflops = o->r.precision != NULL &&
+		    strcmp(o->r.precision, "tf32") == 0 ?
+		    g->peak_tf32_tflops : g->peak_fp32_tflops;
+		o->r.peak_gbps = g->peak_gbps;
+		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
+			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
+			    o->r.gbps > o->r.peak_gbps;
+	}
 }
 
 static void
@@ -326,16 +368,13 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	struct sb_ctx c;
 	struct sb_hstep_f64 ref;
 	struct sb_check chk;
-	struct sb_stats st;
 	double flops, bytes, host_bytes, elems, tol;
 	int full, rc = 0, set_up = 0;
 	char why[512];
 
-	memset(o, 0, sizeof(*o));
+	sb_outcome_init(o);
 	memset(&c, 0, sizeof(c));
 	memset(&ref, 0, sizeof(ref));
-	now_iso(o->started_at, sizeof(o->started_at));
-	o->r.started_at = o->started_at;
 	o->r.point_idx = pt->idx;
 	o->r.variant = v->id;
 	o->r.mode = sb_mode_name(v->mode);
@@ -350,14 +389,6 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	o->r.l2_flush = op->l2_flush;
 	o->r.input_grad = op->input_grad;
 	o->r.warmup = op->warmup;
-	o->r.over_peak = -1;
-	o->r.median_us = o->r.mean_us = o->r.min_us = o->r.max_us = NAN;
-	o->r.p10_us = o->r.p90_us = o->r.cv = NAN;
-	o->r.tflops = o->r.gbps = o->r.peak_tflops = o->r.peak_gbps = NAN;
-	o->r.err_y = o->r.err_loss = o->r.err_dw = o->r.err_db = NAN;
-	o->r.err_dx = o->r.err_w = o->r.tol = o->r.err_recheck = NAN;
-	o->r.loss = NAN;
-	o->r.status = "ok";
 
 	c.pt = pt;
 	c.opts = op;
@@ -374,17 +405,19 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 
 	/* 1. what cannot run here is skipped, with the reason */
 	if (!sb_variant_runnable(v, e->dev, why, sizeof(why)))
-		return skip(o, "%s", why);
+		return sb_outcome_skip(o, "%s", why);
 	if (pt->world != 1)
-		return skip(o, "world size %d needs the data-parallel step, "
-		    "which this build does not have", pt->world);
+		return sb_outcome_skip(o, "world size %d needs the "
+		    "data-parallel step, which this build does not have",
+		    pt->world);
 	full = flops <= op->check_budget_flop;
 	elems = sb_step_elements(&c.dims, op->input_grad && c.train);
 	host_bytes = elems * sizeof(float) * (2 + (full ? 2 : 0));
 	if (e->dev->host_mem_bytes > 0 &&
 	    host_bytes > HOST_MEM_SHARE * (double)e->dev->host_mem_bytes)
-		return skip(o, "needs %.1f GiB of host memory (inputs, read-back"
-		    "%s), more than %.0f%% of this machine's %.1f GiB",
+		return sb_outcome_skip(o, "needs %.1f GiB of host memory "
+		    "(inputs, read-back%s), more than %.0f%% of this "
+		    "machine's %.1f GiB",
 		    host_bytes / 1073741824.0, full ? ", fp64 reference" : "",
 		    HOST_MEM_SHARE * 100,
 		    (double)e->dev->host_mem_bytes / 1073741824.0);
@@ -393,8 +426,9 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		double avail = (double)sb_device_free_bytes();
 
 		if (need > DEV_MEM_SHARE * avail)
-			return skip(o, "needs %.2f GiB on the GPU, %.2f GiB free",
-			    need / 1073741824.0, avail / 1073741824.0);
+			return sb_outcome_skip(o, "needs %.2f GiB on the GPU, "
+			    "%.2f GiB free", need / 1073741824.0,
+			    avail / 1073741824.0);
 	}
 
 	/* 2. inputs and reference */
@@ -403,7 +437,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	    sb_hstep_f32_alloc(&c.got, &c.dims, op->input_grad && c.train) ||
 	    (full && sb_hstep_f64_alloc(&ref, &c.dims,
 	    op->input_grad && c.train))) {
-		skip(o, "host memory allocation failed for %.1f GiB",
+		sb_outcome_skip(o, "host memory allocation failed for %.1f GiB",
 		    host_bytes / 1073741824.0);
 		goto out;
 	}
@@ -481,27 +515,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		o->r.lr_curve = o->lr_curve;
 	}
 
-	sb_stats_compute(o->samples, o->r.nsamples, &st);
-	o->r.median_us = st.median;
-	o->r.mean_us = st.mean;
-	o->r.min_us = st.min;
-	o->r.max_us = st.max;
-	o->r.p10_us = st.p10;
-	o->r.p90_us = st.p90;
-	o->r.cv = st.cv;
-	o->r.tflops = flops / (st.median * 1e-6) / 1e12;
-	o->r.gbps = bytes / (st.median * 1e-6) / 1e9;
 	o->r.reps = c.reps;
-	if (v->backend == SB_BACKEND_GPU && e->dev->gpu_count > 0) {
-		const struct sb_gpu_info *g = &e->dev->gpu[0];
-
-		o->r.peak_tflops = strcmp(v->precision, "tf32") == 0 ?
-		    g->peak_tf32_tflops : g->peak_fp32_tflops;
-		o->r.peak_gbps = g->peak_gbps;
-		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
-			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
-			    o->r.gbps > o->r.peak_gbps;
-	}
+	sb_outcome_summarise(o, e->dev, v->backend == SB_BACKEND_GPU);
 	goto out;
 
 failed:

@@ -83,6 +83,18 @@ struct sb_outcome {
 };
 
 void	sb_outcome_free(struct sb_outcome *);
+/* Zeroed, started now, every figure NaN (not measured), status "ok". */
+void	sb_outcome_init(struct sb_outcome *);
+/* Status "skipped" with the reason; returns 0. */
+int	sb_outcome_skip(struct sb_outcome *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* From o->samples[0..r.nsamples) and r.flops, r.bytes: the timing
+ * summary, TFLOP/s and GB/s at the median; for a GPU result also the
+ * device ceilings (TF32 ones for precision "tf32") and over_peak. */
+void	sb_outcome_summarise(struct sb_outcome *, const struct sb_device *,
+	    int gpu);
+/* UTC now as ISO-8601 with milliseconds ("2024-01-02T03:04:05.678Z"). */
+void	sb_now_iso(char *buf, size_t len);
 
 struct sb_engine;
 

@@ -92,9 +92,28 @@ cuda_fail(struct sb_engine *e, struct sb_ctx *c, const char *file, int line,
 {
 	struct gpu_engine *ge = e->gpu;
 
-	snprintf(c->err, sizeof(c->err), "%s:%d: %s: %s", file, line, what,
-	    cudaGetErrorString(err));
-	switch (err) {
+	return sb_cuda_fail(c->err, sizeof(c->err), ge != NULL ? &ge->sticky :
+	    NULL, file, line, what, (int)err);
+}
+
+int
+sb_cuda_fail(char *msg, size_t len, int *sticky, const char *file, int line,
+    const char *what, int err)
+{
+	snprintf(msg, len, "%s:%d: %s: %s", file, line, what,
+	    cudaGetErrorString((cudaError_t)err));
+	if (sb_cuda_sticky(err)) {
+		if (sticky != NULL)
+			*sticky = 1;
+	} else
+		cudaGetLastError();	/* clear a non-sticky error */
+	return -1;
+}
+
+int
+sb_cuda_sticky(int err)
+{
+	switch ((cudaError_t)err) {
 	case cudaErrorIllegalAddress:
 	case cudaErrorLaunchFailure:
 	case cudaErrorAssert:
@@ -104,13 +123,10 @@ cuda_fail(struct sb_engine *e, struct sb_ctx *c, const char *file, int line,
 	case cudaErrorInvalidPc:
 	case cudaErrorECCUncorrectable:
 	case cudaErrorLaunchTimeout:
-		if (ge != NULL)
-			ge->sticky = 1;
-		break;
+		return 1;
 	default:
-		cudaGetLastError();	/* clear a non-sticky error */
+		return 0;
 	}
-	return -1;
 }
 
 /* Carves the tensors of d out of base (NULL: just count).  Returns bytes. */

@@ -66,6 +66,13 @@ struct sb_engine {
 void	sb_ctx_phase_nvtx(struct sb_ctx *, enum sb_phase);
 /* Releases the GPU state held by the engine. */
 void	sb_backend_gpu_fini(struct sb_engine *);
+/* 1 if a cudaError_t leaves the context unusable (illegal address,
+ * launch failure, ...): only a new process can use the GPU again. */
+int	sb_cuda_sticky(int cuda_error);
+/* Writes "file:line: what: <CUDA's words>" into msg, sets *sticky (may be
+ * NULL) for a sticky error and clears any other; returns -1. */
+int	sb_cuda_fail(char *msg, size_t len, int *sticky, const char *file,
+	    int line, const char *what, int cuda_error);
 /* Bytes the GPU backend would allocate for ctx (flush buffer included). */
 double	sb_backend_gpu_bytes(struct sb_engine *, const struct sb_ctx *);
 

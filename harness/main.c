@@ -20,6 +20,7 @@ static const struct {
 	{ "export", cmd_export, "one run's results as CSV or JSON" },
 	{ "import", cmd_import, "copy runs from another stepbench database (idempotent)" },
 	{ "serve", cmd_serve, "serve the dashboard (Kore) for a database" },
+	{ "gemm", cmd_gemm, "GEMM kernels alone vs cuBLAS: kernels x layouts x sizes" },
 };
 
 static void	usage(FILE *);
@@ -45,6 +46,7 @@ usage(FILE *f)
 	    "  stepbench run train.fp32.cublas --shape 4096x4096x4096\n"
 	    "  stepbench sweep --variants 'train.*' --shapes tutorial,1024:8192:x2\n"
 	    "  stepbench runs && stepbench export RUN results.csv\n"
+	    "  stepbench gemm --kernels 'f32.*' --layouts nt --sizes 1024:8192:x2\n"
 	    "\n"
 	    "exit status: 0 ok, 1 a point or operation failed, 2 bad usage.\n");
 }
@@ -69,8 +71,10 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "stepbench: unknown command '%s'; commands are info, "
-	    "list, run, sweep, runs, export, import, serve\nTry "
-	    "'stepbench --help'.\n", argv[1]);
+	fprintf(stderr, "stepbench: unknown command '%s'; commands are ",
+	    argv[1]);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "%s%s", i > 0 ? ", " : "", commands[i].name);
+	fprintf(stderr, "\nTry 'stepbench --help'.\n");
 	return SB_EXIT_USAGE;
 }

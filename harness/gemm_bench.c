@@ -1,0 +1,652 @@
+/*
+ * harness/gemm_bench.c — `stepbench gemm`'s plan and its measuring of one
+ * point on the GPU (see gemm_bench.h).
+ *
+ * Design notes:
+ *  1. Nothing here touches CUDA before a point has passed its skips, so a
+ *     machine without a GPU plans, skips and stores every point (the CLI
+ *     test relies on it).
+ *  2. The timed region is one GEMM call between two events on the bench's
+ *     stream; the L2 flush (a memset of twice the L2) runs before the start
+ *     event.  The loop and its stopping rule are the engine's
+ *     (sb_sample_until), so both commands stop on the same terms.
+ *  3. A CUDA error that poisons the context is sticky: the point becomes a
+ *     failed row and the run stops.  Other errors fail the point only.
+ *  4. The GPU path compiles here but has never run on a GPU as written;
+ *     tests/cli/gemm.sh covers the plan and the no-GPU rows only.
+ */
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cuda_runtime.h>
+
+#include "engine_int.h"
+#include "gemm_bench.h"
+#include "gemm_host.h"
+#include "gpu.h"
+#include "launch.h"
+#include "prof.h"
+
+#define PLAN_MAX	100000
+#define ALIGN		256
+#define BLAS_WS_BYTES	(32u << 20)
+#define HOST_MEM_SHARE	0.8
+#define DEV_MEM_SHARE	0.9
+
+struct sb_gemm_bench {
+	const struct sb_device	*dev;
+	int			 ready;
+	int			 sticky;
+	struct sb_gpu		 g;
+	void			*flush;
+	size_t			 flush_bytes;
+	unsigned		 flush_byte;
+	cudaEvent_t		 start, end;
+	char			 err[512];
+};
+
+/* One point in flight. */
+struct gemm_point {
+	struct sb_gemm_bench		*b;
+	const struct sb_gemm_point	*pt;
+	const struct sb_engine_opts	*op;
+	struct sb_gemm_shape		 sh;
+	struct sb_gemm_call		 call;
+	void				*base;		/* device: A, B, C */
+	float				*da, *db, *dc;
+	float				*ha, *hb, *hc;	/* host copies */
+	int64_t				 launches;	/* by one call */
+};
+
+static int	match_kernel(const char *, const struct sb_gemm_f32 *);
+static int	fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	cuda_fail(struct sb_gemm_bench *, const char *, int,
+		    const char *, cudaError_t);
+static int	bench_init(struct sb_gemm_bench *);
+static int	call_gemm(struct gemm_point *);
+static int	checked(struct gemm_point *, struct sb_gemm_verdict *);
+static int	sample_call(void *, int, double *);
+static int	measure(struct gemm_point *, struct sb_outcome *);
+static void	point_free(struct gemm_point *);
+static size_t	aligned(int64_t);
+
+#define CK(b, call) do {						\
+	cudaError_t ck_ = (call);					\
+	if (ck_ != cudaSuccess)						\
+		return cuda_fail((b), __FILE__, __LINE__, #call, ck_);	\
+} while (0)
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* --- the plan -------------------------------------------------------- */
+
+void
+sb_gemm_kernel_names(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; sb_gemms_f32[i] != NULL && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s.%s",
+		    i > 0 ? ", " : "", sb_gemms_f32[i]->precision,
+		    sb_gemms_f32[i]->name);
+}
+
+/* glob matches "<precision>.<name>", the name, or "gemm.<p>.<name>" */
+static int
+match_kernel(const char *glob, const struct sb_gemm_f32 *g)
+{
+	char full[SB_GEMM_ID_LEN + 8], pn[SB_GEMM_ID_LEN];
+
+	(void)snprintf(pn, sizeof(pn), "%s.%s", g->precision, g->name);
+	(void)snprintf(full, sizeof(full), "gemm.%s", pn);
+	return fnmatch(glob, pn, 0) == 0 || fnmatch(glob, g->name, 0) == 0 ||
+	    fnmatch(glob, full, 0) == 0;
+}
+
+int
+sb_gemm_parse_kernels(const char *spec, struct sb_gemm_selection *sel,
+    char *err, size_t errlen)
+{
+	unsigned char chosen[SB_GEMM_MAX_KERNELS] = { 0 };
+	char names[1024], *copy, *save = NULL, *tok;
+	int rc = 0, count = 0;
+
+	sel->count = 0;
+	sb_gemm_kernel_names(names, sizeof(names));
+	if (spec == NULL || strspn(spec, ", ") == strlen(spec))
+		return fail(err, errlen, "--kernels is empty; give "
+		    "comma-separated globs over %s", names);
+	while (sb_gemms_f32[count] != NULL)
+		count++;
+	if (count > SB_GEMM_MAX_KERNELS)
+		return fail(err, errlen, "the kernel catalogue has %d entries, "
+		    "more than %d: raise SB_GEMM_MAX_KERNELS", count,
+		    SB_GEMM_MAX_KERNELS);
+	if ((copy = strdup(spec)) == NULL)
+		return fail(err, errlen, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		int matched = 0;
+
+		for (int i = 0; i < count; i++)
+			if (match_kernel(tok, sb_gemms_f32[i]))
+				matched = chosen[i] = 1;
+		if (!matched) {
+			rc = fail(err, errlen, "--kernels: '%s' matches no "
+			    "kernel; kernels are %s (a glob matches "
+			    "<precision>.<name>, the name, or "
+			    "gemm.<precision>.<name>)", tok, names);
+			goto out;
+		}
+	}
+	/* catalogue order, whatever the order of the globs */
+	for (int i = 0; i < count; i++)
+		if (chosen[i])
+			sel->impl[sel->count++] = sb_gemms_f32[i];
+out:
+	free(copy);
+	return rc;
+}
+
+int
+sb_gemm_parse_layouts(const char *spec, enum sb_layout *layouts,
+    int *count, char *err, size_t errlen)
+{
+	char *copy, *save = NULL, *tok;
+	int rc = 0;
+
+	*count = 0;
+	if (spec == NULL || spec[0] == '\0' || spec[0] == ',' ||
+	    spec[strlen(spec) - 1] == ',' || strstr(spec, ",,") != NULL)
+		return fail(err, errlen, "--layouts: '%s' has an empty item; "
+		    "give nt, tn or nn, comma-separated", spec ? spec : "");
+	if ((copy = strdup(spec)) == NULL)
+		return fail(err, errlen, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		enum sb_layout l = SB_LAYOUT_COUNT;
+		int dup = 0;
+
+		for (int i = 0; i < SB_LAYOUT_COUNT; i++)
+			if (strcmp(tok, sb_layout_name((enum sb_layout)i)) ==
+			    0)
+				l = (enum sb_layout)i;
+		if (l == SB_LAYOUT_COUNT) {
+			rc = fail(err, errlen, "--layouts: '%s' is not a "
+			    "layout; give nt (C = A.B^T), tn (C = A^T.B) or nn "
+			    "(C = A.B), comma-separated", tok);
+			goto out;
+		}
+		for (int i = 0; i < *count; i++)
+			dup |= layouts[i] == l;
+		if (!dup)
+			layouts[(*count)++] = l;
+	}
+out:
+	free(copy);
+	return rc;
+}
+
+int
+sb_gemm_parse_sizes(const char *spec, struct sb_shape_list *l, char *err,
+    size_t errlen)
+{
+	static const char step_words[] = " (batch x out x in)";
+	char msg[512], *w;
+
+	if (sb_parse_shapes(spec, l, msg, sizeof(msg)) == 0)
+		return 0;
+	/* The sweep grammar speaks of --shapes of a Linear layer. */
+	if ((w = strstr(msg, step_words)) != NULL)
+		memmove(w, w + strlen(step_words), strlen(w) -
+		    strlen(step_words) + 1);
+	if (strncmp(msg, "--shapes", 8) == 0)
+		return fail(err, errlen, "--sizes%s (for a GEMM, C is MxN and "
+		    "K the reduction)", msg + 8);
+	return fail(err, errlen, "%s", msg);
+}
+
+const struct sb_gemm_f32 *
+sb_gemm_baseline_of(const struct sb_gemm_f32 *impl)
+{
+	for (int i = 0; sb_gemms_f32[i] != NULL; i++)
+		if (strcmp(sb_gemms_f32[i]->name, "cublas") == 0 &&
+		    strcmp(sb_gemms_f32[i]->precision, impl->precision) == 0)
+			return sb_gemms_f32[i];
+	return NULL;
+}
+
+int
+sb_gemm_plan_build(struct sb_gemm_plan *p,
+    const struct sb_gemm_selection *sel, const enum sb_layout *layouts,
+    int nlayouts, const struct sb_shape_list *sizes, int64_t pad, char *err,
+    size_t errlen)
+{
+	const struct sb_gemm_f32 *order[2 * SB_GEMM_MAX_KERNELS];
+	int auto_base[2 * SB_GEMM_MAX_KERNELS];
+	int64_t total;
+	int norder = 0, n = 0;
+
+	p->count = 0;
+	p->points = NULL;
+	/* Per (size, layout): the baselines first, then the rest. */
+	for (int i = 0; i < sel->count; i++) {
+		const struct sb_gemm_f32 *base = sb_gemm_baseline_of(
+		    sel->impl[i]);
+		int have = 0;
+
+		for (int j = 0; j < norder; j++)
+			have |= order[j] == base;
+		if (base == NULL || have)
+			continue;
+		order[norder] = base;
+		auto_base[norder] = 1;
+		for (int j = 0; j < sel->count; j++)
+			if (sel->impl[j] == base)
+				auto_base[norder] = 0;
+		norder++;
+	}
+	for (int i = 0; i < sel->count; i++) {
+		int have = 0;
+
+		for (int j = 0; j < norder; j++)
+			have |= order[j] == sel->impl[i];
+		if (!have) {
+			order[norder] = sel->impl[i];
+			auto_base[norder++] = 0;
+		}
+	}
+	total = (int64_t)sizes->count * nlayouts * norder;
+	if (total == 0)
+		return fail(err, errlen, "the plan has no points");
+	if (total > PLAN_MAX)
+		return fail(err, errlen, "the plan has %lld points, more than "
+		    "%d; narrow --kernels, --layouts or --sizes",
+		    (long long)total, PLAN_MAX);
+	if ((p->points = calloc((size_t)total, sizeof(*p->points))) == NULL)
+		return fail(err, errlen, "out of memory");
+
+	for (int s = 0; s < sizes->count; s++) {
+		for (int l = 0; l < nlayouts; l++) {
+			int first = n;
+
+			for (int o = 0; o < norder; o++) {
+				struct sb_gemm_point *pt = &p->points[n];
+				const struct sb_gemm_f32 *base =
+				    sb_gemm_baseline_of(order[o]);
+
+				pt->idx = n++;
+				pt->impl = order[o];
+				pt->layout = layouts[l];
+				pt->m = sizes->v[s].m;
+				pt->n = sizes->v[s].n;
+				pt->k = sizes->v[s].k;
+				pt->pad = pad;
+				pt->auto_baseline = auto_base[o];
+				pt->baseline_idx = -1;
+				for (int q = first; base != order[o] &&
+				    q < pt->idx; q++)
+					if (p->points[q].impl == base)
+						pt->baseline_idx = q;
+				(void)snprintf(pt->id, sizeof(pt->id),
+				    "gemm.%s.%s.%s", order[o]->precision,
+				    order[o]->name,
+				    sb_layout_name(layouts[l]));
+			}
+		}
+	}
+	p->count = n;
+	return 0;
+}
+
+void
+sb_gemm_plan_free(struct sb_gemm_plan *p)
+{
+	free(p->points);
+	p->points = NULL;
+	p->count = 0;
+}
+
+/* --- measuring ------------------------------------------------------- */
+
+static int
+cuda_fail(struct sb_gemm_bench *b, const char *file, int line,
+    const char *what, cudaError_t e)
+{
+	return sb_cuda_fail(b->err, sizeof(b->err), &b->sticky, file, line,
+	    what, (int)e);
+}
+
+int
+sb_gemm_bench_create(struct sb_gemm_bench **out, const struct sb_device *dev)
+{
+	struct sb_gemm_bench *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -1;
+	b->dev = dev;
+	*out = b;
+	return 0;
+}
+
+void
+sb_gemm_bench_destroy(struct sb_gemm_bench *b)
+{
+	if (b == NULL)
+		return;
+	if (b->ready && !b->sticky) {
+		sb_gpu_blas_fini(&b->g);
+		cudaFree(b->flush);
+		cudaEventDestroy(b->start);
+		cudaEventDestroy(b->end);
+		cudaStreamDestroy(b->g.stream);
+	}
+	free(b);
+}
+
+/* The stream, events, flush buffer and cuBLAS, once, at the first point
+ * that gets this far. */
+static int
+bench_init(struct sb_gemm_bench *b)
+{
+	if (b->ready)
+		return 0;
+	CK(b, cudaSetDevice(0));
+	CK(b, cudaStreamCreateWithFlags(&b->g.stream, cudaStreamNonBlocking));
+	CK(b, cudaEventCreate(&b->start));
+	CK(b, cudaEventCreate(&b->end));
+	b->flush_bytes = 2 * (size_t)b->dev->gpu[0].l2_bytes;
+	if (b->flush_bytes < (8u << 20))
+		b->flush_bytes = 8u << 20;
+	CK(b, cudaMalloc(&b->flush, b->flush_bytes));
+	if (sb_gpu_blas_init(&b->g)) {
+		(void)snprintf(b->err, sizeof(b->err), "%s", b->g.err);
+		return -1;
+	}
+	b->ready = 1;
+	return 0;
+}
+
+/* Enqueues the point's GEMM; a launcher's failure may hide a sticky
+ * error, so the stream is synchronised to find out. */
+static int
+call_gemm(struct gemm_point *p)
+{
+	struct sb_gemm_bench *b = p->b;
+	cudaError_t st;
+
+	if (p->pt->impl->gemm(&b->g, &p->call) == 0)
+		return 0;
+	(void)snprintf(b->err, sizeof(b->err), "%s", b->g.err);
+	if ((st = cudaStreamSynchronize(b->g.stream)) != cudaSuccess)
+		cuda_fail(b, __FILE__, __LINE__, "cudaStreamSynchronize after "
+		    "a failed GEMM", st);
+	return -1;
+}
+
+/* C poisoned, one call, C read back and compared in fp64. */
+static int
+checked(struct gemm_point *p, struct sb_gemm_verdict *v)
+{
+	struct sb_gemm_bench *b = p->b;
+	const size_t c_bytes = (size_t)sb_gemm_c_elems(&p->sh) * sizeof(float);
+	uint64_t before;
+	int rc;
+
+	CK(b, cudaMemsetAsync(p->dc, 0xff, c_bytes, b->g.stream));
+	prof_push(PROF_CAT_CHECK, "check");
+	before = b->g.launches;
+	rc = call_gemm(p);
+	prof_pop();
+	if (rc)
+		return -1;
+	p->launches = (int64_t)(b->g.launches - before);
+	CK(b, cudaStreamSynchronize(b->g.stream));
+	CK(b, cudaMemcpy(p->hc, p->dc, c_bytes, cudaMemcpyDeviceToHost));
+	sb_gemm_verify(&p->sh, p->ha, p->hb, p->hc,
+	    sb_gemm_base_tol(p->pt->impl->precision),
+	    p->op->check_budget_flop, p->op->sample_entries,
+	    p->op->seed ^ (uint64_t)p->pt->idx, v);
+	return 0;
+}
+
+/* One timed call for sb_sample_until. */
+static int
+sample_call(void *arg, int i, double *us)
+{
+	struct gemm_point *p = arg;
+	struct sb_gemm_bench *b = p->b;
+	cudaStream_t s = b->g.stream;
+	float ms;
+
+	(void)i;
+	if (p->op->l2_flush)
+		CK(b, cudaMemsetAsync(b->flush, (int)(b->flush_byte++ & 0xff),
+		    b->flush_bytes, s));
+	CK(b, cudaEventRecord(b->start, s));
+	if (call_gemm(p))
+		return -1;
+	CK(b, cudaEventRecord(b->end, s));
+	CK(b, cudaEventSynchronize(b->end));
+	CK(b, cudaEventElapsedTime(&ms, b->start, b->end));
+	*us = ms * 1e3;
+	return 0;
+}
+
+static size_t
+aligned(int64_t elems)
+{
+	return ((size_t)elems * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+static void
+point_free(struct gemm_point *p)
+{
+	if (p->base != NULL && !p->b->sticky)
+		cudaFree(p->base);
+	free(p->ha);
+	free(p->hb);
+	free(p->hc);
+	p->base = NULL;
+	p->ha = p->hb = p->hc = NULL;
+}
+
+/*
+ * After the skips: inputs, the described launch, the checked call,
+ * warm-up, samples, the re-check.  Returns 1 if interrupted before any
+ * sample, -1 on a CUDA or launcher failure (b->err says which), else 0
+ * with o->r.status ok or mismatch.
+ */
+static int
+measure(struct gemm_point *p, struct sb_outcome *o)
+{
+	struct sb_gemm_bench *b = p->b;
+	const struct sb_gemm_f32 *impl = p->pt->impl;
+	const struct sb_engine_opts *op = p->op;
+	const struct sb_gemm_shape *sh = &p->sh;
+	struct sb_gemm_verdict v;
+	uint64_t seed;
+	int n, cap = op->max_samples > 0 ? op->max_samples : 1;
+	size_t a_off = aligned(sb_gemm_a_elems(sh));
+	size_t b_off = aligned(sb_gemm_b_elems(sh));
+
+	/* The same inputs for every kernel at a size. */
+	seed = op->seed ^ ((uint64_t)p->pt->m << 42) ^
+	    ((uint64_t)p->pt->n << 21) ^ (uint64_t)p->pt->k;
+	sb_gemm_fill(p->ha, sh->a_rows, sh->a_cols, sh->lda, seed);
+	sb_gemm_fill(p->hb, sh->b_rows, sh->b_cols, sh->ldb,
+	    seed ^ 0x5851f42d4c957f2dULL);
+	CK(b, cudaMalloc(&p->base, a_off + b_off +
+	    aligned(sb_gemm_c_elems(sh))));
+	p->da = p->base;
+	p->db = (float *)((char *)p->base + a_off);
+	p->dc = (float *)((char *)p->base + a_off + b_off);
+	CK(b, cudaMemcpy(p->da, p->ha, (size_t)sb_gemm_a_elems(sh) *
+	    sizeof(float), cudaMemcpyHostToDevice));
+	CK(b, cudaMemcpy(p->db, p->hb, (size_t)sb_gemm_b_elems(sh) *
+	    sizeof(float), cudaMemcpyHostToDevice));
+	sb_gemm_call_init(&p->call, p->pt->layout, p->pt->m, p->pt->n,
+	    p->pt->k, p->da, p->db, p->dc);
+	p->call.lda = sh->lda;
+	p->call.ldb = sh->ldb;
+	p->call.ldc = sh->ldc;
+
+	if (impl->describe != NULL) {
+		struct sb_kernel_info info;
+
+		if (impl->describe(&b->g, &p->call, &info) != 0) {
+			(void)snprintf(b->err, sizeof(b->err), "describing "
+			    "the kernel: %s", b->g.err);
+			return -1;
+		}
+		sb_launch_fill(&o->launch[0], o->launch_name[0], &info,
+		    b->dev->gpu[0].sms, "gemm", -1, &p->call);
+		o->r.nlaunch_info = 1;
+		o->r.launch_info = o->launch;
+	}
+
+	if (checked(p, &v))
+		return -1;
+	o->r.launches = p->launches;
+	(void)snprintf(o->check_mode, sizeof(o->check_mode), "%s", v.mode);
+	o->r.check_mode = o->check_mode;
+	o->r.err_y = v.err;
+	o->r.tol = v.tol;
+	if (!v.ok) {
+		o->r.status = "mismatch";
+		(void)snprintf(o->reason, sizeof(o->reason), "checked call: "
+		    "%s", v.why);
+		o->r.reason = o->reason;
+		return 0;
+	}
+
+	for (int i = 0; i < op->warmup && !sb_engine_interrupted; i++)
+		if (call_gemm(p))
+			return -1;
+	CK(b, cudaStreamSynchronize(b->g.stream));
+	if ((o->samples = calloc((size_t)cap, sizeof(double))) == NULL) {
+		(void)snprintf(b->err, sizeof(b->err), "out of host memory "
+		    "for %d samples", cap);
+		return -1;
+	}
+	prof_capture_begin();
+	n = sb_sample_until(op, sample_call, p, o->samples, cap,
+	    &o->r.stop_reason);
+	prof_capture_end();
+	if (n < 0)
+		return -1;
+	if (n == 0 || sb_engine_interrupted)
+		return 1;
+	o->r.nsamples = n;
+	o->r.samples_us = o->samples;
+
+	if (checked(p, &v))
+		return -1;
+	o->r.err_recheck = v.err;
+	if (!v.ok) {
+		o->r.status = "mismatch";
+		(void)snprintf(o->reason, sizeof(o->reason), "re-check after "
+		    "timing: %s", v.why);
+		o->r.reason = o->reason;
+	}
+	sb_outcome_summarise(o, b->dev, 1);
+	return 0;
+}
+
+int
+sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
+    const struct sb_engine_opts *op, struct sb_outcome *o)
+{
+	const struct sb_gemm_f32 *impl = pt->impl;
+	const struct sb_device *dev = b->dev;
+	struct gemm_point p;
+	double m = (double)pt->m, n = (double)pt->n, k = (double)pt->k;
+	double dev_bytes, host_bytes, avail;
+	int rc = 0, cc;
+
+	sb_outcome_init(o);
+	memset(&p, 0, sizeof(p));
+	p.b = b;
+	p.pt = pt;
+	p.op = op;
+	sb_gemm_shape_init(&p.sh, pt->layout, pt->m, pt->n, pt->k, pt->pad);
+	o->r.point_idx = pt->idx;
+	o->r.variant = pt->id;
+	o->r.mode = "gemm";
+	o->r.precision = impl->precision;
+	o->r.impl = impl->name;
+	o->r.layout = sb_layout_name(pt->layout);
+	o->r.m = pt->m;
+	o->r.n = pt->n;
+	o->r.k = pt->k;
+	o->r.layers = 1;		/* one GEMM: a forward pass's worth */
+	o->r.world = 1;
+	o->r.l2_flush = op->l2_flush;
+	o->r.warmup = op->warmup;
+	o->r.reps = 1;
+	o->r.flops = 2 * m * n * k;
+	o->r.bytes = (m * k + k * n + m * n) * sizeof(float);
+
+	/* 1. what cannot run here is skipped, with the reason */
+	if (dev->gpu_count == 0)
+		return sb_outcome_skip(o, "no GPU: %s", dev->no_gpu_reason);
+	cc = dev->gpu[0].cc_major * 10 + dev->gpu[0].cc_minor;
+	if (cc < impl->min_cc)
+		return sb_outcome_skip(o, "needs compute capability %d.%d, "
+		    "GPU 0 is %d.%d", impl->min_cc / 10, impl->min_cc % 10,
+		    dev->gpu[0].cc_major, dev->gpu[0].cc_minor);
+	dev_bytes = (double)(aligned(sb_gemm_a_elems(&p.sh)) +
+	    aligned(sb_gemm_b_elems(&p.sh)) + aligned(sb_gemm_c_elems(&p.sh)));
+	host_bytes = dev_bytes;
+	avail = (double)sb_device_free_bytes();
+	if (dev_bytes + 2.0 * dev->gpu[0].l2_bytes + BLAS_WS_BYTES >
+	    DEV_MEM_SHARE * avail)
+		return sb_outcome_skip(o, "needs %.2f GiB on the GPU, %.2f GiB "
+		    "free", dev_bytes / 1073741824.0, avail / 1073741824.0);
+	if (dev->host_mem_bytes > 0 &&
+	    host_bytes > HOST_MEM_SHARE * (double)dev->host_mem_bytes)
+		return sb_outcome_skip(o, "needs %.1f GiB of host memory, more "
+		    "than %.0f%% of this machine's %.1f GiB",
+		    host_bytes / 1073741824.0, HOST_MEM_SHARE * 100,
+		    (double)dev->host_mem_bytes / 1073741824.0);
+	p.ha = malloc((size_t)sb_gemm_a_elems(&p.sh) * sizeof(float));
+	p.hb = malloc((size_t)sb_gemm_b_elems(&p.sh) * sizeof(float));
+	p.hc = malloc((size_t)sb_gemm_c_elems(&p.sh) * sizeof(float));
+	if (p.ha == NULL || p.hb == NULL || p.hc == NULL) {
+		point_free(&p);
+		return sb_outcome_skip(o, "host memory allocation failed for "
+		    "%.1f GiB", host_bytes / 1073741824.0);
+	}
+
+	prof_push(PROF_CAT_POINT, pt->id);
+	b->err[0] = '\0';
+	if (bench_init(b) == 0)
+		rc = measure(&p, o);
+	else
+		rc = -1;
+	if (rc < 0) {
+		o->r.status = "failed";
+		(void)snprintf(o->reason, sizeof(o->reason), "%s",
+		    b->err[0] ? b->err : "the GPU failed without a message");
+		o->r.reason = o->reason;
+		rc = b->sticky ? -1 : 0;
+	}
+	point_free(&p);
+	prof_pop();
+	return rc;
+}

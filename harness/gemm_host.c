@@ -1,0 +1,207 @@
+/* harness/gemm_host.c — GEMM operands and their fp64 check (gemm_host.h). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gemm_host.h"
+#include "rng.h"
+
+#define GROWTH_K	4096	/* fp32 rounding grows as sqrt(k / this) */
+
+struct sums {
+	double	diff2, ref2, mag2;	/* Σ (c - ref)², Σ ref², Σ mag²/k */
+	int64_t	n;
+};
+
+static void	compare(const struct sb_gemm_shape *, const float *,
+		    const float *, const float *, int64_t, int64_t,
+		    struct sums *);
+static uint32_t	bits(float);
+
+void
+sb_gemm_shape_init(struct sb_gemm_shape *s, enum sb_layout layout,
+    int64_t m, int64_t n, int64_t k, int64_t pad)
+{
+	memset(s, 0, sizeof(*s));
+	s->layout = layout;
+	s->m = m;
+	s->n = n;
+	s->k = k;
+	s->pad = pad;
+	/* A is (m,k) but (k,m) in TN; B is (n,k) in NT, else (k,n). */
+	s->a_rows = layout == SB_TN ? k : m;
+	s->a_cols = layout == SB_TN ? m : k;
+	s->b_rows = layout == SB_NT ? n : k;
+	s->b_cols = layout == SB_NT ? k : n;
+	s->c_rows = m;
+	s->c_cols = n;
+	s->lda = s->a_cols + pad;
+	s->ldb = s->b_cols + pad;
+	s->ldc = s->c_cols + pad;
+}
+
+int64_t
+sb_gemm_a_elems(const struct sb_gemm_shape *s)
+{
+	return s->a_rows * s->lda;
+}
+
+int64_t
+sb_gemm_b_elems(const struct sb_gemm_shape *s)
+{
+	return s->b_rows * s->ldb;
+}
+
+int64_t
+sb_gemm_c_elems(const struct sb_gemm_shape *s)
+{
+	return s->c_rows * s->ldc;
+}
+
+void
+sb_gemm_fill(float *x, int64_t rows, int64_t cols, int64_t ld, uint64_t seed)
+{
+	struct sb_rng r = { seed };
+
+	for (int64_t i = 0; i < rows; i++) {
+		for (int64_t j = 0; j < cols; j++)
+			x[i * ld + j] = sb_rng_uniform(&r, -1.0f, 1.0f);
+		for (int64_t j = cols; j < ld; j++)
+			x[i * ld + j] = NAN;
+	}
+}
+
+void
+sb_gemm_poison(float *x, int64_t elems)
+{
+	memset(x, 0xff, (size_t)elems * sizeof(float));
+}
+
+static uint32_t
+bits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+void
+sb_gemm_ref_entry(const struct sb_gemm_shape *s, const float *a,
+    const float *b, int64_t i, int64_t j, double *ref, double *mag)
+{
+	/* the strides of A[i,p] and B[p,j] along p, in each layout */
+	const int64_t a0 = s->layout == SB_TN ? i : i * s->lda;
+	const int64_t ap = s->layout == SB_TN ? s->lda : 1;
+	const int64_t b0 = s->layout == SB_NT ? j * s->ldb : j;
+	const int64_t bp = s->layout == SB_NT ? 1 : s->ldb;
+	double sum = 0, abs_sum = 0;
+
+	for (int64_t p = 0; p < s->k; p++) {
+		double t = (double)a[a0 + p * ap] * (double)b[b0 + p * bp];
+
+		sum += t;
+		abs_sum += fabs(t);
+	}
+	*ref = sum;
+	*mag = abs_sum;
+}
+
+double
+sb_gemm_base_tol(const char *precision)
+{
+	if (precision != NULL && strcmp(precision, "f32") == 0)
+		return 1e-5;
+	if (precision != NULL && strcmp(precision, "tf32") == 0)
+		return 2e-3;
+	return NAN;
+}
+
+static void
+compare(const struct sb_gemm_shape *s, const float *a, const float *b,
+    const float *c, int64_t i, int64_t j, struct sums *acc)
+{
+	double ref, mag, d;
+
+	sb_gemm_ref_entry(s, a, b, i, j, &ref, &mag);
+	d = (double)c[i * s->ldc + j] - ref;
+	acc->diff2 += d * d;
+	acc->ref2 += ref * ref;
+	acc->mag2 += mag * mag / (double)s->k;
+	acc->n++;
+}
+
+void
+sb_gemm_verify(const struct sb_gemm_shape *s, const float *a, const float *b,
+    const float *c, double base_tol, double budget_flop, int nsample,
+    uint64_t seed, struct sb_gemm_verdict *v)
+{
+	struct sums acc = { 0, 0, 0, 0 };
+	int64_t first_i = -1, first_j = -1;
+	double growth;
+
+	memset(v, 0, sizeof(*v));
+	v->err = v->tol = v->cond = NAN;
+
+	/* Every entry: non-finite values, and padding the kernel wrote. */
+	for (int64_t i = 0; i < s->c_rows; i++) {
+		const float *row = c + i * s->ldc;
+
+		for (int64_t j = 0; j < s->c_cols; j++)
+			if (!isfinite(row[j]) && v->nonfinite++ == 0) {
+				first_i = i;
+				first_j = j;
+			}
+		for (int64_t j = s->c_cols; j < s->ldc; j++)
+			v->pad_written += bits(row[j]) != SB_GEMM_POISON;
+	}
+
+	if (2.0 * (double)s->m * (double)s->n * (double)s->k <= budget_flop) {
+		v->mode = "full";
+		for (int64_t i = 0; i < s->m; i++)
+			for (int64_t j = 0; j < s->n; j++)
+				compare(s, a, b, c, i, j, &acc);
+	} else {
+		struct sb_rng r = { seed };
+		const int64_t ci[4] = { 0, 0, s->m - 1, s->m - 1 };
+		const int64_t cj[4] = { 0, s->n - 1, 0, s->n - 1 };
+
+		v->mode = "sampled";
+		for (int q = 0; q < 4; q++)
+			compare(s, a, b, c, ci[q], cj[q], &acc);
+		for (int q = 0; q < nsample; q++)
+			compare(s, a, b, c, (int64_t)sb_rng_below(&r,
+			    (uint64_t)s->m), (int64_t)sb_rng_below(&r,
+			    (uint64_t)s->n), &acc);
+	}
+	v->compared = acc.n;
+	v->err = acc.ref2 > 0 ? sqrt(acc.diff2 / acc.ref2) : sqrt(acc.diff2);
+	v->cond = acc.ref2 > 0 && acc.mag2 > 0 ? sqrt(acc.mag2 / acc.ref2) :
+	    1;
+	if (!(v->cond >= 1))
+		v->cond = 1;
+	growth = s->k > GROWTH_K ? sqrt((double)s->k / GROWTH_K) : 1;
+	v->tol = base_tol * growth * v->cond;
+
+	v->ok = 0;
+	if (v->nonfinite > 0) {
+		v->err = NAN;
+		(void)snprintf(v->why, sizeof(v->why), "C has %lld NaN or "
+		    "infinite entr%s (the first at [%lld,%lld])",
+		    (long long)v->nonfinite, v->nonfinite == 1 ? "y" : "ies",
+		    (long long)first_i, (long long)first_j);
+	} else if (v->pad_written > 0) {
+		(void)snprintf(v->why, sizeof(v->why), "the kernel wrote %lld "
+		    "entr%s of C's row padding (ldc %lld > n %lld): it writes "
+		    "outside C", (long long)v->pad_written,
+		    v->pad_written == 1 ? "y" : "ies", (long long)s->ldc,
+		    (long long)s->n);
+	} else if (!(v->err <= v->tol)) {
+		(void)snprintf(v->why, sizeof(v->why), "C's relative error "
+		    "%.3g exceeds the tolerance %.3g (base %.3g, k %lld, "
+		    "conditioning %.3g; %s check of %lld entries)", v->err,
+		    v->tol, base_tol, (long long)s->k, v->cond, v->mode,
+		    (long long)v->compared);
+	} else
+		v->ok = 1;
+}
