@@ -478,9 +478,8 @@ gpu_sticky(struct sb_engine *e)
 }
 
 /*
- * The step's GEMM calls, as kernels/step_f32.c makes them (keep the two in
- * step), each described by the implementation: forward NT per layer (with
- * the bias in the epilogue where the step puts it there), then per layer
+ * The step's GEMM calls, from the step's own list (sb_step_f32_calls), each
+ * described by the implementation: forward NT per layer, then per layer
  * from the last: wgrad TN and, where there is an activation gradient to
  * make, dgrad NN.  A library GEMM (describe NULL) has no facts to give.
  * Describing launches nothing; the pointers are the point's own, so a
@@ -492,54 +491,29 @@ gpu_describe(struct sb_engine *e, struct sb_ctx *c, struct sb_outcome *o)
 	struct gpu_point *p = c->bk;
 	struct gpu_engine *ge = e->gpu;
 	const struct sb_gemm_f32 *impl = c->pt->variant->gemm;
-	const struct sb_dstep *s = &p->d;
-	const struct sb_dims *d = &s->d;
-	struct sb_gemm_call call[SB_OUTCOME_LAUNCHES];
-	const char *role[SB_OUTCOME_LAUNCHES];
-	int layer[SB_OUTCOME_LAUNCHES];
+	struct sb_step_call call[SB_STEP_MAX_CALLS];
 	int sms = e->dev->gpu_count > 0 ? e->dev->gpu[0].sms : 0;
-	int L = d->layers, ncall = 0;
+	int ncall;
 
 	if (impl == NULL || impl->describe == NULL)
 		return 0;
-	for (int l = 0; l < L; l++) {
-		const int64_t n = d->width[l + 1], k = d->width[l];
-		const int last = c->train && l == L - 1;
-
-		sb_gemm_call_init(&call[ncall], SB_NT, d->m, n, k,
-		    l == 0 ? s->x : s->y[l - 1], s->w[l], s->y[l]);
-		if (!last && impl->bias_epilogue)
-			call[ncall].bias = s->b[l];
-		role[ncall] = "forward";
-		layer[ncall++] = l;
-	}
-	for (int l = L - 1; c->train && l >= 0; l--) {
-		const int64_t n = d->width[l + 1], k = d->width[l];
-		float *dx = l == 0 ? s->dx : s->dy[l - 1];
-
-		sb_gemm_call_init(&call[ncall], SB_TN, n, k, d->m, s->dy[l],
-		    l == 0 ? s->x : s->y[l - 1], s->dw[l]);
-		role[ncall] = "backward.wgrad";
-		layer[ncall++] = l;
-		if (dx == NULL)
-			continue;
-		sb_gemm_call_init(&call[ncall], SB_NN, d->m, k, n, s->dy[l],
-		    s->w[l], dx);
-		role[ncall] = "backward.dgrad";
-		layer[ncall++] = l;
-	}
-	for (int i = 0; i < ncall; i++) {
+	/* the step's own list of its GEMMs (kernels/step_f32.c) */
+	ncall = sb_step_f32_calls(impl, &p->d, c->train, call);
+	for (int i = 0; i < ncall && i < SB_OUTCOME_LAUNCHES; i++) {
+		const char *role = sb_phase_name(call[i].phase);
 		struct sb_kernel_info info;
 
-		if (impl->describe(&ge->g, &call[i], &info) != 0) {
+		if (impl->describe(&ge->g, &call[i].call, &info) != 0) {
 			snprintf(c->err, sizeof(c->err), "describing the %s "
-			    "GEMM of layer %d: %s", role[i], layer[i],
+			    "GEMM of layer %d: %s", role, call[i].layer,
 			    ge->g.err);
 			return -1;
 		}
 		sb_launch_fill(&o->launch[i], o->launch_name[i], &info, sms,
-		    role[i], layer[i], &call[i]);
+		    role, call[i].layer, &call[i].call);
 	}
+	if (ncall > SB_OUTCOME_LAUNCHES)
+		ncall = SB_OUTCOME_LAUNCHES;
 	o->r.nlaunch_info = ncall;
 	o->r.launch_info = o->launch;
 	return 0;

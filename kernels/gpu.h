@@ -132,6 +132,21 @@ struct sb_sgd_tensor {
 int	sb_sgd(struct sb_gpu *, const struct sb_sgd_tensor *, int count,
 	    float lr);
 
+/* One GEMM of the step: the call, the phase it runs in, and its layer. */
+#define SB_STEP_MAX_CALLS	(3 * SB_MAX_LAYERS)
+struct sb_step_call {
+	struct sb_gemm_call	call;
+	enum sb_phase		phase;	/* FORWARD, WGRAD or DGRAD */
+	int			layer;
+};
+
+/* The GEMM calls sb_step_f32 makes, in its order: forward l = 0..L-1, then
+ * for l = L-1..0 wgrad and (where a gradient is wanted) dgrad.  Returns
+ * their number (<= SB_STEP_MAX_CALLS); the step and anyone describing its
+ * kernels use this one list. */
+int	sb_step_f32_calls(const struct sb_gemm_f32 *, const struct sb_dstep *,
+	    int train, struct sb_step_call *out);
+
 /* step_f32.c — the fp32/TF32 step composed from a GEMM implementation and
  * the elementwise kernels.  train = 0 runs the forward pass (bias included)
  * only.  phase (may be NULL) is called at each phase boundary. */

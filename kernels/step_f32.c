@@ -43,7 +43,8 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 {
 	const struct sb_dims *d = &s->d;
 	const int64_t m = d->m;
-	int L, rc;
+	struct sb_step_call calls[SB_STEP_MAX_CALLS];
+	int L, rc, i, ncalls;
 
 #define MARK(ph) do {							\
 	if (phase != NULL)						\
@@ -58,23 +59,18 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 		return rc;
 	L = d->layers;
 
+	ncalls = sb_step_f32_calls(impl, s, train, calls);
+
 	MARK(SB_PH_FORWARD);
-	for (int l = 0; l < L; l++) {
-		const int64_t n = d->width[l + 1], k = d->width[l];
-		const float *in = l == 0 ? s->x : s->y[l - 1];
+	for (i = 0; i < ncalls && calls[i].phase == SB_PH_FORWARD; i++) {
+		const int l = calls[i].layer;
 
-		const int last = train && l == L - 1;
-		struct sb_gemm_call c;
-
-		/* in is (m,k), w[l] is (n,k), y[l] is (m,n) */
-		sb_gemm_call_init(&c, SB_NT, m, n, k, in, s->w[l], s->y[l]);
-		if (!last && impl->bias_epilogue)
-			c.bias = s->b[l];
-		TRY(impl->gemm(g, &c));
-		if (last)
+		TRY(impl->gemm(g, &calls[i].call));
+		if (train && l == L - 1)
 			break;		/* its bias goes with the loss */
 		if (!impl->bias_epilogue)
-			TRY(sb_bias_add(g, s->y[l], s->b[l], m, n));
+			TRY(sb_bias_add(g, s->y[l], s->b[l], m,
+			    d->width[l + 1]));
 	}
 	if (!train)
 		goto out;
@@ -84,26 +80,14 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 	TRY(sb_bias_loss_dy(g, s->y[L - 1], s->b[L - 1], s->t, s->dy[L - 1],
 	    s->loss_sum, m, d->width[L]));
 
-	for (int l = L - 1; l >= 0; l--) {
-		const int64_t n = d->width[l + 1], k = d->width[l];
-		const float *in = l == 0 ? s->x : s->y[l - 1];
-		float *dx = l == 0 ? s->dx : s->dy[l - 1];
-		struct sb_gemm_call c;
+	for (i = L; i < ncalls; i++) {
+		const int l = calls[i].layer;
 
-		MARK(SB_PH_WGRAD);
-		/* TN: dy[l] is (m,n) = A[k',m'] with m' = n, k' = m; in is
-		 * (m,k) = B[k',n'] with n' = k; dw[l] is (n,k) */
-		sb_gemm_call_init(&c, SB_TN, n, k, m, s->dy[l], in, s->dw[l]);
-		TRY(impl->gemm(g, &c));
-		TRY(sb_bias_grad(g, s->dy[l], s->db[l], m, n));
-		if (dx != NULL) {
-			MARK(SB_PH_DGRAD);
-			/* NN: dy[l] is (m,n) = A[m,k'] with k' = n; w[l] is
-			 * (n,k) = B[k',n'] with n' = k; dx is (m,k) */
-			sb_gemm_call_init(&c, SB_NN, m, k, n, s->dy[l],
-			    s->w[l], dx);
-			TRY(impl->gemm(g, &c));
-		}
+		MARK(calls[i].phase);
+		TRY(impl->gemm(g, &calls[i].call));
+		if (calls[i].phase == SB_PH_WGRAD)
+			TRY(sb_bias_grad(g, s->dy[l], s->db[l], m,
+			    d->width[l + 1]));
 	}
 
 	MARK(SB_PH_SGD);
@@ -127,6 +111,48 @@ out:
 	return rc;
 #undef TRY
 #undef MARK
+}
+
+int
+sb_step_f32_calls(const struct sb_gemm_f32 *impl, const struct sb_dstep *s,
+    int train, struct sb_step_call *out)
+{
+	const struct sb_dims *d = &s->d;
+	const int L = d->layers;
+	int nc = 0;
+
+	for (int l = 0; l < L; l++) {
+		const int64_t n = d->width[l + 1], k = d->width[l];
+		const int last = train && l == L - 1;
+
+		/* in is (m,k), w[l] is (n,k), y[l] is (m,n) */
+		sb_gemm_call_init(&out[nc].call, SB_NT, d->m, n, k,
+		    l == 0 ? s->x : s->y[l - 1], s->w[l], s->y[l]);
+		if (!last && impl->bias_epilogue)
+			out[nc].call.bias = s->b[l];
+		out[nc].phase = SB_PH_FORWARD;
+		out[nc++].layer = l;
+	}
+	for (int l = L - 1; train && l >= 0; l--) {
+		const int64_t n = d->width[l + 1], k = d->width[l];
+		float *dx = l == 0 ? s->dx : s->dy[l - 1];
+
+		/* TN: dy[l] is (m,n) = A[k',m'] with m' = n, k' = m; in is
+		 * (m,k) = B[k',n'] with n' = k; dw[l] is (n,k) */
+		sb_gemm_call_init(&out[nc].call, SB_TN, n, k, d->m, s->dy[l],
+		    l == 0 ? s->x : s->y[l - 1], s->dw[l]);
+		out[nc].phase = SB_PH_WGRAD;
+		out[nc++].layer = l;
+		if (dx == NULL)
+			continue;
+		/* NN: dy[l] is (m,n) = A[m,k'] with k' = n; w[l] is (n,k) =
+		 * B[k',n'] with n' = k; dx is (m,k) */
+		sb_gemm_call_init(&out[nc].call, SB_NN, d->m, k, n, s->dy[l],
+		    s->w[l], dx);
+		out[nc].phase = SB_PH_DGRAD;
+		out[nc++].layer = l;
+	}
+	return nc;
 }
 
 static int
