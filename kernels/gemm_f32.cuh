@@ -55,44 +55,28 @@ enum gemm_f32_version {
 	GEMM_F32_NVERSIONS
 };
 
-/* --- naive ------------------------------------------------------------- */
+/* --- naive, and coalesced for TN and NN ---------------------------------- */
 
-template <int LAYOUT>
+/*
+ * One thread per C[i,j], a plain loop over k.  X_ALONG_I (naive): threadIdx.x
+ * runs along i, so a warp stores 32 rows apart.  Otherwise (coalesced, TN and
+ * NN): threadIdx.x runs along j, where B and C are contiguous, and A(i,q) is
+ * one broadcast per warp.
+ */
+template <int LAYOUT, bool X_ALONG_I>
 __global__ void __launch_bounds__(256)
-gemm_f32_naive(gemm_params p)
+gemm_f32_per_output(gemm_params p)
 {
 	using L = gemm_layout<LAYOUT>;
-	const int64_t is = (int64_t)gridDim.x * blockDim.x;
-	const int64_t js = (int64_t)gridDim.y * blockDim.y;
+	const int64_t xs = (int64_t)gridDim.x * blockDim.x;
+	const int64_t ys = (int64_t)gridDim.y * blockDim.y;
+	const int64_t x0 = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	const int64_t y0 = (int64_t)blockIdx.y * blockDim.y + threadIdx.y;
+	const int64_t i0 = X_ALONG_I ? x0 : y0, is = X_ALONG_I ? xs : ys;
+	const int64_t j0 = X_ALONG_I ? y0 : x0, js = X_ALONG_I ? ys : xs;
 
-	for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-	    i < p.m; i += is)
-		for (int64_t j = (int64_t)blockIdx.y * blockDim.y + threadIdx.y;
-		    j < p.n; j += js) {
-			float acc = 0.0f;
-
-			for (int64_t q = 0; q < p.k; q++)
-				acc += gemm_elem<L::a_kcontig>(p.a, p.lda, i, q) *
-				    gemm_elem<L::b_kcontig>(p.b, p.ldb, j, q);
-			gemm_put_c(p, i, j, acc);
-		}
-}
-
-/* --- coalesced ---------------------------------------------------------- */
-
-/* TN, NN: threadIdx.x along j (B and C contiguous), A(i,q) a broadcast */
-template <int LAYOUT>
-__global__ void __launch_bounds__(256)
-gemm_f32_coalesced(gemm_params p)
-{
-	using L = gemm_layout<LAYOUT>;
-	const int64_t js = (int64_t)gridDim.x * blockDim.x;
-	const int64_t is = (int64_t)gridDim.y * blockDim.y;
-
-	for (int64_t i = (int64_t)blockIdx.y * blockDim.y + threadIdx.y;
-	    i < p.m; i += is)
-		for (int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-		    j < p.n; j += js) {
+	for (int64_t i = i0; i < p.m; i += is)
+		for (int64_t j = j0; j < p.n; j += js) {
 			float acc = 0.0f;
 
 			for (int64_t q = 0; q < p.k; q++)
@@ -457,7 +441,7 @@ gemm_f32_plan(int v, enum sb_layout layout, const gemm_params *p,
 	case GEMM_F32_NAIVE: {
 		const int64_t gx = gemm_cdiv(p->m, 32), gy = gemm_cdiv(p->n, 8);
 
-		l->kernel = GEMM_BY_LAYOUT(layout, gemm_f32_naive);
+		l->kernel = GEMM_BY_LAYOUT(layout, gemm_f32_per_output, true);
 		l->block = dim3(32, 8);
 		l->grid = dim3((unsigned)(gx < GEMM_GRID_X_MAX ? gx :
 		    GEMM_GRID_X_MAX), (unsigned)(gy < GEMM_GRID_Y_MAX ? gy :
@@ -477,8 +461,8 @@ gemm_f32_plan(int v, enum sb_layout layout, const gemm_params *p,
 			    gy = gemm_cdiv(p->m, 8);
 
 			l->kernel = layout == SB_TN ?
-			    (gemm_kernel_fn)gemm_f32_coalesced<SB_TN> :
-			    (gemm_kernel_fn)gemm_f32_coalesced<SB_NN>;
+			    (gemm_kernel_fn)gemm_f32_per_output<SB_TN, false> :
+			    (gemm_kernel_fn)gemm_f32_per_output<SB_NN, false>;
 			l->block = dim3(32, 8);
 			l->grid = dim3((unsigned)(gx < GEMM_GRID_X_MAX ? gx :
 			    GEMM_GRID_X_MAX), (unsigned)(gy < GEMM_GRID_Y_MAX ?
