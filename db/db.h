@@ -195,6 +195,19 @@ struct db_result {
 	int64_t		 graph_nodes;
 	int		 nlaunch_info;
 	const struct db_launch *launch_info;
+	/* schema v3 (mixed precision), per step of --steps (nsteps values
+	 * each; NULL: not recorded).  scale: the loss scale the step ran
+	 * with; skipped: 1 if the scaler found inf/NaN and skipped the
+	 * update; growth_tracker: the scaler's count of good steps after
+	 * the step's update.  ref_loss_curve: the loss of the same steps
+	 * taken by the fp32 step from the same state (the curve an AMP
+	 * curve is compared with); loss_divergence: max over steps of
+	 * |loss - ref_loss| / |ref_loss| (NaN: not measured). */
+	const double	*scale_curve;
+	const int	*skipped_curve;
+	const int	*growth_curve;
+	const double	*ref_loss_curve;
+	double		 loss_divergence;
 };
 
 /* Inserts the result and its samples, phases, loss curve and launch facts

@@ -177,6 +177,7 @@ sb_outcome_init(struct sb_outcome *o)
 	o->r.err_y = o->r.err_loss = o->r.err_dw = o->r.err_db = NAN;
 	o->r.err_dx = o->r.err_w = o->r.tol = o->r.err_recheck = NAN;
 	o->r.loss = NAN;
+	o->r.loss_divergence = NAN;
 	o->r.status = "ok";
 }
 

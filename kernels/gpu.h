@@ -29,6 +29,10 @@ struct sb_gpu {
 	cublasHandle_t	 blas;		/* NULL until sb_gpu_blas_init */
 	void		*blas_ws;	/* cuBLAS workspace (graphs need one) */
 	size_t		 blas_ws_bytes;
+	void		*lt;		/* cublasLtHandle_t, NULL until
+					 * sb_gpu_blas_init */
+	void		*lt_ws;		/* cuBLASLt workspace */
+	size_t		 lt_ws_bytes;
 	uint64_t	 launches;	/* kernel launches, memsets and library
 					 * calls enqueued so far (each +1) */
 	char		 err[256];
