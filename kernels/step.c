@@ -19,7 +19,9 @@ sb_phase_name(enum sb_phase ph)
 		[SB_PH_LOSS] = "loss",
 		[SB_PH_WGRAD] = "backward.wgrad",
 		[SB_PH_DGRAD] = "backward.dgrad",
+		[SB_PH_UNSCALE] = "amp.unscale",
 		[SB_PH_SGD] = "sgd",
+		[SB_PH_UPDATE] = "amp.update",
 	};
 
 	return (unsigned)ph < SB_PH_COUNT ? names[ph] : "end";

@@ -35,7 +35,9 @@ enum sb_phase {
 	SB_PH_LOSS,
 	SB_PH_WGRAD,
 	SB_PH_DGRAD,
+	SB_PH_UNSCALE,		/* mixed precision: upcast, unscale, inf check */
 	SB_PH_SGD,
+	SB_PH_UPDATE,		/* mixed precision: the loss-scale update */
 	SB_PH_COUNT
 };
 #define SB_PH_END	SB_PH_COUNT	/* "the step is over" mark */
