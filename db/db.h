@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	3
 #define DB_APPLICATION_ID	0x53544250	/* "STBP" */
 #define DB_NOTFOUND		1
 
@@ -202,7 +202,15 @@ struct db_result {
 	 * the step's update.  ref_loss_curve: the loss of the same steps
 	 * taken by the fp32 step from the same state (the curve an AMP
 	 * curve is compared with); loss_divergence: max over steps of
-	 * |loss - ref_loss| / |ref_loss| (NaN: not measured). */
+	 * |loss - ref_loss| / |ref_loss| (NaN: not measured).
+	 * Stored as: one scaler row per step when scale_curve != NULL
+	 * (skipped_curve is then required; growth_curve NULL stores
+	 * growth_tracker NULL; a scale that is not finite and > 0, a
+	 * skipped other than 0/1 or a negative growth count is refused);
+	 * loss_curve.ref_loss (NaN or a NULL curve: NULL); and
+	 * result.loss_divergence, NULL unless ref_loss_curve != NULL and
+	 * it is finite (callers that memset the struct store NULL, not 0;
+	 * a negative value is refused). */
 	const double	*scale_curve;
 	const int	*skipped_curve;
 	const int	*growth_curve;
@@ -210,16 +218,17 @@ struct db_result {
 	double		 loss_divergence;
 };
 
-/* Inserts the result and its samples, phases, loss curve and launch facts
- * in one BEGIN IMMEDIATE transaction. */
+/* Inserts the result and its samples, phases, loss curve, loss-scale
+ * trajectory and launch facts in one BEGIN IMMEDIATE transaction. */
 int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
 
 /* --- export --------------------------------------------------------------- */
 
 /* One run's results.  csv: a header row, then one row per result (RFC 4180
  * quoting, NULL as empty).  json: {"run":{...},"results":[{..., "samples":
- * [...], "phases":{name:median_us}, "loss_curve":[...], "launch_info":
- * [{idx, role, ...}]}]}. */
+ * [...], "phases":{name:median_us}, "loss_curve":[{step, loss, lr,
+ * ref_loss}], "scaler":[{step, scale, skipped, growth_tracker}] ([] when
+ * none), "launch_info":[{idx, role, ...}]}]}. */
 int	db_export(struct db *, int64_t run_id, const char *format, FILE *out);
 
 /* Every run as a JSON array of objects (the fields of db_run_row). */

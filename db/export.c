@@ -135,8 +135,10 @@ out:
 
 /*
  * The SELECT that makes one JSON object per result of run ?1: every
- * column of the result table, then its samples, phases, loss curve and
- * launch facts.
+ * column of the result table, then its samples, phases, loss curve (each
+ * step with the fp32 reference's loss, null when not recorded), loss-scale
+ * trajectory and launch facts.  Keys are only ever added, so a reader of
+ * an older export finds what it knew where it was.
  * The children go through json() because a JSON value's subtype does not
  * reliably survive a subquery; without it they would come out as strings.
  */
@@ -203,8 +205,13 @@ result_json_sql(struct db *db)
 	    "FROM (SELECT name, median_us FROM phase "
 	    "WHERE result_id = res.id ORDER BY name))), "
 	    "'$.loss_curve', json((SELECT json_group_array(json_object("
-	    "'step', step, 'loss', loss, 'lr', lr)) FROM "
-	    "(SELECT step, loss, lr FROM loss_curve "
+	    "'step', step, 'loss', loss, 'lr', lr, 'ref_loss', ref_loss)) "
+	    "FROM (SELECT step, loss, lr, ref_loss FROM loss_curve "
+	    "WHERE result_id = res.id ORDER BY step))), "
+	    "'$.scaler', json((SELECT json_group_array(json_object("
+	    "'step', step, 'scale', scale, 'skipped', skipped, "
+	    "'growth_tracker', growth_tracker)) FROM (SELECT step, scale, "
+	    "skipped, growth_tracker FROM scaler "
 	    "WHERE result_id = res.id ORDER BY step))), "
 	    "'$.launch_info', json((SELECT json_group_array(json_object("
 	    LAUNCH_JSON_FIELDS ")) FROM (SELECT * FROM launch_info "

@@ -59,7 +59,8 @@ static const char sql_results[] =
 	"median_us, mean_us, p10_us, p90_us, min_us, max_us, cv, "
 	"stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
 	"over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol, "
-	"check_mode, err_recheck, loss, nsteps, layout, launches, graph_nodes "
+	"check_mode, err_recheck, loss, nsteps, layout, launches, graph_nodes, "
+	"loss_divergence "
 	"FROM result WHERE run_id = ?1 ORDER BY point_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
 
@@ -101,7 +102,8 @@ static const char sql_phases[] =
 	"WHERE r.run_id = ?1 ORDER BY r.point_idx, "
 	"CASE p.name WHEN 'forward' THEN 0 WHEN 'loss' THEN 1 "
 	"WHEN 'backward.wgrad' THEN 2 WHEN 'backward.dgrad' THEN 3 "
-	"WHEN 'sgd' THEN 4 ELSE 5 END, p.name "
+	"WHEN 'amp.unscale' THEN 4 WHEN 'sgd' THEN 5 WHEN 'amp.update' THEN 6 "
+	"ELSE 7 END, p.name "
 	"LIMIT " STR(DB_Q_PHASES_LIMIT);
 
 /*
@@ -113,7 +115,7 @@ static const char sql_phases[] =
 static const char sql_curves[] =
 	"SELECT r.point_idx AS point_idx, r.variant AS variant, r.m AS m, "
 	"r.n AS n, r.k AS k, r.layers AS layers, c.step AS step, "
-	"c.loss AS loss, c.lr AS lr "
+	"c.loss AS loss, c.lr AS lr, c.ref_loss AS ref_loss "
 	"FROM (SELECT id, point_idx, variant, m, n, k, layers, nsteps, "
 	"(nsteps + " STR(DB_Q_CURVE_STEPS) " - 1) / "
 	STR(DB_Q_CURVE_STEPS) " AS stride "
@@ -167,6 +169,31 @@ static const char sql_compare[] =
 	"ELSE 'unclear' END AS verdict "
 	"FROM p ORDER BY a_idx, b_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
+
+/*
+ * The curves' downsampling, plus every step a chart of the scale must not
+ * lose: a skipped step, and a step whose scale differs from the step
+ * before it (a backoff or a growth).  Between two kept rows the scale is
+ * the earlier row's, so a step-after line through the rows is exact.
+ * The window runs over one run's trajectories only (joined first).
+ */
+static const char sql_scaler[] =
+	"SELECT point_idx, variant, m, n, k, layers, graph, step, scale, "
+	"skipped, growth_tracker FROM (SELECT r.point_idx AS point_idx, "
+	"r.variant AS variant, r.m AS m, r.n AS n, r.k AS k, "
+	"r.layers AS layers, r.graph AS graph, r.nsteps AS nsteps, "
+	"r.stride AS stride, s.step AS step, s.scale AS scale, "
+	"s.skipped AS skipped, s.growth_tracker AS growth_tracker, "
+	"lag(s.scale) OVER (PARTITION BY r.id ORDER BY s.step) AS prev "
+	"FROM (SELECT id, point_idx, variant, m, n, k, layers, graph, nsteps, "
+	"(nsteps + " STR(DB_Q_CURVE_STEPS) " - 1) / "
+	STR(DB_Q_CURVE_STEPS) " AS stride "
+	"FROM result WHERE run_id = ?1 AND nsteps > 0) AS r "
+	"JOIN scaler AS s ON s.result_id = r.id) "
+	"WHERE step = nsteps - 1 OR (step % stride = 0 "
+	"AND step + stride < nsteps) OR skipped = 1 OR scale IS NOT prev "
+	"ORDER BY point_idx, step "
+	"LIMIT " STR(DB_Q_SCALER_LIMIT);
 
 static const char sql_launches[] =
 	"SELECT r.point_idx AS point_idx, r.variant AS variant, l.idx AS idx, "
@@ -223,6 +250,7 @@ static const struct {
 	[DB_Q_COMPARE] = { "compare", 2, sql_compare },
 	[DB_Q_COMPARE_ENV] = { "compare_env", 2, sql_compare_env },
 	[DB_Q_LAUNCHES] = { "launch_info", 1, sql_launches },
+	[DB_Q_SCALER] = { "scaler", 1, sql_scaler },
 };
 
 static int	run_exists(struct db *, int64_t, const char *, int *);

@@ -33,6 +33,7 @@ enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 #define DB_Q_PHASES_LIMIT	100000
 #define DB_Q_CURVES_LIMIT	50000
 #define DB_Q_LAUNCHES_LIMIT	100000
+#define DB_Q_SCALER_LIMIT	50000
 #define DB_Q_CURVE_STEPS	500	/* rows per loss curve, at most */
 
 /* db_import(): other_path cannot be imported (missing, not a stepbench
@@ -57,7 +58,9 @@ enum db_query {
 	 * stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps,
 	 * over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol,
 	 * check_mode, err_recheck, loss, nsteps, layout (a gemm row's: nt,
-	 * tn, nn; NULL for a step), launches, graph_nodes */
+	 * tn, nn; NULL for a step), launches, graph_nodes, loss_divergence
+	 * (max over --steps of |loss - fp32 loss| / |fp32 loss|; NULL: not
+	 * measured) */
 	DB_Q_RESULTS,
 	/* args: run id.  Each ok result against the library baseline of the
 	 * same run at the same mode, precision, m, n, k, layers, world, graph,
@@ -70,11 +73,12 @@ enum db_query {
 	DB_Q_BASELINE,
 	/* args: run id.  A row per (result, phase): point_idx, variant, m, n,
 	 * k, layers, graph, phase, median_us; by point_idx, phases in step
-	 * order (forward, loss, backward.wgrad, backward.dgrad, sgd, then any
-	 * other by name); limit 100000 rows */
+	 * order (forward, loss, backward.wgrad, backward.dgrad, amp.unscale,
+	 * sgd, amp.update, then any other by name); limit 100000 rows */
 	DB_Q_PHASES,
 	/* args: run id.  Loss curves: point_idx, variant, m, n, k, layers,
-	 * step, loss, lr, by point_idx and step; each curve downsampled to
+	 * step, loss, lr, ref_loss (the fp32 step's loss from the same state;
+	 * NULL: not recorded), by point_idx and step; each curve downsampled to
 	 * at most 500 steps: the multiples of ceil(nsteps/500), the last
 	 * step always kept (it stands in for the last multiple, which keeps
 	 * the count within 500); limit 50000 rows */
@@ -107,6 +111,16 @@ enum db_query {
 	 * max_threads, ptx_version, binary_version, ctas_per_sm, sms, waves,
 	 * tail_util, efficiency (harness/waves.h) */
 	DB_Q_LAUNCHES,
+	/* args: run id.  Loss-scale trajectories (GradScaler, fp16amp):
+	 * point_idx, variant, m, n, k, layers, graph, step, scale (the scale
+	 * the step ran with), skipped (1: inf/NaN found, update skipped),
+	 * growth_tracker (good steps after the step's update; NULL: not
+	 * recorded), by point_idx and step.  Only results with a trajectory
+	 * have rows (none: an empty table).  Each trajectory keeps the
+	 * steps DB_Q_CURVES keeps, plus every skipped step and every step
+	 * whose scale differs from the step before it, so the scale between
+	 * two rows is the earlier row's; limit 50000 rows */
+	DB_Q_SCALER,
 	DB_Q_COUNT
 };
 
@@ -119,7 +133,8 @@ const char	*db_query_name(enum db_query);
 /*
  * Copies every run of the stepbench database at other_path that this one
  * lacks (matched by UUID), with its environment, results, samples, phases,
- * loss curves and launch facts, in one transaction; runs already present are left as
+ * loss curves (with their fp32 reference), loss-scale trajectories and
+ * launch facts, in one transaction; runs already present are left as
  * they are.  *imported / *skipped receive the counts (may be NULL).
  * other_path is opened read-only and validated like db_open; where it is
  * the problem (missing, not SQLite, not a stepbench database, another

@@ -1,8 +1,10 @@
 /*
  * db/result.c — storing one finished plan point: the result row with its
- * raw samples, phase medians, loss curve and launch facts, all in one
- * transaction so a point is either wholly in the file or not at all.
+ * raw samples, phase medians, loss curve (with the fp32 reference curve),
+ * loss-scale trajectory and launch facts, all in one transaction so a
+ * point is either wholly in the file or not at all.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,8 @@ static int	insert_phases(struct db *, int64_t, const struct db_result *);
 static int	insert_curve(struct db *, int64_t, const struct db_result *);
 static int	insert_launches(struct db *, int64_t,
 		    const struct db_result *);
+static int	check_scaler(struct db *, const struct db_result *);
+static int	insert_scaler(struct db *, int64_t, const struct db_result *);
 
 /* The caller's arrays must match their counts; a mismatch is a bug that
  * would otherwise read out of bounds or store a truncated point. */
@@ -39,10 +43,58 @@ check_result(struct db *db, const struct db_result *r)
 		bad = "nlaunch_info/launch_info do not match";
 	else if (r->launches < 0 || r->graph_nodes < 0)
 		bad = "launches or graph_nodes is negative (0 means unknown)";
+	else if (r->nsteps > 0 && r->scale_curve == NULL &&
+	    (r->skipped_curve != NULL || r->growth_curve != NULL))
+		bad = "skipped_curve or growth_curve without scale_curve";
+	else if (r->nsteps > 0 && r->scale_curve != NULL &&
+	    r->skipped_curve == NULL)
+		bad = "scale_curve without skipped_curve (a trajectory says "
+		    "which steps were skipped)";
+	else if (r->ref_loss_curve != NULL && r->loss_divergence < 0)
+		bad = "loss_divergence is negative (it is a largest |relative "
+		    "difference|; NaN means not measured)";
 	if (bad != NULL) {
 		db_seterr(db, "storing point %d: %s; this is a bug in the "
 		    "caller", r->point_idx, bad);
 		return (-1);
+	}
+	return (check_scaler(db, r));
+}
+
+/*
+ * Every step of a trajectory must be one GradScaler can be in: a finite
+ * scale above 0 (it only grows while the grown scale is finite), skipped
+ * 0 or 1, and a growth tracker that is not negative.  Named here, with
+ * the step and the value, rather than as a CHECK constraint's message.
+ */
+static int
+check_scaler(struct db *db, const struct db_result *r)
+{
+	int	i;
+
+	if (r->scale_curve == NULL)
+		return (0);
+	for (i = 0; i < r->nsteps; i++) {
+		if (!isfinite(r->scale_curve[i]) || r->scale_curve[i] <= 0) {
+			db_seterr(db, "storing point %d: scale_curve[%d] is %g; "
+			    "a loss scale is finite and > 0; this is a bug in "
+			    "the caller", r->point_idx, i, r->scale_curve[i]);
+			return (-1);
+		}
+		if (r->skipped_curve[i] != 0 && r->skipped_curve[i] != 1) {
+			db_seterr(db, "storing point %d: skipped_curve[%d] is "
+			    "%d; give 1 (update skipped) or 0; this is a bug "
+			    "in the caller", r->point_idx, i,
+			    r->skipped_curve[i]);
+			return (-1);
+		}
+		if (r->growth_curve != NULL && r->growth_curve[i] < 0) {
+			db_seterr(db, "storing point %d: growth_curve[%d] is "
+			    "%d; a count of good steps is >= 0; this is a bug "
+			    "in the caller", r->point_idx, i,
+			    r->growth_curve[i]);
+			return (-1);
+		}
 	}
 	return (0);
 }
@@ -62,12 +114,12 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	    "stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
 	    "over_peak, err_y, err_loss, err_dw, err_db, err_w, err_dx, tol, "
 	    "check_mode, err_recheck, loss, nsteps, started_at, ended_at, "
-	    "layout, launches, graph_nodes) "
+	    "layout, launches, graph_nodes, loss_divergence) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
 	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
 	    "?40, ?41, ?42, ?43, ?44, ?45, coalesce(?46, " DB_NOW_SQL "), "
-	    DB_NOW_SQL ", ?47, ?48, ?49)", what) == -1)
+	    DB_NOW_SQL ", ?47, ?48, ?49, ?50)", what) == -1)
 		goto out;
 
 	/* In column order; i counts the parameters. */
@@ -127,6 +179,12 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	i++;
 	bad |= (r->graph_nodes > 0 ? sqlite3_bind_int64(st, i,
 	    r->graph_nodes) : sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
+	/* Measured only against a reference curve: callers that know
+	 * nothing of v3 leave it 0, which must not read as "no
+	 * divergence". */
+	bad |= (r->ref_loss_curve != NULL ? db_bind_real(st, i,
+	    r->loss_divergence) : sqlite3_bind_null(st, i)) != SQLITE_OK;
 	i++;
 #undef BI
 #undef BT
@@ -240,7 +298,8 @@ out:
 	return (ret);
 }
 
-/* lr_curve may be NULL (no schedule recorded): lr is then NULL. */
+/* lr_curve and ref_loss_curve may be NULL (not recorded): lr and
+ * ref_loss are then NULL. */
 static int
 insert_curve(struct db *db, int64_t id, const struct db_result *r)
 {
@@ -251,7 +310,7 @@ insert_curve(struct db *db, int64_t id, const struct db_result *r)
 	if (r->nsteps == 0)
 		return (0);
 	if (db_prepare(db, &st, "INSERT INTO loss_curve (result_id, step, "
-	    "loss, lr) VALUES (?1, ?2, ?3, ?4)", what) == -1)
+	    "loss, lr, ref_loss) VALUES (?1, ?2, ?3, ?4, ?5)", what) == -1)
 		goto out;
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
 		DB_FAIL(db, "%s: binding", what);
@@ -261,7 +320,10 @@ insert_curve(struct db *db, int64_t id, const struct db_result *r)
 		if (sqlite3_bind_int(st, 2, i) != SQLITE_OK ||
 		    db_bind_real(st, 3, r->loss_curve[i]) != SQLITE_OK ||
 		    (r->lr_curve != NULL ? db_bind_real(st, 4, r->lr_curve[i]) :
-		    sqlite3_bind_null(st, 4)) != SQLITE_OK) {
+		    sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+		    (r->ref_loss_curve != NULL ? db_bind_real(st, 5,
+		    r->ref_loss_curve[i]) : sqlite3_bind_null(st, 5)) !=
+		    SQLITE_OK) {
 			DB_FAIL(db, "%s: binding step %d", what, i);
 			goto out;
 		}
@@ -370,6 +432,52 @@ out:
 	return (ret);
 }
 
+/* One row per step of --steps, only for a result with a trajectory
+ * (check_scaler() vetted the values). */
+static int
+insert_scaler(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char	*what = "storing a result's loss-scale trajectory";
+	sqlite3_stmt	*st = NULL;
+	int		 i, ret = -1;
+
+	if (r->scale_curve == NULL || r->nsteps == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO scaler (result_id, step, scale, "
+	    "skipped, growth_tracker) VALUES (?1, ?2, ?3, ?4, ?5)", what) ==
+	    -1)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		DB_FAIL(db, "%s: binding", what);
+		goto out;
+	}
+	for (i = 0; i < r->nsteps; i++) {
+		if (sqlite3_bind_int(st, 2, i) != SQLITE_OK ||
+		    sqlite3_bind_double(st, 3, r->scale_curve[i]) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int(st, 4, r->skipped_curve[i]) !=
+		    SQLITE_OK ||
+		    (r->growth_curve != NULL ? sqlite3_bind_int(st, 5,
+		    r->growth_curve[i]) : sqlite3_bind_null(st, 5)) !=
+		    SQLITE_OK) {
+			DB_FAIL(db, "%s: binding step %d", what, i);
+			goto out;
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting step %d", what, i);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
 int
 db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 {
@@ -388,6 +496,7 @@ db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 	    insert_samples(db, id, r) == -1 ||
 	    insert_phases(db, id, r) == -1 ||
 	    insert_curve(db, id, r) == -1 ||
+	    insert_scaler(db, id, r) == -1 ||
 	    insert_launches(db, id, r) == -1)
 		goto out;
 	if (db_commit(db, "storing a result") == -1)

@@ -173,6 +173,29 @@ static const char *const migrations[] = {
 	"	efficiency	REAL,\n"
 	"	PRIMARY KEY (result_id, idx)\n"
 	") STRICT, WITHOUT ROWID;\n",
+
+	/* v3: mixed precision (fp16amp, bf16amp).  scaler is DESIGN §5's
+	 * loss-scale trajectory: per step of --steps, the scale the step
+	 * ran with, whether GradScaler skipped its update (inf/NaN found),
+	 * and the count of good steps after the step's update (NULL: not
+	 * recorded).  A trajectory is stored only for a result that has
+	 * one, so an fp32 or bf16 row has no scaler rows.
+	 * loss_curve.ref_loss is the loss of the same step taken by the
+	 * fp32 step from the same state (NULL: not recorded), and
+	 * result.loss_divergence the largest |loss - ref_loss| / |ref_loss|
+	 * over the steps (NULL: not measured; rows older than v3 too). */
+	"CREATE TABLE scaler (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	step		INTEGER NOT NULL CHECK (step >= 0),\n"
+	"	scale		REAL NOT NULL CHECK (scale > 0),\n"
+	"	skipped		INTEGER NOT NULL CHECK (skipped IN (0, 1)),\n"
+	"	growth_tracker	INTEGER CHECK (growth_tracker >= 0),\n"
+	"	PRIMARY KEY (result_id, step)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"ALTER TABLE loss_curve ADD COLUMN ref_loss REAL;\n"
+	"ALTER TABLE result ADD COLUMN loss_divergence REAL\n"
+	"	    CHECK (loss_divergence >= 0);\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -17,10 +17,22 @@
  *     cuBLAS's own pool, so the workspace is set after the stream, always.
  *  5. struct sb_gpu starts zeroed ({0}); init creates what is missing and
  *     (re)binds, fini frees what is there, so both can be called again.
+ *  6. The cuBLASLt handle (g->lt) is created by the same init, with its own
+ *     workspace (g->lt_ws, SB_LT_WS_BYTES): cublasLtMatmul takes the
+ *     workspace per call, so nothing binds it to the stream.  fini first
+ *     drops the descriptors and algorithms gemm_cublaslt.c cached for
+ *     this handle, then destroys it.
  */
 #include <stdio.h>
 #include <string.h>
 
+/* cublasLt.h declares a function with () — not ours to fix */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <cublasLt.h>
+#pragma GCC diagnostic pop
+
+#include "gemm_cublaslt.h"
 #include "gpu_int.h"
 
 static const char	*short_path(const char *);
@@ -92,6 +104,16 @@ sb_gpu_blas_fini(struct sb_gpu *g)
 		g->blas_ws = NULL;
 	}
 	g->blas_ws_bytes = 0;
+	if (g->lt != NULL) {
+		sb_hgemm_cublaslt_release(g->lt);
+		(void)cublasLtDestroy((cublasLtHandle_t)g->lt);
+		g->lt = NULL;
+	}
+	if (g->lt_ws != NULL) {
+		(void)cudaFree(g->lt_ws);
+		g->lt_ws = NULL;
+	}
+	g->lt_ws_bytes = 0;
 }
 
 static int
@@ -118,6 +140,20 @@ blas_setup(struct sb_gpu *g)
 	/* Default math: no TF32 unless a call asks for it by compute type, so
 	 * "cublas" is strict fp32 and "cublas-tf32" differs by one argument. */
 	SB_BLAS_CHECK(g, cublasSetMathMode(g->blas, CUBLAS_DEFAULT_MATH));
+
+	if (g->lt == NULL) {
+		cublasLtHandle_t lt = NULL;
+
+		SB_BLAS_CHECK(g, cublasLtCreate(&lt));
+		g->lt = lt;
+	}
+	if (g->lt_ws == NULL) {
+		void *ws = NULL;
+
+		SB_CUDA_CHECK(g, cudaMalloc(&ws, SB_LT_WS_BYTES));
+		g->lt_ws = ws;
+		g->lt_ws_bytes = SB_LT_WS_BYTES;
+	}
 	return 0;
 }
 

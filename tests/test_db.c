@@ -56,6 +56,8 @@ static void		 test_launches(void);
 static int		 load_sql(const char *, const char *);
 static char		*schema_sql(const char *);
 static void		 test_upgrade(void);
+static void		 test_amp(void);
+static void		 test_upgrade_v2(void);
 
 /* Paths inside the temp dir; a few rotating buffers so calls can nest. */
 static const char *
@@ -246,10 +248,11 @@ test_create(void)
 	    raw_int(path, "PRAGMA application_id") == DB_APPLICATION_ID);
 	CHECK("db-1.3: journal mode is WAL",
 	    strcmp(raw_text(path, "PRAGMA journal_mode"), "wal") == 0);
-	CHECK("db-1.4: all seven tables are STRICT", raw_int(path,
+	CHECK("db-1.4: all eight tables are STRICT", raw_int(path,
 	    "SELECT count(*) FROM pragma_table_list WHERE schema = 'main' "
 	    "AND strict AND name IN ('environment', 'run', 'result', "
-	    "'sample', 'phase', 'loss_curve', 'launch_info')") == 7);
+	    "'sample', 'phase', 'loss_curve', 'launch_info', 'scaler')") ==
+	    8);
 	CHECK("db-1.4: a wrong type is refused (STRICT)", raw_exec(path,
 	    "INSERT INTO run (uuid, pid, started_at) "
 	    "VALUES ('zzzz-strict', 'not a pid', 'now')") ==
@@ -278,7 +281,7 @@ test_create(void)
 	db_close(db);
 	db = NULL;
 	CHECK("db-1.5: still one set of tables", raw_int(path,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 7);
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 8);
 	CHECK("db-1.5: user_version unchanged",
 	    raw_int(path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
 
@@ -1490,6 +1493,331 @@ test_upgrade(void)
 	db_close(db);
 }
 
+/* --- 11: the loss-scale trajectory and the fp32 curve (schema v3) -------- */
+
+static void
+test_amp(void)
+{
+	static const double	 loss[4] = { 4, 3, 2.5, 2 };
+	static const double	 ref[4] = { 4.25, NAN, 2.5, INFINITY };
+	static const double	 scale[4] = { 65536, 32768, 32768, 65536 };
+	static const int	 skipped[4] = { 1, 0, 0, 0 };
+	static const int	 growth[4] = { 0, 1, 2, 0 };
+	double			 bad_scale[4];
+	int			 bad_int[4];
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	struct csv		 c;
+	const char		*path = P("amp.db");
+	char			 err[1024], *s;
+	int64_t			 id = 0;
+	int			 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-11.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "11a00000-0000-4000-8000-000000000001", "h1", 42);
+	if (db_run_begin(db, &ri, &id) != 0) {
+		CHECK("db-11.0: run", 0);
+		db_close(db);
+		return;
+	}
+	/* 0: everything; 1: a curve and a reference, no trajectory, a NaN
+	 * divergence; 2: a plain v2 caller (struct zeroed: divergence 0
+	 * without a reference must not read as measured). */
+	result_init(&r, 0, "ok");
+	r.variant = "train.fp16amp.mma";
+	r.precision = "fp16amp";
+	r.nsteps = 4;
+	r.loss_curve = loss;
+	r.ref_loss_curve = ref;
+	r.loss_divergence = 0.0625;
+	r.scale_curve = scale;
+	r.skipped_curve = skipped;
+	r.growth_curve = growth;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-11.1: an fp16amp result with its trajectory", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+	CHECK("db-11.1: one scaler row per step, as given", raw_int(path,
+	    "SELECT count(*) FROM scaler WHERE (step = 0 AND scale = 65536 "
+	    "AND skipped = 1 AND growth_tracker = 0) OR (step = 1 AND "
+	    "scale = 32768 AND skipped = 0 AND growth_tracker = 1) OR "
+	    "(step = 2 AND scale = 32768 AND skipped = 0 AND "
+	    "growth_tracker = 2) OR (step = 3 AND scale = 65536 AND "
+	    "skipped = 0 AND growth_tracker = 0)") == 4 && raw_int(path,
+	    "SELECT count(*) FROM scaler") == 4);
+	CHECK("db-11.1: ref_loss per step; NaN and Inf are NULL", strcmp(
+	    raw_text(path, "SELECT group_concat(step || '=' || "
+	    "coalesce(ref_loss, 'null'), ',') FROM (SELECT step, ref_loss "
+	    "FROM loss_curve ORDER BY step)"),
+	    "0=4.25,1=null,2=2.5,3=null") == 0);
+	CHECK("db-11.1: loss_divergence stored", raw_int(path,
+	    "SELECT count(*) FROM result WHERE loss_divergence = 0.0625") ==
+	    1);
+
+	result_init(&r, 1, "ok");
+	r.variant = "train.bf16amp.cpu";
+	r.precision = "bf16amp";
+	r.nsteps = 4;
+	r.loss_curve = loss;
+	r.ref_loss_curve = ref;
+	r.loss_divergence = NAN;
+	rc = db_result_add(db, id, &r);
+	result_init(&r, 2, "ok");
+	r.nsteps = 4;
+	r.loss_curve = loss;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-11.2: results without a trajectory", rc == 0);
+	CHECK("db-11.2: no trajectory, no scaler rows", raw_int(path,
+	    "SELECT count(*) FROM scaler JOIN result ON result.id = "
+	    "scaler.result_id WHERE point_idx > 0") == 0);
+	CHECK("db-11.2: a NaN divergence and a zeroed v2 caller are NULL",
+	    raw_int(path, "SELECT count(*) FROM result WHERE point_idx > 0 "
+	    "AND loss_divergence IS NULL") == 2);
+	CHECK("db-11.2: no reference curve, ref_loss NULL", raw_int(path,
+	    "SELECT count(*) FROM loss_curve JOIN result ON result.id = "
+	    "loss_curve.result_id WHERE point_idx = 2 AND ref_loss IS NULL")
+	    == 4);
+
+	/* Refusals name the value and store nothing of the point. */
+	result_init(&r, 3, "ok");
+	r.nsteps = 4;
+	r.loss_curve = loss;
+	r.scale_curve = scale;
+	CHECK("db-11.3: a trajectory without skipped refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "skipped_curve") != NULL);
+	r.scale_curve = NULL;
+	r.growth_curve = growth;
+	CHECK("db-11.3: growth without a trajectory refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "without scale_curve") != NULL);
+	memcpy(bad_scale, scale, sizeof(bad_scale));
+	bad_scale[2] = INFINITY;
+	r.scale_curve = bad_scale;
+	r.skipped_curve = skipped;
+	r.growth_curve = NULL;
+	CHECK("db-11.3: an infinite scale refused, named",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "scale_curve[2] is inf") != NULL);
+	bad_scale[2] = 0;
+	CHECK("db-11.3: a zero scale refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "scale_curve[2] is 0") != NULL);
+	memcpy(bad_int, skipped, sizeof(bad_int));
+	bad_int[1] = 2;
+	r.scale_curve = scale;
+	r.skipped_curve = bad_int;
+	CHECK("db-11.3: skipped other than 0/1 refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "skipped_curve[1] is 2") != NULL);
+	memcpy(bad_int, growth, sizeof(bad_int));
+	bad_int[3] = -1;
+	r.skipped_curve = skipped;
+	r.growth_curve = bad_int;
+	CHECK("db-11.3: a negative growth count refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "growth_curve[3] is -1") != NULL);
+	r.growth_curve = growth;
+	r.ref_loss_curve = ref;
+	r.loss_divergence = -0.5;
+	CHECK("db-11.3: a negative divergence refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "loss_divergence") != NULL);
+	CHECK("db-11.3: nothing of the refused points stored", raw_int(path,
+	    "SELECT count(*) FROM result") == 3 && raw_int(path,
+	    "SELECT count(*) FROM scaler") == 4 && raw_int(path,
+	    "SELECT count(*) FROM loss_curve") == 12);
+	/* nsteps 0: arrays are not read, nothing stored. */
+	result_init(&r, 3, "skipped");
+	r.scale_curve = scale;
+	r.ref_loss_curve = ref;
+	r.loss_divergence = NAN;
+	CHECK("db-11.4: nsteps 0 with arrays stores no steps",
+	    db_result_add(db, id, &r) == 0 && raw_int(path,
+	    "SELECT count(*) FROM scaler") == 4);
+
+	/* Exports. */
+	s = capture(db, id, "csv", &rc);
+	CHECK("db-11.5: csv export", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 5);
+	ci = csv_col(&c, "loss_divergence");
+	CHECK("db-11.5: csv loss_divergence", ci > 0 && c.nrows == 5 &&
+	    strcmp(c.f[1][ci], "0.0625") == 0 &&
+	    strcmp(c.f[2][ci], "") == 0 && strcmp(c.f[3][ci], "") == 0);
+	csv_free(&c);
+	free(s);
+	s = capture(db, id, "json", &rc);
+	CHECK("db-11.6: json export", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-11.6: json scaler rows", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].scaler')"),
+	    "[{\"step\":0,\"scale\":65536.0,\"skipped\":1,\"growth_tracker\":0},"
+	    "{\"step\":1,\"scale\":32768.0,\"skipped\":0,\"growth_tracker\":1},"
+	    "{\"step\":2,\"scale\":32768.0,\"skipped\":0,\"growth_tracker\":2},"
+	    "{\"step\":3,\"scale\":65536.0,\"skipped\":0,\"growth_tracker\":0}]")
+	    == 0);
+	CHECK("db-11.6: no trajectory is []", strcmp(jx(s,
+	    "json_extract(?1, '$.results[1].scaler') || "
+	    "json_extract(?1, '$.results[2].scaler')"), "[][]") == 0);
+	CHECK("db-11.6: loss_curve keeps step, loss, lr and adds ref_loss",
+	    strcmp(jx(s, "json_extract(?1, '$.results[0].loss_curve[0]', "
+	    "'$.results[0].loss_curve[1].ref_loss', "
+	    "'$.results[2].loss_curve[3]')"), "[{\"step\":0,\"loss\":4.0,"
+	    "\"lr\":null,\"ref_loss\":4.25},null,{\"step\":3,\"loss\":2.0,"
+	    "\"lr\":null,\"ref_loss\":null}]") == 0);
+	CHECK("db-11.6: json loss_divergence", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].loss_divergence', "
+	    "'$.results[1].loss_divergence')"), "[0.0625,null]") == 0);
+	free(s);
+
+	CHECK("db-11.7: cascade delete reaches scaler", raw_exec(path,
+	    "PRAGMA foreign_keys = ON; DELETE FROM run") == SQLITE_OK &&
+	    raw_int(path, "SELECT count(*) FROM scaler") == 0);
+	db_close(db);
+}
+
+/* --- 12: a v2 file upgrades in place ------------------------------------ */
+
+static void
+test_upgrade_v2(void)
+{
+	static const double	 loss[2] = { 1, 0.5 };
+	static const double	 scale[2] = { 4, 2 };
+	static const int	 skipped[2] = { 1, 0 };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	struct csv		 c;
+	struct blob		 b;
+	const char		*fresh = P("fresh3.db");
+	char			 err[1024], *s, *s1, *s2;
+	char			 v2path[PATH_MAX];
+	int64_t			 id = 0;
+	int			 rc, ci;
+
+	snprintf(v2path, sizeof(v2path), "%s", P("v2.db"));
+	if (load_sql(SB_FIXTURES "/db_v2.sql", v2path) != 0) {
+		CHECK("db-12.0: the v2 fixture loads", 0);
+		return;
+	}
+	CHECK("db-12.0: the fixture is a v2 stepbench file",
+	    raw_int(v2path, "PRAGMA user_version") == 2 &&
+	    raw_int(v2path, "PRAGMA application_id") == DB_APPLICATION_ID &&
+	    raw_int(v2path, "SELECT count(*) FROM result") == 10 &&
+	    raw_int(v2path, "SELECT count(*) FROM launch_info") == 1 &&
+	    raw_int(v2path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "name = 'scaler'") == 0);
+
+	b = slurp(v2path);
+	rc = db_open(&db, v2path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-12.1: READONLY refuses v2, saying how to upgrade",
+	    rc == -1 && strstr(err, "schema v2, older") != NULL &&
+	    strstr(err, "writing command") != NULL);
+	CHECK("db-12.1: and changes nothing", same(v2path, b));
+
+	rc = db_open(&db, v2path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-12.2: EXISTING upgrades v2", rc == 0 && db != NULL &&
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	db_close(db);
+	db = NULL;
+	CHECK("db-12.2: user_version is current", raw_int(v2path,
+	    "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	CHECK("db-12.2: every row kept", raw_int(v2path,
+	    "SELECT (SELECT count(*) FROM run) = 2 AND "
+	    "(SELECT count(*) FROM environment) = 1 AND "
+	    "(SELECT count(*) FROM result) = 10 AND "
+	    "(SELECT count(*) FROM sample) = 10 AND "
+	    "(SELECT count(*) FROM loss_curve) = 6 AND "
+	    "(SELECT count(*) FROM launch_info) = 1") == 1);
+	CHECK("db-12.2: v2 columns intact", raw_int(v2path,
+	    "SELECT count(*) FROM result WHERE layout IN ('nt', 'tn') AND "
+	    "variant LIKE 'gemm.%'") == 4 && raw_int(v2path,
+	    "SELECT count(*) FROM launch_info WHERE result_id = 8 AND "
+	    "name = 'gemm_f32.warptile.nt' AND sms = 132") == 1);
+	CHECK("db-12.2: new columns are NULL on old rows", raw_int(v2path,
+	    "SELECT count(*) FROM result WHERE loss_divergence IS NULL") ==
+	    10 && raw_int(v2path, "SELECT count(*) FROM loss_curve WHERE "
+	    "ref_loss IS NULL") == 6);
+	CHECK("db-12.2: scaler exists, empty", raw_int(v2path,
+	    "SELECT count(*) FROM scaler") == 0);
+	CHECK("db-12.2: foreign keys hold", raw_int(v2path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+
+	if (db_open(&db, fresh, DB_OPEN_WRITE, err, sizeof(err)) == 0)
+		db_close(db);
+	db = NULL;
+	s1 = schema_sql(v2path);
+	s2 = schema_sql(fresh);
+	CHECK("db-12.3: upgraded schema = new schema", s1 != NULL &&
+	    s2 != NULL && strcmp(s1, s2) == 0);
+	free(s1);
+	free(s2);
+
+	/* The old rows read back through db/. */
+	if (db_open(&db, v2path, DB_OPEN_READONLY, err, sizeof(err)) != 0) {
+		CHECK("db-12.4: READONLY opens the upgraded file", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	rc = db_run_find(db, "cfe97b1f", &row);
+	CHECK("db-12.4: the old sweep is found", rc == 0 &&
+	    strcmp(row.label, "v2-fixture") == 0 && row.done_points == 6 &&
+	    row.ok_points == 4);
+	s = capture(db, row.id, "json", &rc);
+	CHECK("db-12.4: json of the old run, new keys empty", rc == 0 &&
+	    strcmp(jx(s, "json_array_length(?1, '$.results') || ' ' || "
+	    "json_array_length(?1, '$.results[0].loss_curve') || ' ' || "
+	    "json_type(?1, '$.results[0].loss_curve[0].ref_loss') || ' ' || "
+	    "json_extract(?1, '$.results[0].scaler') || ' ' || "
+	    "json_type(?1, '$.results[0].loss_divergence')"),
+	    "6 3 null [] null") == 0);
+	free(s);
+	rc = db_run_find(db, "eca30324", &row);
+	CHECK("db-12.4: the old gemm run is found", rc == 0 &&
+	    strcmp(row.label, "v2-gemm") == 0 && row.done_points == 4);
+	s = capture(db, row.id, "csv", &rc);
+	CHECK("db-12.4: csv of the gemm run", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 5);
+	ci = csv_col(&c, "layout");
+	CHECK("db-12.4: its layouts", ci > 0 && c.nrows == 5 &&
+	    strcmp(c.f[1][ci], "nt") == 0 && strcmp(c.f[4][ci], "tn") == 0);
+	ci = csv_col(&c, "loss_divergence");
+	CHECK("db-12.4: its divergence is empty", ci > 0 && c.nrows == 5 &&
+	    strcmp(c.f[1][ci], "") == 0);
+	csv_free(&c);
+	free(s);
+	db_close(db);
+	db = NULL;
+
+	/* And it takes a v3 result with a trajectory. */
+	if (db_open(&db, v2path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-12.5: reopen", 0);
+		return;
+	}
+	run_info(&ri, "12a00000-0000-4000-8000-000000000001", "h1", 42);
+	rc = db_run_begin(db, &ri, &id);
+	result_init(&r, 0, "ok");
+	r.nsteps = 2;
+	r.loss_curve = loss;
+	r.scale_curve = scale;
+	r.skipped_curve = skipped;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-12.5: a v3 result in the upgraded file", rc == 0 &&
+	    raw_int(v2path, "SELECT count(*) FROM scaler WHERE "
+	    "growth_tracker IS NULL") == 2);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1511,6 +1839,8 @@ main(void)
 	test_concurrent();
 	test_launches();
 	test_upgrade();
+	test_amp();
+	test_upgrade_v2();
 
 	chmod(P("ro"), 0755);
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

@@ -51,7 +51,7 @@
 	"median_us,mean_us,p10_us,p90_us,min_us,max_us,cv,stop_reason,"	\
 	"flops,bytes,tflops,gbps,peak_tflops,peak_gbps,over_peak,"	\
 	"err_y,err_loss,err_dw,err_db,err_dx,err_w,tol,check_mode,"	\
-	"err_recheck,loss,nsteps,layout,launches,graph_nodes"
+	"err_recheck,loss,nsteps,layout,launches,graph_nodes,loss_divergence"
 
 static const char hostile[] = "<script>\"\n\\\x01 \xc3\xa9, &end\r\n";
 
@@ -86,6 +86,7 @@ static int		 add_gemm(struct db *, int64_t, int, const char *,
 static void		 launch_init(struct db_launch *, const char *, int,
 			    int64_t);
 static void		 test_launches(void);
+static void		 test_scaler(void);
 
 static const char *
 P(const char *name)
@@ -146,7 +147,7 @@ qt(struct db *db, enum db_query q, int64_t a, int64_t b, enum db_fmt fmt,
     int *rc)
 {
 	static const int	 nargs[DB_Q_COUNT] = { 0, 1, 1, 1, 1, 1, 2, 2,
-	    1 };
+	    1, 1 };
 	int64_t			 args[2] = { a, b };
 	char			*out = (char *)&out;	/* must be reset */
 	size_t			 len = 12345;
@@ -378,14 +379,14 @@ test_runs(void)
 	free(s);
 
 	/* The names of the API. */
-	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s %s",
+	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s %s %s",
 	    db_query_name(DB_Q_RUNS), db_query_name(DB_Q_RUN),
 	    db_query_name(DB_Q_RESULTS), db_query_name(DB_Q_BASELINE),
 	    db_query_name(DB_Q_PHASES), db_query_name(DB_Q_CURVES),
 	    db_query_name(DB_Q_COMPARE), db_query_name(DB_Q_COMPARE_ENV),
-	    db_query_name(DB_Q_LAUNCHES));
+	    db_query_name(DB_Q_LAUNCHES), db_query_name(DB_Q_SCALER));
 	CHECK("q-1.6: query names", strcmp(expr, "runs run results baseline "
-	    "phases curves compare compare_env launch_info") == 0);
+	    "phases curves compare compare_env launch_info scaler") == 0);
 	CHECK("q-1.6: unknown query has no name",
 	    db_query_name(DB_Q_COUNT) == NULL &&
 	    db_query_name((enum db_query)-1) == NULL);
@@ -596,9 +597,10 @@ add_gemm(struct db *db, int64_t run, int idx, const char *impl,
 static void
 test_phases(void)
 {
-	struct db_phase		 ph[7] = { { "sgd", 5 }, { "zeta", 7 },
+	struct db_phase		 ph[9] = { { "sgd", 5 }, { "zeta", 7 },
 	    { "backward.dgrad", 4 }, { "forward", 1 }, { "alpha", 6 },
-	    { "loss", 2 }, { "backward.wgrad", NAN } };
+	    { "loss", 2 }, { "backward.wgrad", NAN }, { "amp.update", 8 },
+	    { "amp.unscale", 9 } };
 	struct db		*db = NULL;
 	struct db_run_info	 ri;
 	struct db_result	 r;
@@ -618,7 +620,7 @@ test_phases(void)
 	r.phases = ph + 2;
 	rc |= db_result_add(db, id, &r);
 	result_init(&r, 0, "train.fp32.naive", "naive", 32);
-	r.nphases = 7;
+	r.nphases = 9;
 	r.phases = ph;
 	rc |= db_result_add(db, id, &r);
 	result_init(&r, 2, "train.fp32.naive", "naive", 16);
@@ -634,11 +636,12 @@ test_phases(void)
 	CHECK("q-4.2: by point, then step order, then name", strcmp(jx(s,
 	    "(SELECT group_concat(json_extract(value, '$.point_idx') || ':' "
 	    "|| json_extract(value, '$.phase'), ',') FROM json_each(?1))"),
-	    "0:forward,0:loss,0:backward.wgrad,0:backward.dgrad,0:sgd,"
-	    "0:alpha,0:zeta,1:forward,1:backward.dgrad") == 0);
+	    "0:forward,0:loss,0:backward.wgrad,0:backward.dgrad,"
+	    "0:amp.unscale,0:sgd,0:amp.update,0:alpha,0:zeta,1:forward,"
+	    "1:backward.dgrad") == 0);
 	CHECK("q-4.2: medians and NULL", strcmp(jx(s, "json_extract(?1, "
-	    "'$[0].median_us', '$[2].median_us', '$[7].m')"),
-	    "[1,null,64]") == 0);
+	    "'$[0].median_us', '$[2].median_us', '$[4].median_us', "
+	    "'$[9].m')"), "[1,null,9,64]") == 0);
 	free(s);
 	db_close(db);
 }
@@ -688,7 +691,7 @@ test_curves(void)
 	    "json_valid(?1)"), "1") == 0);
 	CHECK("q-5.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
 	    "FROM json_each(?1, '$[0]'))"), "point_idx,variant,m,n,k,layers,"
-	    "step,loss,lr") == 0);
+	    "step,loss,lr,ref_loss") == 0);
 	/* Per curve: rows, first, last and largest step, and whether the
 	 * steps rise. */
 	CHECK("q-5.2: 2000 steps become 500 rows ending at the last", strcmp(
@@ -944,6 +947,12 @@ test_errors(void)
 		    strstr(db_errmsg(db), "no run 999") != NULL;
 		free(s);
 	}
+	for (q = DB_Q_LAUNCHES; q <= DB_Q_SCALER; q++) {
+		s = qt(db, (enum db_query)q, 999, 0, DB_FMT_CSV, &rc);
+		nf &= rc == DB_NOTFOUND && s == NULL &&
+		    strstr(db_errmsg(db), "no run 999") != NULL;
+		free(s);
+	}
 	CHECK("q-8.1: an unknown run id is DB_NOTFOUND, 'no run N'", nf);
 	nf = 1;
 	for (q = DB_Q_COMPARE; q <= DB_Q_COMPARE_ENV; q++) {
@@ -965,8 +974,17 @@ test_errors(void)
 	free(s);
 	s = qt(db, DB_Q_CURVES, id, 0, DB_FMT_CSV, &rc);
 	CHECK("q-8.2: no rows is the header alone", rc == 0 && s != NULL &&
-	    strcmp(s, "point_idx,variant,m,n,k,layers,step,loss,lr\r\n") ==
-	    0);
+	    strcmp(s, "point_idx,variant,m,n,k,layers,step,loss,lr,ref_loss"
+	    "\r\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_SCALER, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-8.2: no trajectory is []", rc == 0 && s != NULL &&
+	    strcmp(s, "[]\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_SCALER, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-8.2: no trajectory is the header alone", rc == 0 &&
+	    s != NULL && strcmp(s, "point_idx,variant,m,n,k,layers,graph,"
+	    "step,scale,skipped,growth_tracker\r\n") == 0);
 	free(s);
 
 	args[0] = id;
@@ -1140,6 +1158,10 @@ test_import(void)
 {
 	static const double	 samples[3] = { 3, 1, 2 };
 	static const double	 loss[4] = { 4, 3, 2, 1 };
+	static const double	 ref[4] = { 4.5, 3, NAN, 1.25 };
+	static const double	 scale[4] = { 1024, 512, 512, 512 };
+	static const int	 skipped[4] = { 1, 0, 0, 0 };
+	static const int	 growth[4] = { 0, 1, 2, 3 };
 	struct db_phase		 ph[2] = { { "forward", 1.5 },
 	    { "loss", 0.25 } };
 	struct db_launch	 li[2];
@@ -1191,6 +1213,14 @@ test_import(void)
 		r.graph_nodes = i == 2 ? 0 : 6;
 		r.nlaunch_info = i == 1 ? 0 : 2;
 		r.launch_info = li;
+		/* Point 0 has a trajectory and an fp32 curve. */
+		if (i == 2) {
+			r.ref_loss_curve = ref;
+			r.loss_divergence = 0.125;
+			r.scale_curve = scale;
+			r.skipped_curve = skipped;
+			r.growth_curve = growth;
+		}
 		rc |= db_result_add(src, s2, &r);
 	}
 	rc |= db_run_end(src, s2, "failed");
@@ -1317,6 +1347,18 @@ test_import(void)
 	    "u.uuid LIKE '%0002' AND l.regs IS NULL AND l.waves = 0.5) "
 	    "= '24,2,2' FROM result AS r JOIN run ON run.id = r.run_id "
 	    "WHERE run.uuid LIKE '%0002'") == 1);
+	CHECK("q-11.8: the trajectory and the fp32 curve copied", raw_int(dp,
+	    "SELECT (SELECT group_concat(s.step || ':' || s.scale || ':' || "
+	    "s.skipped || ':' || s.growth_tracker, ',') FROM scaler AS s "
+	    "JOIN result AS r ON r.id = s.result_id JOIN run ON "
+	    "run.id = r.run_id WHERE run.uuid LIKE '%0002' AND "
+	    "r.point_idx = 0) = '0:1024.0:1:0,1:512.0:0:1,2:512.0:0:2,"
+	    "3:512.0:0:3' AND (SELECT count(*) FROM loss_curve AS c JOIN "
+	    "result AS r ON r.id = c.result_id JOIN run ON "
+	    "run.id = r.run_id WHERE run.uuid LIKE '%0002' AND "
+	    "c.ref_loss IS NOT NULL) = 3 AND (SELECT count(*) FROM result "
+	    "AS r JOIN run ON run.id = r.run_id WHERE run.uuid LIKE '%0002' "
+	    "AND r.loss_divergence = 0.125) = 1") == 1);
 	CHECK("q-11.8: foreign keys hold", raw_int(dp,
 	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
 
@@ -1332,8 +1374,11 @@ test_import(void)
 	    strcmp(jx(n1, "json_array_length(?1, '$.results') || ' ' || "
 	    "json_array_length(?1, '$.results[0].loss_curve') || ' ' || "
 	    "json_extract(?1, '$.results[2].samples') || ' ' || "
-	    "json_extract(?1, '$.run.status')"),
-	    "3 4 [3.0,1.0,2.0] failed") == 0 &&
+	    "json_extract(?1, '$.run.status') || ' ' || "
+	    "json_array_length(?1, '$.results[0].scaler') || ' ' || "
+	    "json_extract(?1, '$.results[0].loss_curve[0].ref_loss') || ' ' || "
+	    "json_extract(?1, '$.results[0].loss_divergence')"),
+	    "3 4 [3.0,1.0,2.0] failed 4 4.5 0.125") == 0 &&
 	    strcmp(jx(n1, "json_extract(?1, '$.run.label')"), hostile) == 0);
 	CHECK("q-11.9: the ids did change", e1 != NULL && e2 != NULL &&
 	    strcmp(e1, e2) != 0);
@@ -1482,6 +1527,209 @@ test_launches(void)
 	db_close(db);
 }
 
+/* --- 13: loss-scale trajectories and the fp32 loss curve (schema v3) ---- */
+
+/*
+ * Point 0 runs GradScaler's rule (growth interval 500 here) over 2000
+ * steps with overflows at steps 3 and 1001: the scale backs off at 4 and
+ * 1002 and grows at 504 and 1502.  The API keeps every 4th step, the
+ * last, both skipped steps and the 4 changes; from those rows alone the
+ * scale of every step must come back (the step-after reading).
+ */
+static void
+test_scaler(void)
+{
+	static const double	 loss3[3] = { 3, 2, 1 };
+	static const double	 ref3[3] = { 3.5, NAN, 0.5 };
+	static const double	 sc3[3] = { 8, 4, 4 };
+	static const int	 sk3[3] = { 1, 0, 0 };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_result	 r;
+	const char		*path = P("scaler.db");
+	char			 err[1024], *s = NULL, *list = NULL, *p, *e;
+	double			*loss = NULL, *scale = NULL, sc, got;
+	int			*skipped = NULL, *growth = NULL;
+	int64_t			 id = 0, other = 0;
+	int			 i, rc, gt, step, last, exact, rows;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-13.0: open", 0);
+		return;
+	}
+	loss = calloc(2000, sizeof(*loss));
+	scale = calloc(2000, sizeof(*scale));
+	skipped = calloc(2000, sizeof(*skipped));
+	growth = calloc(2000, sizeof(*growth));
+	if (loss == NULL || scale == NULL || skipped == NULL ||
+	    growth == NULL) {
+		CHECK("q-13.0: memory", 0);
+		goto out;
+	}
+	sc = 65536;
+	gt = 0;
+	for (i = 0; i < 2000; i++) {
+		loss[i] = 1.0 / (i + 1);
+		scale[i] = sc;
+		skipped[i] = i == 3 || i == 1001;
+		if (skipped[i]) {
+			sc *= 0.5;
+			gt = 0;
+		} else if (++gt == 500) {
+			sc *= 2;
+			gt = 0;
+		}
+		growth[i] = gt;
+	}
+	run_info(&ri, "5ca1e000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	result_init(&r, 0, "train.fp16amp.mma", "mma", 64);
+	r.precision = "fp16amp";
+	r.graph = 1;
+	r.nsteps = 2000;
+	r.loss_curve = loss;
+	r.scale_curve = scale;
+	r.skipped_curve = skipped;
+	r.growth_curve = growth;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 1, "train.fp16amp.cpu", "cpu", 8);
+	r.precision = "fp16amp";
+	r.nsteps = 3;
+	r.loss_curve = loss3;
+	r.ref_loss_curve = ref3;
+	r.loss_divergence = 1;
+	r.scale_curve = sc3;
+	r.skipped_curve = sk3;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 2, "train.bf16amp.cpu", "cpu", 8);
+	r.precision = "bf16amp";
+	r.nsteps = 3;
+	r.loss_curve = loss3;
+	r.ref_loss_curve = ref3;
+	r.loss_divergence = 0.25;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 3, "train.fp32.cpu", "cpu", 8);
+	rc |= db_result_add(db, id, &r);
+	/* Another run's trajectory must not show up in this one's. */
+	run_info(&ri, "5ca1e000-0000-4000-8000-000000000002", ENV_A);
+	rc |= db_run_begin(db, &ri, &other);
+	result_init(&r, 0, "train.fp16amp.cpu", "cpu", 8);
+	r.nsteps = 3;
+	r.loss_curve = loss3;
+	r.scale_curve = sc3;
+	r.skipped_curve = sk3;
+	rc |= db_result_add(db, other, &r);
+	CHECK("q-13.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_SCALER, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-13.1: scaler json", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("q-13.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
+	    "FROM json_each(?1, '$[0]'))"), "point_idx,variant,m,n,k,layers,"
+	    "graph,step,scale,skipped,growth_tracker") == 0);
+	CHECK("q-13.1: only the points with a trajectory, of this run",
+	    strcmp(jx(s, "(SELECT group_concat(p) FROM (SELECT DISTINCT "
+	    "json_extract(value, '$.point_idx') AS p FROM json_each(?1)))"),
+	    "0,1") == 0);
+	CHECK("q-13.2: 2000 steps: 499 multiples of 4, the last, 2 skips, "
+	    "2 changes off the stride", strcmp(jx(s, "(SELECT count(*) FROM "
+	    "json_each(?1) WHERE json_extract(value, '$.point_idx') = 0)"),
+	    "504") == 0);
+	CHECK("q-13.2: the rows off the stride", strcmp(jx(s,
+	    "(SELECT group_concat(s) FROM (SELECT json_extract(value, "
+	    "'$.step') AS s FROM json_each(?1) WHERE json_extract(value, "
+	    "'$.point_idx') = 0 AND json_extract(value, '$.step') % 4 != 0))"),
+	    "3,1001,1002,1502,1999") == 0);
+	CHECK("q-13.2: values belong to their steps", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.step') || '=' || "
+	    "json_extract(value, '$.scale') || '/' || json_extract(value, "
+	    "'$.skipped') || '/' || json_extract(value, '$.growth_tracker'), "
+	    "',') FROM json_each(?1) WHERE json_extract(value, "
+	    "'$.point_idx') = 0 AND json_extract(value, '$.step') IN (0, 3, "
+	    "4, 504, 1001, 1002, 1502, 1999))"), "0=65536/0/1,3=65536/1/0,"
+	    "4=32768/0/1,504=65536/0/1,1001=65536/1/0,1002=32768/0/1,"
+	    "1502=65536/0/1,1999=65536/0/498") == 0);
+	CHECK("q-13.2: graph and shape", strcmp(jx(s, "json_extract(?1, "
+	    "'$[0].graph', '$[0].m', '$[0].variant')"),
+	    "[1,64,\"train.fp16amp.mma\"]") == 0);
+	/* Every step's scale from the kept rows: the latest row at or
+	 * before it. */
+	list = strdup(jx(s, "(SELECT group_concat(json_extract(value, "
+	    "'$.step') || ':' || json_extract(value, '$.scale'), ' ') FROM "
+	    "json_each(?1) WHERE json_extract(value, '$.point_idx') = 0)"));
+	exact = list != NULL;
+	rows = 0;
+	last = -1;
+	got = NAN;
+	for (p = list, step = 0; exact && step < 2000; step++) {
+		while (p != NULL && *p != '\0' &&
+		    strtol(p, NULL, 10) <= step) {
+			last = (int)strtol(p, &e, 10);
+			if (*e != ':') {
+				exact = 0;
+				break;
+			}
+			got = strtod(e + 1, &e);
+			p = e;
+			rows++;
+		}
+		if (last < 0 || got != scale[step]) {
+			fprintf(stderr, "  step %d: scale %g from row %d, "
+			    "stored %g\n", step, got, last, scale[step]);
+			exact = 0;
+		}
+	}
+	CHECK("q-13.3: the scale of every step follows from the rows",
+	    exact && rows == 504);
+	CHECK("q-13.4: a short trajectory is whole, growth NULL", strcmp(jx(s,
+	    "(SELECT group_concat(json_extract(value, '$.step') || '=' || "
+	    "json_extract(value, '$.scale') || '/' || json_extract(value, "
+	    "'$.skipped') || '/' || json_type(value, '$.growth_tracker'), "
+	    "',') FROM json_each(?1) WHERE json_extract(value, "
+	    "'$.point_idx') = 1)"), "0=8/1/null,1=4/0/null,2=4/0/null") == 0);
+	free(s);
+
+	/* The fp32 curve beside the loss, the divergence with the result. */
+	s = qt(db, DB_Q_CURVES, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-13.5: ref_loss per step, NULL for NaN or none", rc == 0 &&
+	    strcmp(jx(s, "(SELECT group_concat(json_extract(value, "
+	    "'$.point_idx') || ':' || json_extract(value, '$.step') || '=' || "
+	    "coalesce(json_extract(value, '$.ref_loss'), 'null'), ',') FROM "
+	    "json_each(?1) WHERE json_extract(value, '$.point_idx') IN (1, 2) "
+	    "OR json_extract(value, '$.step') = 0)"), "0:0=null,1:0=3.5,"
+	    "1:1=null,1:2=0.5,2:0=3.5,2:1=null,2:2=0.5") == 0);
+	free(s);
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-13.6: loss_divergence only where measured", rc == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$[0].loss_divergence', "
+	    "'$[1].loss_divergence', '$[2].loss_divergence', "
+	    "'$[3].loss_divergence')"), "[null,1,0.25,null]") == 0);
+	free(s);
+	s = qt(db, DB_Q_SCALER, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-13.7: csv: header and 507 rows", rc == 0 && s != NULL &&
+	    strncmp(s, "point_idx,variant,m,n,k,layers,graph,step,scale,"
+	    "skipped,growth_tracker\r\n0,train.fp16amp.mma,64,64,64,1,1,0,"
+	    "65536,0,1\r\n", 100) == 0);
+	rows = 0;
+	for (p = s; p != NULL && (p = strstr(p, "\r\n")) != NULL; p += 2)
+		rows++;
+	CHECK("q-13.7: csv rows", rows == 1 + 504 + 3);
+	free(s);
+	s = qt(db, DB_Q_SCALER, 424242, 0, DB_FMT_JSON, &rc);
+	CHECK("q-13.8: an unknown run is DB_NOTFOUND", rc == DB_NOTFOUND &&
+	    s == NULL && strstr(db_errmsg(db), "no run 424242") != NULL);
+	free(s);
+	s = NULL;
+out:
+	free(s);
+	free(list);
+	free(loss);
+	free(scale);
+	free(skipped);
+	free(growth);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1505,6 +1753,7 @@ main(void)
 	test_limits();
 	test_import();
 	test_launches();
+	test_scaler();
 
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,
