@@ -44,6 +44,10 @@
  *     blocks add into it.  When one block covers the reduction (the
  *     tutorial's 10×3 does), the kernel stores its sum instead and the
  *     memset is not enqueued: two launches fewer on the latency-bound step.
+ * 10. sgd takes an optional device flag (the mixed-precision step's
+ *     found_inf): set, every thread returns before touching a parameter.
+ *     The decision never visits the host, so a step with a loss scaler
+ *     still captures into a CUDA graph.
  */
 #include <limits.h>
 #include <string.h>
@@ -185,9 +189,12 @@ struct sgd_list {
 
 /* tensor blockIdx.y of the list; grid-stride over its elements along x */
 static __global__ void
-sgd_kernel(const struct sgd_list l, float lr)
+sgd_kernel(const struct sgd_list l, float lr, const int32_t *skip)
 {
 	const struct sb_sgd_tensor t = l.t[blockIdx.y];
+
+	if (skip != NULL && *skip != 0)
+		return;		/* the loss scaler found inf/NaN: note 10 */
 	const int64_t stride = (int64_t)gridDim.x * blockDim.x;
 	float *__restrict__ p = t.p;
 	const float *__restrict__ grad = t.g;
@@ -280,7 +287,8 @@ sb_bias_grad(struct sb_gpu *g, const float *dy, float *db, int64_t m,
 
 /* note 7 */
 int
-sb_sgd(struct sb_gpu *g, const struct sb_sgd_tensor *t, int count, float lr)
+sb_sgd(struct sb_gpu *g, const struct sb_sgd_tensor *t, int count, float lr,
+    const int32_t *skip)
 {
 	struct sgd_list l;
 	int64_t largest = 0;
@@ -300,7 +308,7 @@ sb_sgd(struct sb_gpu *g, const struct sb_sgd_tensor *t, int count, float lr)
 	/* Blocks along x for the largest tensor; in the rows of smaller
 	 * tensors the surplus blocks find no element and exit at once. */
 	sgd_kernel<<<dim3(ew_blocks(largest), (unsigned)count), EW_THREADS, 0,
-	    g->stream>>>(l, lr);
+	    g->stream>>>(l, lr, skip);
 	g->launches++;
 	SB_CUDA_CHECK(g, cudaGetLastError());
 	return 0;

@@ -126,7 +126,8 @@ int	sb_bias_loss_dy(struct sb_gpu *, float *y, const float *b,
 int	sb_bias_grad(struct sb_gpu *, const float *dy, float *db, int64_t m,
 	    int64_t n);
 /* One SGD kernel for every parameter tensor of the step:
- * p[t] -= lr·g[t] for t < count (count <= SB_SGD_MAX_TENSORS). */
+ * p[t] -= lr·g[t] for t < count (count <= SB_SGD_MAX_TENSORS), unless skip
+ * (a device int, may be NULL) is non-zero when the kernel runs. */
 #define SB_SGD_MAX_TENSORS	(2 * SB_MAX_LAYERS)
 struct sb_sgd_tensor {
 	float		*p;
@@ -134,7 +135,7 @@ struct sb_sgd_tensor {
 	int64_t		 count;
 };
 int	sb_sgd(struct sb_gpu *, const struct sb_sgd_tensor *, int count,
-	    float lr);
+	    float lr, const int32_t *skip);
 
 /* One GEMM of the step: the call, the phase it runs in, and its layer. */
 #define SB_STEP_MAX_CALLS	(3 * SB_MAX_LAYERS)

@@ -104,7 +104,7 @@ sb_step_f32(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 			t[2 * l + 1].g = s->db[l];
 			t[2 * l + 1].count = n;
 		}
-		TRY(sb_sgd(g, t, 2 * L, s->lr));
+		TRY(sb_sgd(g, t, 2 * L, s->lr, NULL));
 	}
 out:
 	MARK(SB_PH_END);
