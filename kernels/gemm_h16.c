@@ -17,6 +17,7 @@
 
 const struct sb_hgemm *const sb_hgemms[] = {
 	&sb_hgemm_mma,
+	&sb_hgemm_wgmma,
 	&sb_hgemm_cublas, &sb_hgemm_cublaslt,
 	NULL
 };
