@@ -34,6 +34,7 @@ static const struct api_route {
 	{ "/api/compare",	DB_Q_COMPARE,		2 },
 	{ "/api/compare_env",	DB_Q_COMPARE_ENV,	2 },
 	{ "/api/launch_info",	DB_Q_LAUNCHES,		1 },
+	{ "/api/scaler",	DB_Q_SCALER,		1 },
 };
 
 static const char *const one_id[] = { "id" };

@@ -3,11 +3,13 @@
 # CPU sweep with a hostile label, `stepbench serve` on a free port, then
 # every route's status, content type and headers; bad ids, unknown ids and
 # formats; /static traversal; methods; HTML escaping; the database left
-# byte-for-byte unchanged; reads during a concurrent sweep; module reload;
-# a missing database; clean stops on SIGTERM and SIGINT; no seccomp
-# violation in any Kore log.
+# byte-for-byte unchanged; reads during a concurrent sweep; the loss-scale
+# trajectory, fp32 curve and divergence of a seeded mixed-precision run
+# (tests/web/seed_amp.sh); module reload; a missing database; clean stops
+# on SIGTERM and SIGINT; no seccomp violation in any Kore log.
 #
 #   bash tests/web/http.sh /path/to/stepbench
+SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
 # shellcheck source=tests/web/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -45,7 +47,8 @@ PY
 }
 
 # --- 1.1: a real database: 2 CPU variants x 2 shapes = 4 points ------------
-sb sweep --db "$DB" --variants '*.cpu' --shapes tutorial,16x8x4 \
+# (the fp32 ones: the counts below are of those two variants)
+sb sweep --db "$DB" --variants '*.fp32.cpu' --shapes tutorial,16x8x4 \
     --timeout 0.1 --min-samples 2 --steps 5 --label "$LABEL" --note "$NOTE"
 expect_exit web-1.1 0
 STATE0=$(db_bytes "$DB")
@@ -115,7 +118,7 @@ for k in ("point_idx", "variant", "m", "n", "k", "status", "median_us",
     assert k in d[0], "no key " + k
 assert sorted(r["point_idx"] for r in d) == [0, 1, 2, 3]
 assert all(r["status"] == "ok" and r["median_us"] > 0 for r in d)'
-for q in baseline phases curves launch_info; do
+for q in baseline phases curves launch_info scaler; do
 	expect_req "web-1.5d[$q]" GET "/api/$q?id=1" 200 application/json
 	json_check "web-1.5d[$q]" 'assert isinstance(d, list), d'
 done
@@ -152,7 +155,7 @@ expect_header web-1.6c content-disposition 'attachment; filename="compare-1-1.cs
 for bad in 'id=abc' 'id=' 'id=-1' 'id=0' 'id=99999999999999999999' \
     'id=1%00' '' 'id=9007199254740993' 'id=1&id=1' 'id=+1' 'id=1.0' \
     'id=0x1' 'id=1e3' 'id=%' 'id=%zz' 'ID=1'; do
-	for r in /api/run /api/results /api/curves; do
+	for r in /api/run /api/results /api/curves /api/scaler; do
 		expect_req "web-1.7[$r?$bad]" GET "$r?$bad" 400 application/json &&
 		json_check "web-1.7[$r?$bad]" 'assert set(d) == {"error"} and d["error"], d'
 	done
@@ -251,7 +254,7 @@ check_eq web-1.13 "row counts after all requests" "$COUNTS0" \
 # 2 variants x 32 shapes x 2 layer counts = 128 points, a few ms each; the
 # 64 training points store 50-step loss curves (/api/curves?id=2 grows
 # past 128 KB, where glibc's realloc needs mremap: a seccomp case).
-start_bg sweep --db "$DB" --variants '*.cpu' --shapes 2:64:+2 \
+start_bg sweep --db "$DB" --variants '*.fp32.cpu' --shapes 2:64:+2 \
     --layers 1,2 --timeout 0.05 --min-samples 2 --max-samples 3 --warmup 0 \
     --steps 50
 SWEEP=$BG
@@ -296,6 +299,57 @@ expect_req web-1.14d GET '/api/curves?id=2' 200 application/json
 json_check web-1.14d 'assert len(d) == 64 * 50, len(d)'
 check_cmd web-1.14d "the curves answer is over 128 KB" \
     test "$(wc -c <"$T/body")" -gt 131072
+
+# --- 1.14e: a mixed-precision run (seeded: no GPU here) ---------------------
+# Imported while serve runs; its trajectories, fp32 curves and divergences
+# are checked against the database itself.
+AMP=$(bash "$SEED_AMP" "$SB" "$DB" 2>"$T/seed.err")
+check_cmd web-1.14e "seed_amp.sh stored a run ($(show "$(cat "$T/seed.err")"))" \
+    test -n "$AMP"
+expect_req web-1.14e GET "/api/scaler?id=$AMP" 200 'application/json; charset=utf-8'
+check_cmd web-1.14e "every scaler row of the run, as stored" python3 -c '
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+c = sqlite3.connect(sys.argv[2])
+want = c.execute("""SELECT r.point_idx, r.variant, s.step, s.scale, s.skipped,
+    s.growth_tracker FROM scaler s JOIN result r ON r.id = s.result_id
+    WHERE r.run_id = ? ORDER BY r.point_idx, s.step""", (int(sys.argv[3]),)).fetchall()
+got = [(x["point_idx"], x["variant"], x["step"], x["scale"], x["skipped"],
+        x["growth_tracker"]) for x in d]
+assert want and got == [tuple(w) for w in want], (len(got), len(want), got[:3], want[:3])
+assert {"m", "n", "k", "layers", "graph"} <= set(d[0]), d[0]
+assert sum(x["skipped"] for x in d) == 4, "seeded skips: 0, 1, 45 of #0 and 0 of #2"' \
+    "$T/body" "$DB" "$AMP"
+STORED=$(sql_snap "$DB" "SELECT count(*) FROM scaler s JOIN result r \
+    ON r.id = s.result_id WHERE r.run_id = 1")
+req GET '/api/scaler?id=1'
+check_eq web-1.14e "run 1 has no trajectory ($STORED rows stored): []" \
+    "0 200 []" "$STORED $CODE $(tr -d '\n' <"$T/body")"
+expect_req web-1.14f GET "/api/scaler?id=$AMP&format=csv" 200 'text/csv; charset=utf-8'
+expect_header web-1.14f content-disposition "attachment; filename=\"scaler-$AMP.csv\""
+body_has web-1.14f 'point_idx,variant,m,n,k,layers,graph,step,scale,skipped,growth_tracker'
+expect_req web-1.14f GET '/api/scaler?id=424242' 404 application/json
+json_check web-1.14f 'assert d == {"error": "no run 424242"}, d'
+expect_req web-1.14g GET "/api/curves?id=$AMP" 200 application/json
+check_cmd web-1.14g "ref_loss beside the loss, null where not recorded" python3 -c '
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+c = sqlite3.connect(sys.argv[2])
+want = c.execute("""SELECT r.point_idx, l.step, l.loss, l.ref_loss FROM loss_curve l
+    JOIN result r ON r.id = l.result_id WHERE r.run_id = ?
+    ORDER BY r.point_idx, l.step""", (int(sys.argv[3]),)).fetchall()
+got = [(x["point_idx"], x["step"], x["loss"], x["ref_loss"]) for x in d]
+assert got == [tuple(w) for w in want], (got[:3], want[:3])
+assert any(x["ref_loss"] is None for x in d) and any(x["ref_loss"] for x in d)' \
+    "$T/body" "$DB" "$AMP"
+expect_req web-1.14g GET "/api/results?id=$AMP" 200 application/json
+json_check web-1.14g 'assert [r["loss_divergence"] for r in d] == [0.0123, 0.0456, None, None], d'
+expect_req web-1.14g GET "/api/phases?id=$AMP" 200 application/json
+json_check web-1.14g '
+got = [r["phase"] for r in d if r["point_idx"] == 0]
+assert got == ["forward", "loss", "backward.wgrad", "backward.dgrad",
+    "amp.unscale", "sgd", "amp.update"], got'
+expect_req web-1.14g GET "/run?id=$AMP" 200 text/html
 
 # --- 1.15: module reload (SIGHUP to Kore's parent, then to serve) ---------------
 kill -HUP "$KORE_PID"
