@@ -1,9 +1,11 @@
 /*
  * harness/cmd_gemm.c — `stepbench gemm`: the GEMM implementations alone,
- * across kernels × layouts × sizes, each with its TFLOP/s, its ratio to
- * cuBLAS of the same precision at the same layout and size, and the wave
- * quantisation of its launch; a table row per point on stdout (or, with
- * --json, one JSON document at the end) and a run in the database.
+ * across kernels × layouts × sizes (float kernels, and half kernels for
+ * each of --types f16, bf16 with C in --out half or f32), each with its
+ * TFLOP/s, its ratio to cuBLAS of the same precision at the same layout
+ * and size, and the wave quantisation of its launch (or, for cuBLASLt, the
+ * algorithm it chose); a table row per point on stdout (or, with --json,
+ * one JSON document at the end) and a run in the database.
  *
  * Everything given is validated before the database is opened: bad input
  * exits 2 and writes nothing.  The plan and the measuring are
@@ -21,6 +23,7 @@
 #include "device.h"
 #include "engine.h"
 #include "gemm_bench.h"
+#include "gemm_h16.h"
 #include "gpu.h"
 #include "json.h"
 #include "prof.h"
@@ -28,6 +31,8 @@
 
 struct gemm_args {
 	const char		*kernels;	/* NULL = all */
+	unsigned		 types;		/* 1 << enum sb_dtype */
+	int			 out_f32;	/* --out f32 */
 	const char		*layouts;
 	const char		*sizes;
 	const char		*db;
@@ -45,17 +50,21 @@ struct row {
 	double		 median_us, tflops, cv, err, err_recheck, tol;
 	int		 nsamples;
 	int64_t		 launches;
-	int		 has_launch;
+	int		 has_launch;	/* a kernel's launch facts */
+	int		 has_algo;	/* cuBLASLt's algorithm (launch.name) */
 	struct db_launch launch;
 	char		 launch_name[SB_LAUNCH_NAME_LEN];
 };
 
 enum {
-	OPT_PAD = SB_OPT_TIMING_END, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_JSON
+	OPT_PAD = SB_OPT_TIMING_END, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_JSON,
+	OPT_TYPES, OPT_OUT
 };
 
 static const struct option gemm_opts[] = {
 	{ "kernels", required_argument, NULL, 'k' },
+	{ "types", required_argument, NULL, OPT_TYPES },
+	{ "out", required_argument, NULL, OPT_OUT },
 	{ "layouts", required_argument, NULL, 'l' },
 	{ "sizes", required_argument, NULL, 's' },
 	{ "lda-pad", required_argument, NULL, OPT_PAD },
@@ -69,6 +78,7 @@ static const struct option gemm_opts[] = {
 };
 
 static int	usage_help(void);
+static int	is_baseline(const struct sb_gemm_point *);
 static int	parse_args(int, char **, struct gemm_args *);
 static void	table_header(FILE *);
 static void	table_row(FILE *, const struct sb_gemm_point *,
@@ -84,6 +94,11 @@ usage_help(void)
 {
 	int col = 24;
 
+	struct sb_gemm_kernel all[SB_GEMM_MAX_KERNELS];
+	int count = sb_gemm_kernels_all(all, SB_GEMM_MAX_KERNELS);
+
+	if (count > SB_GEMM_MAX_KERNELS)
+		count = SB_GEMM_MAX_KERNELS;
 	printf("usage: stepbench gemm [options]\n\n"
 	    "Measures the GEMM implementations alone, across kernels x "
 	    "layouts x sizes.\nEach point is checked against an fp64 GEMM "
@@ -92,25 +107,33 @@ usage_help(void)
 	    "(measured at every point, marked * when not asked for), and\n"
 	    "its kernel's resources and waves.  The rows are stored as a run "
 	    "(mode 'gemm',\nids gemm.<precision>.<name>.<layout>, e.g. "
-	    "gemm.f32.warptile.nt).\n\n"
-	    "  -k, --kernels GLOBS   comma-separated globs over "
-	    "<precision>.<name>, the name,\n"
-	    "                        or gemm.<precision>.<name> [all]:\n"
+	    "gemm.f32.warptile.nt, gemm.f16.mma.nt).\n\n"
+	    "  -k, --kernels GLOBS   comma-separated globs over <type>.<name>, "
+	    "the name,\n"
+	    "                        or gemm.<type>.<name> [all]:\n"
 	    "                       ");
 	/* the catalogue, wrapped */
-	for (int i = 0; sb_gemms_f32[i] != NULL; i++) {
-		int w = (int)(strlen(sb_gemms_f32[i]->precision) +
-		    strlen(sb_gemms_f32[i]->name)) + 3;
+	for (int i = 0; i < count; i++) {
+		int w = (int)(strlen(all[i].type) + strlen(all[i].name)) + 3;
 
 		if (col + w > 79) {
 			printf("\n                       ");
 			col = 24;
 		}
-		printf(" %s.%s%s", sb_gemms_f32[i]->precision,
-		    sb_gemms_f32[i]->name, sb_gemms_f32[i + 1] ? "," : "");
+		printf(" %s.%s%s", all[i].type, all[i].name,
+		    i + 1 < count ? "," : "");
 		col += w;
 	}
 	printf("\n"
+	    "      --types LIST      input types: f32 (the float kernels, tf32 "
+	    "included),\n"
+	    "                        f16, bf16 (the half kernels) "
+	    "[f32,f16,bf16]\n"
+	    "      --out half|f32    C of a half kernel: half (its input type, "
+	    "as the autocast\n"
+	    "                        step's GEMMs) or f32, ids "
+	    "gemm.<type>-f32.<name>.<layout>\n"
+	    "                        [half]\n"
 	    "  -l, --layouts LIST    nt (C = A.B^T), tn (C = A^T.B), nn "
 	    "(C = A.B) [nt,tn,nn]\n"
 	    "  -s, --sizes LIST      MxNxK (C is MxN, K the reduction), "
@@ -127,11 +150,18 @@ usage_help(void)
 	    "      --note TEXT       what the run is meant to show\n"
 	    "      --json            one JSON document on stdout instead of "
 	    "the table\n\n"
+	    "Half inputs are the fixed-seed floats rounded to the type; the "
+	    "fp64 reference\nuses the rounded values.  Tolerances: relative "
+	    "L2 error 1e-5 (f32), 2e-3\n(tf32), 1e-4 (f16, bf16 accumulation), "
+	    "grown by sqrt(k/4096) and the\nconditioning, plus one rounding of "
+	    "a half C (2^-11 f16, 2^-8 bf16).\n\n"
 	    "Columns: median_us of one call, TFLOP/s = 2MNK / median, "
-	    "%%cuBLAS = cuBLAS's\nmedian / this median, waves/tail = CTAs / "
+	    "%%cuBLAS = cuBLAS's\nmedian / this median (a half kernel's "
+	    "cuBLAS: cublasGemmEx with the same\ntypes), waves/tail = CTAs / "
 	    "(SMs x CTAs per SM) and the last\nwave's fill (harness/waves.h; "
-	    "'-' for libraries).  Without a GPU every point\nis stored as "
-	    "skipped with the reason.  Exit status: 0 every point ok or\n"
+	    "'-' for libraries; cuBLASLt rows end with the\nalgorithm it "
+	    "chose, also stored as the row's launch_info name).  Without a\n"
+	    "GPU every point is stored as skipped with the reason.  Exit status: 0 every point ok or\n"
 	    "skipped, 1 a point failed or mismatched, 2 bad usage (nothing "
 	    "written),\n130 interrupted.\n", sb_timing_help);
 	return -1;
@@ -141,10 +171,12 @@ usage_help(void)
 static int
 parse_args(int argc, char **argv, struct gemm_args *a)
 {
+	char err[512];
 	long lv;
 	int c, rc;
 
 	memset(a, 0, sizeof(*a));
+	a->types = SB_GEMM_TYPES_ALL;
 	a->layouts = "nt,tn,nn";
 	a->sizes = SB_GEMM_DEFAULT_SIZES;
 	sb_engine_opts_default(&a->eo);
@@ -155,6 +187,16 @@ parse_args(int argc, char **argv, struct gemm_args *a)
 		switch (c) {
 		case 'k':
 			a->kernels = optarg;
+			break;
+		case OPT_TYPES:
+			if (sb_gemm_parse_types(optarg, &a->types, err,
+			    sizeof(err)) != 0)
+				return sb_usage("gemm", "%s", err);
+			break;
+		case OPT_OUT:
+			if (sb_gemm_parse_out(optarg, &a->out_f32, err,
+			    sizeof(err)) != 0)
+				return sb_usage("gemm", "%s", err);
 			break;
 		case 'l':
 			a->layouts = optarg;
@@ -206,9 +248,19 @@ parse_args(int argc, char **argv, struct gemm_args *a)
 static void
 table_header(FILE *f)
 {
-	fprintf(f, "%4s  %-24s %-22s %11s %9s %8s %-15s %s\n", "#", "id",
+	fprintf(f, "%4s  %-30s %-22s %11s %9s %8s %-15s %s\n", "#", "id",
 	    "size MxNxK", "median_us", "TFLOP/s", "%cuBLAS", "waves/tail",
 	    "status");
+}
+
+/* The point is its family's cuBLAS. */
+static int
+is_baseline(const struct sb_gemm_point *pt)
+{
+	struct sb_gemm_kernel base;
+
+	return sb_gemm_baseline_of(&pt->kern, &base) == 0 &&
+	    sb_gemm_kernel_equal(&base, &pt->kern);
 }
 
 /* 100 · baseline median / this median, NaN when either is missing. */
@@ -221,7 +273,7 @@ pct_of(const struct sb_gemm_plan *plan, const struct row *rows, int i)
 	if (strcmp(rows[i].status, "ok") != 0)
 		return NAN;
 	if (pt->baseline_idx < 0)
-		return sb_gemm_baseline_of(pt->impl) == pt->impl ? 100 : NAN;
+		return is_baseline(pt) ? 100 : NAN;
 	base = &rows[pt->baseline_idx];
 	if (strcmp(base->status, "ok") != 0)
 		return NAN;
@@ -242,7 +294,7 @@ table_row(FILE *f, const struct sb_gemm_point *pt, const struct row *r,
 	if (pt->pad > 0)
 		(void)snprintf(size + strlen(size), sizeof(size) - strlen(size),
 		    "+%lld", (long long)pt->pad);
-	fprintf(f, "%4d  %-24s %-22s", pt->idx, id, size);
+	fprintf(f, "%4d  %-30s %-22s", pt->idx, id, size);
 	if (strcmp(r->status, "ok") != 0) {
 		fprintf(f, " %-8s %s\n", r->status, r->reason);
 		return;
@@ -254,8 +306,9 @@ table_row(FILE *f, const struct sb_gemm_point *pt, const struct row *r,
 		    l->ctas_per_sm, &w);
 		sb_waves_cell(&w, cell, sizeof(cell));
 	}
-	fprintf(f, " %11.2f %9.4g %8.1f %-15s %s\n", r->median_us, r->tflops,
-	    pct, cell, r->status);
+	fprintf(f, " %11.2f %9.4g %8.1f %-15s %s%s%s\n", r->median_us,
+	    r->tflops, pct, cell, r->status, r->has_algo ? "  " : "",
+	    r->has_algo ? r->launch_name : "");
 }
 
 static void
@@ -274,7 +327,10 @@ keep(struct row *k, const struct sb_outcome *o)
 	k->nsamples = o->r.nsamples;
 	k->launches = o->r.launches;
 	if (o->r.nlaunch_info > 0) {
-		k->has_launch = 1;
+		/* a library's row (cuBLASLt) names its algorithm and has no
+		 * launch shape */
+		k->has_algo = o->r.launch_info[0].block[0] == 0;
+		k->has_launch = !k->has_algo;
 		k->launch = o->r.launch_info[0];
 		(void)snprintf(k->launch_name, sizeof(k->launch_name), "%s",
 		    o->r.launch_info[0].name);
@@ -292,15 +348,16 @@ json_point(struct sb_json *j, const struct sb_gemm_point *pt,
 	sb_json_obj_begin(j, NULL);
 	sb_json_int(j, "idx", pt->idx);
 	sb_json_str(j, "id", pt->id);
-	sb_json_str(j, "precision", pt->impl->precision);
-	sb_json_str(j, "kernel", pt->impl->name);
+	sb_json_str(j, "precision", pt->precision);
+	sb_json_str(j, "kernel", pt->kern.name);
+	sb_json_str(j, "in", sb_dtype_name(pt->kern.in));
+	sb_json_str(j, "out", sb_dtype_name(pt->out));
 	sb_json_str(j, "layout", sb_layout_name(pt->layout));
 	sb_json_int(j, "m", pt->m);
 	sb_json_int(j, "n", pt->n);
 	sb_json_int(j, "k", pt->k);
 	sb_json_int(j, "lda_pad", pt->pad);
-	sb_json_bool(j, "baseline", sb_gemm_baseline_of(pt->impl) ==
-	    pt->impl);
+	sb_json_bool(j, "baseline", is_baseline(pt));
 	sb_json_bool(j, "auto_baseline", pt->auto_baseline);
 	sb_json_str(j, "status", r->status);
 	sb_json_str(j, "reason", r->reason[0] ? r->reason : NULL);
@@ -316,6 +373,7 @@ json_point(struct sb_json *j, const struct sb_gemm_point *pt,
 		sb_json_int(j, "launches", r->launches);
 	else
 		sb_json_str(j, "launches", NULL);
+	sb_json_str(j, "algo", r->has_algo ? r->launch_name : NULL);
 	if (!r->has_launch) {
 		sb_json_str(j, "launch", NULL);
 		sb_json_obj_end(j);
@@ -367,14 +425,13 @@ execute(struct gemm_args *a, int argc, char **argv)
 	int counts[4] = { 0, 0, 0, 0 };	/* ok, skipped, mismatch, failed */
 
 	/* everything is validated before the database is touched */
-	if ((a->kernels != NULL ? sb_gemm_parse_kernels(a->kernels, &sel,
-	    err, sizeof(err)) : sb_gemm_parse_kernels("*", &sel, err,
-	    sizeof(err))) != 0 ||
+	if (sb_gemm_parse_kernels(a->kernels != NULL ? a->kernels : "*",
+	    a->types, &sel, err, sizeof(err)) != 0 ||
 	    sb_gemm_parse_layouts(a->layouts, layouts, &nlayouts, err,
 	    sizeof(err)) != 0 ||
 	    sb_gemm_parse_sizes(a->sizes, &sizes, err, sizeof(err)) != 0 ||
 	    sb_gemm_plan_build(&plan, &sel, layouts, nlayouts, &sizes, a->pad,
-	    err, sizeof(err)) != 0)
+	    a->out_f32, err, sizeof(err)) != 0)
 		return sb_usage("gemm", "%s", err);
 	if ((rows = calloc((size_t)plan.count, sizeof(*rows))) == NULL) {
 		sb_gemm_plan_free(&plan);

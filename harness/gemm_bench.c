@@ -26,8 +26,11 @@
 
 #include "engine_int.h"
 #include "gemm_bench.h"
+#include "gemm_cublaslt.h"
+#include "gemm_h16.h"
 #include "gemm_host.h"
 #include "gpu.h"
+#include "half.h"
 #include "launch.h"
 #include "prof.h"
 
@@ -49,20 +52,28 @@ struct sb_gemm_bench {
 	char			 err[512];
 };
 
-/* One point in flight. */
+/* One point in flight.  A and B live on the host as floats (rounded to
+ * the input type for a half kernel: what the reference uses) and on the
+ * device in the input type; hc is C as read back, in its own type. */
 struct gemm_point {
 	struct sb_gemm_bench		*b;
 	const struct sb_gemm_point	*pt;
 	const struct sb_engine_opts	*op;
 	struct sb_gemm_shape		 sh;
-	struct sb_gemm_call		 call;
+	struct sb_gemm_call		 call;		/* float family */
+	struct sb_hgemm_call		 hcall;		/* half kernels */
+	struct sb_gemm_tol		 tol;
+	size_t				 in_size, out_size;	/* bytes */
 	void				*base;		/* device: A, B, C */
-	float				*da, *db, *dc;
-	float				*ha, *hb, *hc;	/* host copies */
+	void				*da, *db, *dc;
+	float				*ha, *hb;	/* host, as floats */
+	void				*hc;		/* host, C's type */
+	void				*stage;		/* 16-bit upload */
 	int64_t				 launches;	/* by one call */
 };
 
-static int	match_kernel(const char *, const struct sb_gemm_f32 *);
+static int	match_kernel(const char *, const struct sb_gemm_kernel *);
+static void	types_text(unsigned, char *, size_t);
 static int	fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	cuda_fail(struct sb_gemm_bench *, const char *, int,
@@ -72,8 +83,10 @@ static int	call_gemm(struct gemm_point *);
 static int	checked(struct gemm_point *, struct sb_gemm_verdict *);
 static int	sample_call(void *, int, double *);
 static int	measure(struct gemm_point *, struct sb_outcome *);
+static void	algo_row(struct gemm_point *, struct sb_outcome *);
 static void	point_free(struct gemm_point *);
-static size_t	aligned(int64_t);
+static size_t	aligned(int64_t, size_t);
+static int	upload(struct gemm_point *, void *, const float *, int64_t);
 
 #define CK(b, call) do {						\
 	cudaError_t ck_ = (call);					\
@@ -94,45 +107,144 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* --- the plan -------------------------------------------------------- */
 
+int
+sb_gemm_kernels_all(struct sb_gemm_kernel *out, int cap)
+{
+	static const enum sb_dtype half[2] = { SB_DT_F16, SB_DT_BF16 };
+	int n = 0;
+
+	for (int i = 0; sb_gemms_f32[i] != NULL; i++, n++)
+		if (n < cap) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].f32 = sb_gemms_f32[i];
+			out[n].in = SB_DT_F32;
+			out[n].type = sb_gemms_f32[i]->precision;
+			out[n].name = sb_gemms_f32[i]->name;
+			out[n].min_cc = sb_gemms_f32[i]->min_cc;
+		}
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; sb_hgemms[i] != NULL; i++, n++)
+			if (n < cap) {
+				memset(&out[n], 0, sizeof(out[n]));
+				out[n].h16 = sb_hgemms[i];
+				out[n].in = half[t];
+				out[n].type = sb_dtype_name(half[t]);
+				out[n].name = sb_hgemms[i]->name;
+				out[n].min_cc = sb_hgemms[i]->min_cc;
+			}
+	return n;
+}
+
+int
+sb_gemm_kernel_equal(const struct sb_gemm_kernel *x,
+    const struct sb_gemm_kernel *y)
+{
+	return x->f32 == y->f32 && x->h16 == y->h16 && x->in == y->in;
+}
+
 void
 sb_gemm_kernel_names(char *buf, size_t len)
+{
+	struct sb_gemm_kernel all[SB_GEMM_MAX_KERNELS];
+	int count = sb_gemm_kernels_all(all, SB_GEMM_MAX_KERNELS);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < count && i < SB_GEMM_MAX_KERNELS && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s.%s",
+		    i > 0 ? ", " : "", all[i].type, all[i].name);
+}
+
+/* glob matches "<type>.<name>", the name, or "gemm.<type>.<name>" */
+static int
+match_kernel(const char *glob, const struct sb_gemm_kernel *k)
+{
+	char full[SB_GEMM_ID_LEN + 8], pn[SB_GEMM_ID_LEN];
+
+	(void)snprintf(pn, sizeof(pn), "%s.%s", k->type, k->name);
+	(void)snprintf(full, sizeof(full), "gemm.%s", pn);
+	return fnmatch(glob, pn, 0) == 0 || fnmatch(glob, k->name, 0) == 0 ||
+	    fnmatch(glob, full, 0) == 0;
+}
+
+/* "f32,bf16" from a mask */
+static void
+types_text(unsigned types, char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (int i = 0; sb_gemms_f32[i] != NULL && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s.%s",
-		    i > 0 ? ", " : "", sb_gemms_f32[i]->precision,
-		    sb_gemms_f32[i]->name);
-}
-
-/* glob matches "<precision>.<name>", the name, or "gemm.<p>.<name>" */
-static int
-match_kernel(const char *glob, const struct sb_gemm_f32 *g)
-{
-	char full[SB_GEMM_ID_LEN + 8], pn[SB_GEMM_ID_LEN];
-
-	(void)snprintf(pn, sizeof(pn), "%s.%s", g->precision, g->name);
-	(void)snprintf(full, sizeof(full), "gemm.%s", pn);
-	return fnmatch(glob, pn, 0) == 0 || fnmatch(glob, g->name, 0) == 0 ||
-	    fnmatch(glob, full, 0) == 0;
+	for (int t = 0; t < SB_DT_COUNT && n < len; t++)
+		if (types & (1u << t))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    n > 0 ? "," : "", sb_dtype_name((enum sb_dtype)t));
 }
 
 int
-sb_gemm_parse_kernels(const char *spec, struct sb_gemm_selection *sel,
-    char *err, size_t errlen)
+sb_gemm_parse_types(const char *spec, unsigned *types, char *err,
+    size_t errlen)
 {
+	char *copy, *save = NULL, *tok;
+	int rc = 0;
+
+	*types = 0;
+	if (spec == NULL || spec[0] == '\0' || spec[0] == ',' ||
+	    spec[strlen(spec) - 1] == ',' || strstr(spec, ",,") != NULL)
+		return fail(err, errlen, "--types: '%s' has an empty item; "
+		    "give f32, f16 or bf16, comma-separated",
+		    spec != NULL ? spec : "");
+	if ((copy = strdup(spec)) == NULL)
+		return fail(err, errlen, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		int t;
+
+		for (t = 0; t < SB_DT_COUNT; t++)
+			if (strcmp(tok, sb_dtype_name((enum sb_dtype)t)) == 0)
+				break;
+		if (t == SB_DT_COUNT) {
+			rc = fail(err, errlen, "--types: '%s' is not a type; "
+			    "give f32 (the float kernels, tf32 included), f16 "
+			    "or bf16 (the half kernels' inputs), "
+			    "comma-separated", tok);
+			goto out;
+		}
+		*types |= 1u << t;
+	}
+out:
+	free(copy);
+	return rc;
+}
+
+int
+sb_gemm_parse_out(const char *spec, int *out_f32, char *err, size_t errlen)
+{
+	if (spec != NULL && strcmp(spec, "f32") == 0)
+		*out_f32 = 1;
+	else if (spec != NULL && strcmp(spec, "half") == 0)
+		*out_f32 = 0;
+	else
+		return fail(err, errlen, "--out: '%s' is not an output type; "
+		    "give half (C in the input type, as the autocast step's "
+		    "GEMMs) or f32 (an fp32 C)", spec != NULL ? spec : "");
+	return 0;
+}
+
+int
+sb_gemm_parse_kernels(const char *spec, unsigned types,
+    struct sb_gemm_selection *sel, char *err, size_t errlen)
+{
+	struct sb_gemm_kernel all[SB_GEMM_MAX_KERNELS];
 	unsigned char chosen[SB_GEMM_MAX_KERNELS] = { 0 };
-	char names[1024], *copy, *save = NULL, *tok;
-	int rc = 0, count = 0;
+	char names[2048], want[32], *copy, *save = NULL, *tok;
+	int rc = 0, count;
 
 	sel->count = 0;
 	sb_gemm_kernel_names(names, sizeof(names));
 	if (spec == NULL || strspn(spec, ", ") == strlen(spec))
 		return fail(err, errlen, "--kernels is empty; give "
 		    "comma-separated globs over %s", names);
-	while (sb_gemms_f32[count] != NULL)
-		count++;
+	count = sb_gemm_kernels_all(all, SB_GEMM_MAX_KERNELS);
 	if (count > SB_GEMM_MAX_KERNELS)
 		return fail(err, errlen, "the kernel catalogue has %d entries, "
 		    "more than %d: raise SB_GEMM_MAX_KERNELS", count,
@@ -141,23 +253,34 @@ sb_gemm_parse_kernels(const char *spec, struct sb_gemm_selection *sel,
 		return fail(err, errlen, "out of memory");
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
-		int matched = 0;
+		int matched = 0, kept = 0;
 
-		for (int i = 0; i < count; i++)
-			if (match_kernel(tok, sb_gemms_f32[i]))
-				matched = chosen[i] = 1;
+		for (int i = 0; i < count; i++) {
+			if (!match_kernel(tok, &all[i]))
+				continue;
+			matched = 1;
+			if (types & (1u << all[i].in))
+				kept = chosen[i] = 1;
+		}
 		if (!matched) {
 			rc = fail(err, errlen, "--kernels: '%s' matches no "
-			    "kernel; kernels are %s (a glob matches "
-			    "<precision>.<name>, the name, or "
-			    "gemm.<precision>.<name>)", tok, names);
+			    "kernel of this build; kernels are %s (a glob "
+			    "matches <type>.<name>, the name, or "
+			    "gemm.<type>.<name>)", tok, names);
+			goto out;
+		}
+		if (!kept) {
+			types_text(types, want, sizeof(want));
+			rc = fail(err, errlen, "--kernels: '%s' matches no "
+			    "kernel of --types %s; kernels are %s", tok, want,
+			    names);
 			goto out;
 		}
 	}
 	/* catalogue order, whatever the order of the globs */
 	for (int i = 0; i < count; i++)
 		if (chosen[i])
-			sel->impl[sel->count++] = sb_gemms_f32[i];
+			sel->k[sel->count++] = all[i];
 out:
 	free(copy);
 	return rc;
@@ -221,23 +344,36 @@ sb_gemm_parse_sizes(const char *spec, struct sb_shape_list *l, char *err,
 	return fail(err, errlen, "%s", msg);
 }
 
-const struct sb_gemm_f32 *
-sb_gemm_baseline_of(const struct sb_gemm_f32 *impl)
+int
+sb_gemm_baseline_of(const struct sb_gemm_kernel *k,
+    struct sb_gemm_kernel *base)
 {
-	for (int i = 0; sb_gemms_f32[i] != NULL; i++)
-		if (strcmp(sb_gemms_f32[i]->name, "cublas") == 0 &&
-		    strcmp(sb_gemms_f32[i]->precision, impl->precision) == 0)
-			return sb_gemms_f32[i];
-	return NULL;
+	struct sb_gemm_kernel all[SB_GEMM_MAX_KERNELS];
+	int count = sb_gemm_kernels_all(all, SB_GEMM_MAX_KERNELS);
+
+	for (int i = 0; i < count && i < SB_GEMM_MAX_KERNELS; i++)
+		if (strcmp(all[i].name, "cublas") == 0 &&
+		    (all[i].f32 != NULL) == (k->f32 != NULL) &&
+		    strcmp(all[i].type, k->type) == 0) {
+			*base = all[i];
+			return 0;
+		}
+	return -1;
+}
+
+enum sb_dtype
+sb_gemm_out_type(const struct sb_gemm_kernel *k, int out_f32)
+{
+	return k->h16 != NULL && !out_f32 ? k->in : SB_DT_F32;
 }
 
 int
 sb_gemm_plan_build(struct sb_gemm_plan *p,
     const struct sb_gemm_selection *sel, const enum sb_layout *layouts,
-    int nlayouts, const struct sb_shape_list *sizes, int64_t pad, char *err,
-    size_t errlen)
+    int nlayouts, const struct sb_shape_list *sizes, int64_t pad,
+    int out_f32, char *err, size_t errlen)
 {
-	const struct sb_gemm_f32 *order[2 * SB_GEMM_MAX_KERNELS];
+	struct sb_gemm_kernel order[2 * SB_GEMM_MAX_KERNELS], base;
 	int auto_base[2 * SB_GEMM_MAX_KERNELS];
 	int64_t total;
 	int norder = 0, n = 0;
@@ -246,18 +382,18 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 	p->points = NULL;
 	/* Per (size, layout): the baselines first, then the rest. */
 	for (int i = 0; i < sel->count; i++) {
-		const struct sb_gemm_f32 *base = sb_gemm_baseline_of(
-		    sel->impl[i]);
 		int have = 0;
 
+		if (sb_gemm_baseline_of(&sel->k[i], &base) != 0)
+			continue;
 		for (int j = 0; j < norder; j++)
-			have |= order[j] == base;
-		if (base == NULL || have)
+			have |= sb_gemm_kernel_equal(&order[j], &base);
+		if (have)
 			continue;
 		order[norder] = base;
 		auto_base[norder] = 1;
 		for (int j = 0; j < sel->count; j++)
-			if (sel->impl[j] == base)
+			if (sb_gemm_kernel_equal(&sel->k[j], &base))
 				auto_base[norder] = 0;
 		norder++;
 	}
@@ -265,9 +401,9 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 		int have = 0;
 
 		for (int j = 0; j < norder; j++)
-			have |= order[j] == sel->impl[i];
+			have |= sb_gemm_kernel_equal(&order[j], &sel->k[i]);
 		if (!have) {
-			order[norder] = sel->impl[i];
+			order[norder] = sel->k[i];
 			auto_base[norder++] = 0;
 		}
 	}
@@ -276,7 +412,7 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 		return fail(err, errlen, "the plan has no points");
 	if (total > PLAN_MAX)
 		return fail(err, errlen, "the plan has %lld points, more than "
-		    "%d; narrow --kernels, --layouts or --sizes",
+		    "%d; narrow --kernels, --types, --layouts or --sizes",
 		    (long long)total, PLAN_MAX);
 	if ((p->points = calloc((size_t)total, sizeof(*p->points))) == NULL)
 		return fail(err, errlen, "out of memory");
@@ -287,11 +423,12 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 
 			for (int o = 0; o < norder; o++) {
 				struct sb_gemm_point *pt = &p->points[n];
-				const struct sb_gemm_f32 *base =
-				    sb_gemm_baseline_of(order[o]);
+				int has_base = sb_gemm_baseline_of(&order[o],
+				    &base) == 0;
 
 				pt->idx = n++;
-				pt->impl = order[o];
+				pt->kern = order[o];
+				pt->out = sb_gemm_out_type(&order[o], out_f32);
 				pt->layout = layouts[l];
 				pt->m = sizes->v[s].m;
 				pt->n = sizes->v[s].n;
@@ -299,13 +436,24 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 				pt->pad = pad;
 				pt->auto_baseline = auto_base[o];
 				pt->baseline_idx = -1;
-				for (int q = first; base != order[o] &&
+				for (int q = first; has_base &&
+				    !sb_gemm_kernel_equal(&base, &order[o]) &&
 				    q < pt->idx; q++)
-					if (p->points[q].impl == base)
+					if (sb_gemm_kernel_equal(
+					    &p->points[q].kern, &base))
 						pt->baseline_idx = q;
+				if (order[o].h16 != NULL &&
+				    pt->out == SB_DT_F32)
+					(void)snprintf(pt->precision,
+					    sizeof(pt->precision), "%s-f32",
+					    order[o].type);
+				else
+					(void)snprintf(pt->precision,
+					    sizeof(pt->precision), "%s",
+					    order[o].type);
 				(void)snprintf(pt->id, sizeof(pt->id),
-				    "gemm.%s.%s.%s", order[o]->precision,
-				    order[o]->name,
+				    "gemm.%s.%s.%s", pt->precision,
+				    order[o].name,
 				    sb_layout_name(layouts[l]));
 			}
 		}
@@ -390,7 +538,10 @@ call_gemm(struct gemm_point *p)
 	struct sb_gemm_bench *b = p->b;
 	cudaError_t st;
 
-	if (p->pt->impl->gemm(&b->g, &p->call) == 0)
+	const struct sb_gemm_kernel *k = &p->pt->kern;
+
+	if (k->h16 != NULL ? k->h16->gemm(&b->g, &p->hcall) == 0 :
+	    k->f32->gemm(&b->g, &p->call) == 0)
 		return 0;
 	(void)snprintf(b->err, sizeof(b->err), "%s", b->g.err);
 	if ((st = cudaStreamSynchronize(b->g.stream)) != cudaSuccess)
@@ -404,7 +555,7 @@ static int
 checked(struct gemm_point *p, struct sb_gemm_verdict *v)
 {
 	struct sb_gemm_bench *b = p->b;
-	const size_t c_bytes = (size_t)sb_gemm_c_elems(&p->sh) * sizeof(float);
+	const size_t c_bytes = (size_t)sb_gemm_c_elems(&p->sh) * p->out_size;
 	uint64_t before;
 	int rc;
 
@@ -418,8 +569,7 @@ checked(struct gemm_point *p, struct sb_gemm_verdict *v)
 	p->launches = (int64_t)(b->g.launches - before);
 	CK(b, cudaStreamSynchronize(b->g.stream));
 	CK(b, cudaMemcpy(p->hc, p->dc, c_bytes, cudaMemcpyDeviceToHost));
-	sb_gemm_verify(&p->sh, p->ha, p->hb, p->hc,
-	    sb_gemm_base_tol(p->pt->impl->precision),
+	sb_gemm_verify_typed(&p->sh, p->ha, p->hb, p->hc, p->pt->out, &p->tol,
 	    p->op->check_budget_flop, p->op->sample_entries,
 	    p->op->seed ^ (uint64_t)p->pt->idx, v);
 	return 0;
@@ -449,9 +599,9 @@ sample_call(void *arg, int i, double *us)
 }
 
 static size_t
-aligned(int64_t elems)
+aligned(int64_t elems, size_t size)
 {
-	return ((size_t)elems * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
+	return ((size_t)elems * size + ALIGN - 1) / ALIGN * ALIGN;
 }
 
 static void
@@ -462,8 +612,57 @@ point_free(struct gemm_point *p)
 	free(p->ha);
 	free(p->hb);
 	free(p->hc);
+	free(p->stage);
 	p->base = NULL;
-	p->ha = p->hb = p->hc = NULL;
+	p->ha = p->hb = NULL;
+	p->hc = p->stage = NULL;
+}
+
+/* elems floats of x to the device in the point's input type. */
+static int
+upload(struct gemm_point *p, void *dst, const float *x, int64_t elems)
+{
+	struct sb_gemm_bench *b = p->b;
+	const enum sb_dtype in = p->pt->kern.in;
+
+	if (in == SB_DT_F32) {
+		CK(b, cudaMemcpy(dst, x, (size_t)elems * sizeof(float),
+		    cudaMemcpyHostToDevice));
+		return 0;
+	}
+	sb_convert_from_f32(in, x, p->stage, (size_t)elems);
+	CK(b, cudaMemcpy(dst, p->stage, (size_t)elems * p->in_size,
+	    cudaMemcpyHostToDevice));
+	return 0;
+}
+
+/* The algorithm cuBLASLt chose for the point, as a launch_info row whose
+ * launch facts are unknown (NULL; the grid and block, which the table
+ * requires, 0). */
+static void
+algo_row(struct gemm_point *p, struct sb_outcome *o)
+{
+	struct db_launch *l = &o->launch[0];
+	char desc[SB_LAUNCH_NAME_LEN];
+
+	if (sb_hgemm_cublaslt_algo(&p->hcall, desc, sizeof(desc)) != 0)
+		return;
+	memset(l, 0, sizeof(*l));
+	(void)snprintf(o->launch_name[0], SB_LAUNCH_NAME_LEN, "%s", desc);
+	l->name = o->launch_name[0];
+	l->role = "gemm";
+	l->layer = -1;
+	l->layout = sb_layout_name(p->pt->layout);
+	l->m = p->pt->m;
+	l->n = p->pt->n;
+	l->k = p->pt->k;
+	l->dyn_smem = l->regs = l->static_smem = l->local_bytes = -1;
+	l->max_threads = l->ptx_version = l->binary_version = -1;
+	l->ctas_per_sm = -1;
+	l->sms = p->b->dev->gpu[0].sms;
+	l->waves = l->tail_util = l->efficiency = NAN;
+	o->r.nlaunch_info = 1;
+	o->r.launch_info = o->launch;
 }
 
 /*
@@ -476,44 +675,60 @@ static int
 measure(struct gemm_point *p, struct sb_outcome *o)
 {
 	struct sb_gemm_bench *b = p->b;
-	const struct sb_gemm_f32 *impl = p->pt->impl;
+	const struct sb_gemm_kernel *kern = &p->pt->kern;
 	const struct sb_engine_opts *op = p->op;
 	const struct sb_gemm_shape *sh = &p->sh;
 	struct sb_gemm_verdict v;
+	struct sb_kernel_info info;
 	uint64_t seed;
-	int n, cap = op->max_samples > 0 ? op->max_samples : 1;
-	size_t a_off = aligned(sb_gemm_a_elems(sh));
-	size_t b_off = aligned(sb_gemm_b_elems(sh));
+	int n, drc = 0, cap = op->max_samples > 0 ? op->max_samples : 1;
+	size_t a_off = aligned(sb_gemm_a_elems(sh), p->in_size);
+	size_t b_off = aligned(sb_gemm_b_elems(sh), p->in_size);
 
-	/* The same inputs for every kernel at a size. */
+	/* The same inputs for every kernel at a size, rounded to the input
+	 * type: the reference is that of the rounded values. */
 	seed = op->seed ^ ((uint64_t)p->pt->m << 42) ^
 	    ((uint64_t)p->pt->n << 21) ^ (uint64_t)p->pt->k;
 	sb_gemm_fill(p->ha, sh->a_rows, sh->a_cols, sh->lda, seed);
 	sb_gemm_fill(p->hb, sh->b_rows, sh->b_cols, sh->ldb,
 	    seed ^ 0x5851f42d4c957f2dULL);
+	sb_gemm_round(kern->in, p->ha, sb_gemm_a_elems(sh));
+	sb_gemm_round(kern->in, p->hb, sb_gemm_b_elems(sh));
 	CK(b, cudaMalloc(&p->base, a_off + b_off +
-	    aligned(sb_gemm_c_elems(sh))));
+	    aligned(sb_gemm_c_elems(sh), p->out_size)));
 	p->da = p->base;
-	p->db = (float *)((char *)p->base + a_off);
-	p->dc = (float *)((char *)p->base + a_off + b_off);
-	CK(b, cudaMemcpy(p->da, p->ha, (size_t)sb_gemm_a_elems(sh) *
-	    sizeof(float), cudaMemcpyHostToDevice));
-	CK(b, cudaMemcpy(p->db, p->hb, (size_t)sb_gemm_b_elems(sh) *
-	    sizeof(float), cudaMemcpyHostToDevice));
+	p->db = (char *)p->base + a_off;
+	p->dc = (char *)p->base + a_off + b_off;
+	if (upload(p, p->da, p->ha, sb_gemm_a_elems(sh)) ||
+	    upload(p, p->db, p->hb, sb_gemm_b_elems(sh)))
+		return -1;
+	if (kern->h16 != NULL) {
+		sb_hgemm_call_init(&p->hcall, p->pt->layout, kern->in,
+		    p->pt->out, p->pt->m, p->pt->n, p->pt->k, p->da, p->db,
+		    p->dc);
+		p->hcall.lda = sh->lda;
+		p->hcall.ldb = sh->ldb;
+		p->hcall.ldc = sh->ldc;
+	}
+	/* the float call also carries the launch row's layout and sizes */
 	sb_gemm_call_init(&p->call, p->pt->layout, p->pt->m, p->pt->n,
 	    p->pt->k, p->da, p->db, p->dc);
 	p->call.lda = sh->lda;
 	p->call.ldb = sh->ldb;
 	p->call.ldc = sh->ldc;
 
-	if (impl->describe != NULL) {
-		struct sb_kernel_info info;
-
-		if (impl->describe(&b->g, &p->call, &info) != 0) {
-			(void)snprintf(b->err, sizeof(b->err), "describing "
-			    "the kernel: %s", b->g.err);
-			return -1;
-		}
+	if (kern->f32 != NULL && kern->f32->describe != NULL)
+		drc = kern->f32->describe(&b->g, &p->call, &info);
+	else if (kern->h16 != NULL && kern->h16->describe != NULL)
+		drc = kern->h16->describe(&b->g, &p->hcall, &info);
+	else
+		info.name[0] = '\0';
+	if (drc != 0) {
+		(void)snprintf(b->err, sizeof(b->err), "describing the kernel: "
+		    "%s", b->g.err);
+		return -1;
+	}
+	if (info.name[0] != '\0') {
 		sb_launch_fill(&o->launch[0], o->launch_name[0], &info,
 		    b->dev->gpu[0].sms, "gemm", -1, &p->call);
 		o->r.nlaunch_info = 1;
@@ -523,6 +738,8 @@ measure(struct gemm_point *p, struct sb_outcome *o)
 	if (checked(p, &v))
 		return -1;
 	o->r.launches = p->launches;
+	if (kern->h16 != NULL && strcmp(kern->h16->name, "cublaslt") == 0)
+		algo_row(p, o);
 	(void)snprintf(o->check_mode, sizeof(o->check_mode), "%s", v.mode);
 	o->r.check_mode = o->check_mode;
 	o->r.err_y = v.err;
@@ -565,6 +782,17 @@ measure(struct gemm_point *p, struct sb_outcome *o)
 		o->r.reason = o->reason;
 	}
 	sb_outcome_summarise(o, b->dev, 1);
+	if (kern->h16 != NULL && b->dev->gpu_count > 0) {
+		/* Dense fp16/bf16 tensor cores with fp32 accumulation run at
+		 * twice the TF32 rate on sm_80 and sm_90 (312 and 989
+		 * TFLOP/s): the summary's ceiling is fp32 SIMT. */
+		const struct sb_gpu_info *gi = &b->dev->gpu[0];
+
+		o->r.peak_tflops = 2 * gi->peak_tf32_tflops;
+		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
+			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
+			    o->r.gbps > o->r.peak_gbps;
+	}
 	return 0;
 }
 
@@ -572,7 +800,7 @@ int
 sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
     const struct sb_engine_opts *op, struct sb_outcome *o)
 {
-	const struct sb_gemm_f32 *impl = pt->impl;
+	const struct sb_gemm_kernel *kern = &pt->kern;
 	const struct sb_device *dev = b->dev;
 	struct gemm_point p;
 	double m = (double)pt->m, n = (double)pt->n, k = (double)pt->k;
@@ -585,11 +813,13 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 	p.pt = pt;
 	p.op = op;
 	sb_gemm_shape_init(&p.sh, pt->layout, pt->m, pt->n, pt->k, pt->pad);
+	p.in_size = sb_dtype_size(kern->in);
+	p.out_size = sb_dtype_size(pt->out);
 	o->r.point_idx = pt->idx;
 	o->r.variant = pt->id;
 	o->r.mode = "gemm";
-	o->r.precision = impl->precision;
-	o->r.impl = impl->name;
+	o->r.precision = pt->precision;
+	o->r.impl = kern->name;
 	o->r.layout = sb_layout_name(pt->layout);
 	o->r.m = pt->m;
 	o->r.n = pt->n;
@@ -600,19 +830,31 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 	o->r.warmup = op->warmup;
 	o->r.reps = 1;
 	o->r.flops = 2 * m * n * k;
-	o->r.bytes = (m * k + k * n + m * n) * sizeof(float);
+	o->r.bytes = (m * k + k * n) * (double)p.in_size + m * n *
+	    (double)p.out_size;
+	if (sb_gemm_tol_for(kern->type, pt->out, &p.tol) != 0) {
+		o->r.status = "failed";
+		(void)snprintf(o->reason, sizeof(o->reason), "no tolerance is "
+		    "known for precision %s with C in %s", kern->type,
+		    sb_dtype_name(pt->out));
+		o->r.reason = o->reason;
+		return 0;
+	}
 
 	/* 1. what cannot run here is skipped, with the reason */
 	if (dev->gpu_count == 0)
 		return sb_outcome_skip(o, "no GPU: %s", dev->no_gpu_reason);
 	cc = dev->gpu[0].cc_major * 10 + dev->gpu[0].cc_minor;
-	if (cc < impl->min_cc)
+	if (cc < kern->min_cc)
 		return sb_outcome_skip(o, "needs compute capability %d.%d, "
-		    "GPU 0 is %d.%d", impl->min_cc / 10, impl->min_cc % 10,
+		    "GPU 0 is %d.%d", kern->min_cc / 10, kern->min_cc % 10,
 		    dev->gpu[0].cc_major, dev->gpu[0].cc_minor);
-	dev_bytes = (double)(aligned(sb_gemm_a_elems(&p.sh)) +
-	    aligned(sb_gemm_b_elems(&p.sh)) + aligned(sb_gemm_c_elems(&p.sh)));
-	host_bytes = dev_bytes;
+	dev_bytes = (double)(aligned(sb_gemm_a_elems(&p.sh), p.in_size) +
+	    aligned(sb_gemm_b_elems(&p.sh), p.in_size) +
+	    aligned(sb_gemm_c_elems(&p.sh), p.out_size));
+	host_bytes = (double)(sb_gemm_a_elems(&p.sh) + sb_gemm_b_elems(&p.sh)) *
+	    (sizeof(float) + p.in_size) + (double)sb_gemm_c_elems(&p.sh) *
+	    (double)p.out_size;
 	avail = (double)sb_device_free_bytes();
 	if (dev_bytes + 2.0 * dev->gpu[0].l2_bytes + BLAS_WS_BYTES >
 	    DEV_MEM_SHARE * avail)
@@ -626,8 +868,11 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 		    (double)dev->host_mem_bytes / 1073741824.0);
 	p.ha = malloc((size_t)sb_gemm_a_elems(&p.sh) * sizeof(float));
 	p.hb = malloc((size_t)sb_gemm_b_elems(&p.sh) * sizeof(float));
-	p.hc = malloc((size_t)sb_gemm_c_elems(&p.sh) * sizeof(float));
-	if (p.ha == NULL || p.hb == NULL || p.hc == NULL) {
+	p.hc = malloc((size_t)sb_gemm_c_elems(&p.sh) * p.out_size);
+	p.stage = malloc((size_t)(sb_gemm_a_elems(&p.sh) >
+	    sb_gemm_b_elems(&p.sh) ? sb_gemm_a_elems(&p.sh) :
+	    sb_gemm_b_elems(&p.sh)) * p.in_size);
+	if (p.ha == NULL || p.hb == NULL || p.hc == NULL || p.stage == NULL) {
 		point_free(&p);
 		return sb_outcome_skip(o, "host memory allocation failed for "
 		    "%.1f GiB", host_bytes / 1073741824.0);

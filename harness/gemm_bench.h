@@ -1,17 +1,26 @@
 /*
- * harness/gemm_bench.h — `stepbench gemm`: the GEMM implementations of
- * kernels/gpu.h (sb_gemms_f32[]) measured alone, across kernels × layouts
- * × sizes, each against cuBLAS of its precision family at the same layout
- * and size.
+ * harness/gemm_bench.h — `stepbench gemm`: the GEMM implementations
+ * measured alone, across kernels × layouts × sizes, each against cuBLAS of
+ * its precision family at the same layout and size.  The kernels are the
+ * float ones of kernels/gpu.h (sb_gemms_f32[]: precision f32 or tf32) and
+ * the half ones of kernels/gemm_h16.h (sb_hgemms[]), each of those once
+ * per input type f16 and bf16: a struct sb_gemm_kernel.
  *
- * Ids: gemm.<precision>.<name>.<layout>, e.g. gemm.f32.warptile.nt or
- * gemm.tf32.cublas.tn.  --kernels globs match "<precision>.<name>" (e.g.
- * 'f32.*', 'tf32.mma'), the bare name ('warptile') or the id without its
- * layout ('gemm.f32.warptile').
+ * Ids: gemm.<precision>.<name>.<layout>, e.g. gemm.f32.warptile.nt,
+ * gemm.tf32.cublas.tn, gemm.f16.mma.nt.  A half kernel's precision is its
+ * input type when C is half too (--out half, the default: the autocast
+ * step's GEMMs), and "<type>-f32" with an fp32 C (--out f32), e.g.
+ * gemm.bf16-f32.cublaslt.nn: the two compute different things and must
+ * not share an id.  --kernels globs match "<type>.<name>" (e.g. 'f32.*',
+ * 'tf32.mma', 'f16.*'), the bare name ('warptile', 'cublas': every type's)
+ * or the id without its layout ('gemm.f32.warptile'); --types f32,f16,bf16
+ * keeps the kernels of those input types (f32 covers the float family,
+ * tf32 included).
  *
  * The plan nests sizes, then layouts, then kernels.  Within a (size,
  * layout) the cuBLAS baseline of each family that has a selected kernel
- * comes first, added (auto_baseline = 1) when the selection lacks it, so
+ * comes first (for a half kernel: the half cuBLAS of the same input and
+ * output types), added (auto_baseline = 1) when the selection lacks it, so
  * every kernel's ratio is known when its row prints; then the selected
  * kernels in catalogue order.
  *
@@ -20,7 +29,9 @@
  * launch described (kernels/gpu.h describe, waves.h); warm-up; CUDA-event
  * samples around one call each, L2 flushed before each outside the events,
  * until the noise target (sb_sample_until); C poisoned again and one more
- * checked call.  A GPU that fails stickily ends the run (resume is not
+ * checked call.  A cuBLASLt row also gets a launch_info row whose name is
+ * the algorithm cuBLASLt chose (sb_hgemm_cublaslt_algo) and whose launch
+ * facts are NULL: the library does not say them.  A GPU that fails stickily ends the run (resume is not
  * offered: a gemm run is cheap to repeat).
  */
 #ifndef SB_HARNESS_GEMM_BENCH_H
@@ -30,24 +41,42 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "dtype.h"
 #include "engine.h"
 #include "layout.h"
 #include "sweep.h"
 
 struct sb_gemm_f32;
+struct sb_hgemm;
 
 #define SB_GEMM_ID_LEN		64
+#define SB_GEMM_PREC_LEN	16
 #define SB_GEMM_MAX_KERNELS	64
 #define SB_GEMM_PAD_MAX		(1 << 20)
 #define SB_GEMM_DEFAULT_SIZES	"256:8192:x2"
+#define SB_GEMM_TYPES_ALL	((1u << SB_DT_F32) | (1u << SB_DT_F16) | \
+				    (1u << SB_DT_BF16))
+
+/* One entry of the kernels axis: a float implementation, or a half one
+ * with its input type. */
+struct sb_gemm_kernel {
+	const struct sb_gemm_f32	*f32;	/* one of f32, h16 */
+	const struct sb_hgemm		*h16;
+	enum sb_dtype			 in;	/* F32 with f32; F16 or BF16 */
+	const char			*type;	/* "f32", "tf32", "f16", "bf16" */
+	const char			*name;
+	int				 min_cc;
+};
 
 struct sb_gemm_point {
 	int				 idx;		/* in the plan */
-	const struct sb_gemm_f32	*impl;
+	struct sb_gemm_kernel		 kern;
+	enum sb_dtype			 out;		/* C's type */
 	enum sb_layout			 layout;
 	int64_t				 m, n, k, pad;
 	int				 auto_baseline;	/* added, not asked */
 	int				 baseline_idx;	/* -1: none, or is one */
+	char				 precision[SB_GEMM_PREC_LEN];
 	char				 id[SB_GEMM_ID_LEN];
 };
 
@@ -57,29 +86,49 @@ struct sb_gemm_plan {
 };
 
 struct sb_gemm_selection {
-	int				 count;
-	const struct sb_gemm_f32	*impl[SB_GEMM_MAX_KERNELS];
+	int			 count;
+	struct sb_gemm_kernel	 k[SB_GEMM_MAX_KERNELS];
 };
 
 /* Parsers never print: -1 with a message naming the bad value and what is
  * valid in err. */
-int	sb_gemm_parse_kernels(const char *globs, struct sb_gemm_selection *,
-	    char *err, size_t errlen);
+/* --types: a mask of 1 << enum sb_dtype (f32, f16, bf16). */
+int	sb_gemm_parse_types(const char *spec, unsigned *types, char *err,
+	    size_t errlen);
+/* --out: "f32" (*out_f32 = 1) or "half" (0). */
+int	sb_gemm_parse_out(const char *spec, int *out_f32, char *err,
+	    size_t errlen);
+/* Every glob must match a kernel of the catalogue, and keep one of the
+ * input types in types. */
+int	sb_gemm_parse_kernels(const char *globs, unsigned types,
+	    struct sb_gemm_selection *, char *err, size_t errlen);
 /* layouts[] gets each layout once, in the order given. */
 int	sb_gemm_parse_layouts(const char *spec, enum sb_layout *layouts,
 	    int *count, char *err, size_t errlen);
 /* --sizes: the sweep grammar of sweep.h, messages naming --sizes. */
 int	sb_gemm_parse_sizes(const char *spec, struct sb_shape_list *,
 	    char *err, size_t errlen);
-/* "f32.naive, f32.coalesced, ..." into buf. */
+/* "f32.naive, f32.coalesced, ..., f16.cublas, bf16.cublas, ..." into
+ * buf. */
 void	sb_gemm_kernel_names(char *buf, size_t len);
-/* The cuBLAS implementation of impl's precision family, or NULL. */
-const struct sb_gemm_f32 *sb_gemm_baseline_of(const struct sb_gemm_f32 *);
+/* Every kernel of the catalogue, in order (float family, then the half
+ * implementations for f16, then for bf16); returns the count. */
+int	sb_gemm_kernels_all(struct sb_gemm_kernel *, int cap);
+int	sb_gemm_kernel_equal(const struct sb_gemm_kernel *,
+	    const struct sb_gemm_kernel *);
+/* The cuBLAS kernel of k's family (same precision, or same input type):
+ * 0 and *base, or -1 when the catalogue has none. */
+int	sb_gemm_baseline_of(const struct sb_gemm_kernel *k,
+	    struct sb_gemm_kernel *base);
+/* C's type for k: fp32 for the float family; for a half kernel fp32 when
+ * out_f32, else its input type. */
+enum sb_dtype sb_gemm_out_type(const struct sb_gemm_kernel *, int out_f32);
 
+/* out_f32: --out f32 (half kernels write an fp32 C). */
 int	sb_gemm_plan_build(struct sb_gemm_plan *,
 	    const struct sb_gemm_selection *, const enum sb_layout *layouts,
 	    int nlayouts, const struct sb_shape_list *, int64_t pad,
-	    char *err, size_t errlen);
+	    int out_f32, char *err, size_t errlen);
 void	sb_gemm_plan_free(struct sb_gemm_plan *);
 
 struct sb_gemm_bench;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gemm_host.h"
+#include "half.h"
 #include "rng.h"
 
 #define GROWTH_K	4096	/* fp32 rounding grows as sqrt(k / this) */
@@ -14,9 +15,10 @@ struct sums {
 };
 
 static void	compare(const struct sb_gemm_shape *, const float *,
-		    const float *, const float *, int64_t, int64_t,
-		    struct sums *);
+		    const float *, double, int64_t, int64_t, struct sums *);
 static uint32_t	bits(float);
+static double	c_at(const void *, enum sb_dtype, int64_t);
+static int	c_poisoned(const void *, enum sb_dtype, int64_t);
 
 void
 sb_gemm_shape_init(struct sb_gemm_shape *s, enum sb_layout layout,
@@ -77,6 +79,15 @@ sb_gemm_poison(float *x, int64_t elems)
 	memset(x, 0xff, (size_t)elems * sizeof(float));
 }
 
+void
+sb_gemm_round(enum sb_dtype t, float *x, int64_t elems)
+{
+	if (t == SB_DT_F32)
+		return;
+	for (int64_t i = 0; i < elems; i++)
+		x[i] = sb_round_to(t, x[i]);
+}
+
 static uint32_t
 bits(float f)
 {
@@ -114,17 +125,62 @@ sb_gemm_base_tol(const char *precision)
 		return 1e-5;
 	if (precision != NULL && strcmp(precision, "tf32") == 0)
 		return 2e-3;
+	if (precision != NULL && (strcmp(precision, "f16") == 0 ||
+	    strcmp(precision, "bf16") == 0))
+		return 1e-4;
 	return NAN;
+}
+
+int
+sb_gemm_tol_for(const char *precision, enum sb_dtype out,
+    struct sb_gemm_tol *t)
+{
+	const int half = precision != NULL && (strcmp(precision, "f16") ==
+	    0 || strcmp(precision, "bf16") == 0);
+
+	t->acc = sb_gemm_base_tol(precision);
+	t->out_unit = 0;
+	if (out == SB_DT_F16 && half)
+		t->out_unit = ldexp(1.0, -11);
+	else if (out == SB_DT_BF16 && half)
+		t->out_unit = ldexp(1.0, -8);
+	else if (out != SB_DT_F32)
+		t->acc = NAN;
+	if (isnan(t->acc)) {
+		t->out_unit = NAN;
+		return -1;
+	}
+	return 0;
+}
+
+/* Entry e of C, read in its type. */
+static double
+c_at(const void *c, enum sb_dtype t, int64_t e)
+{
+	if (t == SB_DT_F16)
+		return sb_f16_to_f32(((const uint16_t *)c)[e]);
+	if (t == SB_DT_BF16)
+		return sb_bf16_to_f32(((const uint16_t *)c)[e]);
+	return ((const float *)c)[e];
+}
+
+/* Entry e of C still holds the poison of its type. */
+static int
+c_poisoned(const void *c, enum sb_dtype t, int64_t e)
+{
+	if (t == SB_DT_F16 || t == SB_DT_BF16)
+		return ((const uint16_t *)c)[e] == SB_GEMM_POISON16;
+	return bits(((const float *)c)[e]) == SB_GEMM_POISON;
 }
 
 static void
 compare(const struct sb_gemm_shape *s, const float *a, const float *b,
-    const float *c, int64_t i, int64_t j, struct sums *acc)
+    double got, int64_t i, int64_t j, struct sums *acc)
 {
 	double ref, mag, d;
 
 	sb_gemm_ref_entry(s, a, b, i, j, &ref, &mag);
-	d = (double)c[i * s->ldc + j] - ref;
+	d = got - ref;
 	acc->diff2 += d * d;
 	acc->ref2 += ref * ref;
 	acc->mag2 += mag * mag / (double)s->k;
@@ -136,31 +192,44 @@ sb_gemm_verify(const struct sb_gemm_shape *s, const float *a, const float *b,
     const float *c, double base_tol, double budget_flop, int nsample,
     uint64_t seed, struct sb_gemm_verdict *v)
 {
+	const struct sb_gemm_tol t = { base_tol, 0 };
+
+	sb_gemm_verify_typed(s, a, b, c, SB_DT_F32, &t, budget_flop, nsample,
+	    seed, v);
+}
+
+void
+sb_gemm_verify_typed(const struct sb_gemm_shape *s, const float *a,
+    const float *b, const void *c, enum sb_dtype ctype,
+    const struct sb_gemm_tol *tol, double budget_flop, int nsample,
+    uint64_t seed, struct sb_gemm_verdict *v)
+{
 	struct sums acc = { 0, 0, 0, 0 };
 	int64_t first_i = -1, first_j = -1;
-	double growth;
+	double growth, base_tol = tol->acc;
 
 	memset(v, 0, sizeof(*v));
 	v->err = v->tol = v->cond = NAN;
 
 	/* Every entry: non-finite values, and padding the kernel wrote. */
 	for (int64_t i = 0; i < s->c_rows; i++) {
-		const float *row = c + i * s->ldc;
-
 		for (int64_t j = 0; j < s->c_cols; j++)
-			if (!isfinite(row[j]) && v->nonfinite++ == 0) {
+			if (!isfinite(c_at(c, ctype, i * s->ldc + j)) &&
+			    v->nonfinite++ == 0) {
 				first_i = i;
 				first_j = j;
 			}
 		for (int64_t j = s->c_cols; j < s->ldc; j++)
-			v->pad_written += bits(row[j]) != SB_GEMM_POISON;
+			v->pad_written += !c_poisoned(c, ctype, i * s->ldc +
+			    j);
 	}
 
 	if (2.0 * (double)s->m * (double)s->n * (double)s->k <= budget_flop) {
 		v->mode = "full";
 		for (int64_t i = 0; i < s->m; i++)
 			for (int64_t j = 0; j < s->n; j++)
-				compare(s, a, b, c, i, j, &acc);
+				compare(s, a, b, c_at(c, ctype, i * s->ldc +
+				    j), i, j, &acc);
 	} else {
 		struct sb_rng r = { seed };
 		const int64_t ci[4] = { 0, 0, s->m - 1, s->m - 1 };
@@ -168,11 +237,17 @@ sb_gemm_verify(const struct sb_gemm_shape *s, const float *a, const float *b,
 
 		v->mode = "sampled";
 		for (int q = 0; q < 4; q++)
-			compare(s, a, b, c, ci[q], cj[q], &acc);
-		for (int q = 0; q < nsample; q++)
-			compare(s, a, b, c, (int64_t)sb_rng_below(&r,
-			    (uint64_t)s->m), (int64_t)sb_rng_below(&r,
-			    (uint64_t)s->n), &acc);
+			compare(s, a, b, c_at(c, ctype, ci[q] * s->ldc +
+			    cj[q]), ci[q], cj[q], &acc);
+		for (int q = 0; q < nsample; q++) {
+			const int64_t i = (int64_t)sb_rng_below(&r,
+			    (uint64_t)s->m);
+			const int64_t j = (int64_t)sb_rng_below(&r,
+			    (uint64_t)s->n);
+
+			compare(s, a, b, c_at(c, ctype, i * s->ldc + j), i, j,
+			    &acc);
+		}
 	}
 	v->compared = acc.n;
 	v->err = acc.ref2 > 0 ? sqrt(acc.diff2 / acc.ref2) : sqrt(acc.diff2);
@@ -181,7 +256,7 @@ sb_gemm_verify(const struct sb_gemm_shape *s, const float *a, const float *b,
 	if (!(v->cond >= 1))
 		v->cond = 1;
 	growth = s->k > GROWTH_K ? sqrt((double)s->k / GROWTH_K) : 1;
-	v->tol = base_tol * growth * v->cond;
+	v->tol = base_tol * growth * v->cond + tol->out_unit;
 
 	v->ok = 0;
 	if (v->nonfinite > 0) {
@@ -197,11 +272,16 @@ sb_gemm_verify(const struct sb_gemm_shape *s, const float *a, const float *b,
 		    v->pad_written == 1 ? "y" : "ies", (long long)s->ldc,
 		    (long long)s->n);
 	} else if (!(v->err <= v->tol)) {
+		char rounding[48] = "";
+
+		if (tol->out_unit > 0)
+			(void)snprintf(rounding, sizeof(rounding), ", output "
+			    "rounding %.3g", tol->out_unit);
 		(void)snprintf(v->why, sizeof(v->why), "C's relative error "
 		    "%.3g exceeds the tolerance %.3g (base %.3g, k %lld, "
-		    "conditioning %.3g; %s check of %lld entries)", v->err,
-		    v->tol, base_tol, (long long)s->k, v->cond, v->mode,
-		    (long long)v->compared);
+		    "conditioning %.3g%s; %s check of %lld entries)", v->err,
+		    v->tol, base_tol, (long long)s->k, v->cond, rounding,
+		    v->mode, (long long)v->compared);
 	} else
 		v->ok = 1;
 }

@@ -18,9 +18,17 @@
  * that pattern, or the kernel wrote outside C.
  *
  * The check: relative L2 error ‖C − ref‖ / ‖ref‖ over the entries
- * compared, against base × max(1, sqrt(k/4096)) × cond, where cond =
- * ‖Σ|a·b|/sqrt(k)‖ / ‖ref‖ (at least 1) is check.h's conditioning: 1 for
- * well-mixed data, large where sums cancel.  Full when 2mnk is within the
+ * compared, against acc × max(1, sqrt(k/4096)) × cond + out_unit, where
+ * cond = ‖Σ|a·b|/sqrt(k)‖ / ‖ref‖ (at least 1) is check.h's conditioning:
+ * 1 for well-mixed data, large where sums cancel; acc is the accumulation
+ * bound of the precision and out_unit the unit roundoff of a half output
+ * (each entry rounded once; 0 for fp32).  See sb_gemm_tol_for.
+ *
+ * Half inputs: A and B are the fixed-seed floats rounded to the type
+ * (sb_gemm_round), and the reference is computed from those rounded
+ * values, so the error measures the GEMM, not the rounding of its inputs.
+ * C may be fp32 or half: the check reads it in its own type, and a half
+ * C's padding must keep the 16-bit poison (SB_GEMM_POISON16).  Full when 2mnk is within the
  * flop budget; above it a sample of entries (the four corners and random
  * ones) is recomputed, and every entry of C is still scanned for NaN and
  * infinity.  Any non-finite entry, and any written padding, fails.
@@ -31,9 +39,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dtype.h"
 #include "layout.h"
 
 #define SB_GEMM_POISON	0xffffffffu	/* the bits of a poisoned float */
+#define SB_GEMM_POISON16 0xffffu	/* ... of a poisoned f16 or bf16 (NaN) */
 
 struct sb_gemm_shape {
 	enum sb_layout	layout;
@@ -56,19 +66,43 @@ void	sb_gemm_fill(float *x, int64_t rows, int64_t cols, int64_t ld,
 	    uint64_t seed);
 /* Every bit of every element set (SB_GEMM_POISON). */
 void	sb_gemm_poison(float *x, int64_t elems);
+/* Each of elems floats rounded to t (sb_round_to; NaN padding stays NaN):
+ * the values a kernel of input type t sees, and the reference uses. */
+void	sb_gemm_round(enum sb_dtype t, float *x, int64_t elems);
 
 /* C[i,j] in fp64 and the conditioning magnitude Σ|a·b| of its sum. */
 void	sb_gemm_ref_entry(const struct sb_gemm_shape *, const float *a,
 	    const float *b, int64_t i, int64_t j, double *ref, double *mag);
 
 /* The base tolerance of a precision ("f32" 1e-5, "tf32" 2e-3, as the
- * step's fp32/tf32 variants); NaN for one not known. */
+ * step's fp32/tf32 variants; "f16" and "bf16" 1e-4, see sb_gemm_tol_for);
+ * NaN for one not known. */
 double	sb_gemm_base_tol(const char *precision);
+
+struct sb_gemm_tol {
+	double	acc;		/* accumulation: × growth × conditioning */
+	double	out_unit;	/* unit roundoff of C's type; 0 for fp32 */
+};
+
+/*
+ * The tolerance of a precision ("f32", "tf32", "f16", "bf16") with C of
+ * type out.  f16/bf16 inputs are exact in the reference (it uses the
+ * rounded inputs) and their products are exact in fp32, so what is left
+ * is fp32 accumulation, which tensor cores may do with truncation rather
+ * than rounding: acc 1e-4, ten times fp32's, still some 5 and 40 times
+ * below one rounding of the inputs (2^-11, 2^-8), which is the size of a
+ * kernel that reads an operand in the wrong type.  A half C adds its one
+ * rounding: 2^-11 (f16), 2^-8 (bf16).  Returns 0, or -1 (tol NaN) for a
+ * precision or an output type not known, or a half output of an f32
+ * precision.
+ */
+int	sb_gemm_tol_for(const char *precision, enum sb_dtype out,
+	    struct sb_gemm_tol *);
 
 struct sb_gemm_verdict {
 	const char	*mode;		/* "full" | "sampled" */
 	double		 err;		/* relative L2; NaN with non-finite C */
-	double		 tol;		/* base × growth × cond */
+	double		 tol;		/* acc × growth × cond + out_unit */
 	double		 cond;
 	int64_t		 compared;	/* entries recomputed in fp64 */
 	int64_t		 nonfinite;	/* entries of C that are NaN or ±inf */
@@ -78,10 +112,16 @@ struct sb_gemm_verdict {
 };
 
 /*
- * Checks c (as read back: c_rows × ldc floats, padding included) against
- * the fp64 GEMM of a and b.  Full when 2mnk <= budget_flop; else sampled
- * with nsample random entries (seeded) plus the four corners.
+ * Checks c (as read back: c_rows × ldc elements of ctype, padding
+ * included) against the fp64 GEMM of a and b.  Full when 2mnk <=
+ * budget_flop; else sampled with nsample random entries (seeded) plus the
+ * four corners.
  */
+void	sb_gemm_verify_typed(const struct sb_gemm_shape *, const float *a,
+	    const float *b, const void *c, enum sb_dtype ctype,
+	    const struct sb_gemm_tol *, double budget_flop, int nsample,
+	    uint64_t seed, struct sb_gemm_verdict *);
+/* The fp32 C case: tolerance base_tol × growth × cond. */
 void	sb_gemm_verify(const struct sb_gemm_shape *, const float *a,
 	    const float *b, const float *c, double base_tol, double budget_flop,
 	    int nsample, uint64_t seed, struct sb_gemm_verdict *);

@@ -3,8 +3,12 @@
  * operand storage with padded leading dimensions in every layout, the
  * fixed-seed inputs, the fp64 check (full and sampled) and what it must
  * refuse (a wrong entry, NaN, writes into C's padding, an unknown
- * precision), the kernel / layout / size parsers, the plan with its
- * cuBLAS baselines, and a described launch turned into a db row.
+ * precision), the kernel / type / output / layout / size parsers, the
+ * plan with its cuBLAS baselines (float and half), a described launch
+ * turned into a db row; and for the half GEMMs: inputs rounded to the
+ * type, the per-type tolerances, the check of a half C, the mapping of a
+ * row-major call onto the column-major libraries and the cuBLASLt plan
+ * cache's key (kernels/gemm_cublaslt.h).
  */
 #include <math.h>
 #include <stdint.h>
@@ -13,8 +17,11 @@
 
 #include "testkit.h"
 #include "gemm_bench.h"
+#include "gemm_cublaslt.h"
+#include "gemm_h16.h"
 #include "gemm_host.h"
 #include "gpu.h"
+#include "half.h"
 #include "launch.h"
 
 static float	*gemm_f32(const struct sb_gemm_shape *, const float *,
@@ -26,6 +33,13 @@ static void	test_verify(void);
 static void	test_parsers(void);
 static void	test_plan(void);
 static void	test_launch(void);
+static uint16_t	*gemm_half(const struct sb_gemm_shape *, const float *,
+		    const float *, enum sb_dtype);
+static void	test_half_check(void);
+static void	test_half_parsers(void);
+static void	test_half_plan(void);
+static void	test_lib_plan(void);
+static void	test_lt_key(void);
 
 /* C rounded to float from the fp64 reference, padding poisoned: what a
  * correct kernel leaves. */
@@ -223,7 +237,7 @@ test_verify(void)
 	free(c);
 	c = gemm_f32(&s, a, b);
 
-	sb_gemm_verify(&s, a, b, c, sb_gemm_base_tol("bf16"), 1e12, 0, 3, &v);
+	sb_gemm_verify(&s, a, b, c, sb_gemm_base_tol("fp16"), 1e12, 0, 3, &v);
 	CHECK("gh-4.7: an unknown precision never passes", !v.ok);
 
 	/* k above 4096 widens the tolerance by sqrt(k/4096). */
@@ -257,29 +271,33 @@ test_parsers(void)
 
 	while (sb_gemms_f32[total] != NULL)
 		total++;
-	CHECK("gh-5.1: '*' selects the whole catalogue, in its order",
-	    sb_gemm_parse_kernels("*", &sel, err, sizeof(err)) == 0 &&
-	    sel.count == total && sel.impl[0] == sb_gemms_f32[0] &&
-	    sel.impl[total - 1] == sb_gemms_f32[total - 1]);
-	rc = sb_gemm_parse_kernels("tf32.*,warptile,gemm.f32.naive", &sel,
-	    err, sizeof(err));
+	CHECK("gh-5.1: 'f32' selects the whole float catalogue, in order",
+	    sb_gemm_parse_kernels("*", 1u << SB_DT_F32, &sel, err,
+	    sizeof(err)) == 0 && sel.count == total &&
+	    sel.k[0].f32 == sb_gemms_f32[0] &&
+	    sel.k[total - 1].f32 == sb_gemms_f32[total - 1]);
+	rc = sb_gemm_parse_kernels("tf32.*,warptile,gemm.f32.naive",
+	    SB_GEMM_TYPES_ALL, &sel, err, sizeof(err));
 	CHECK("gh-5.2: globs over <precision>.<name>, the name, the id",
 	    rc == 0 && sel.count == 4 &&
-	    strcmp(sel.impl[0]->name, "naive") == 0 &&
-	    strcmp(sel.impl[1]->name, "warptile") == 0 &&
-	    strcmp(sel.impl[2]->precision, "tf32") == 0 &&
-	    strcmp(sel.impl[3]->precision, "tf32") == 0);
+	    strcmp(sel.k[0].name, "naive") == 0 &&
+	    strcmp(sel.k[1].name, "warptile") == 0 &&
+	    strcmp(sel.k[2].type, "tf32") == 0 &&
+	    strcmp(sel.k[3].type, "tf32") == 0);
 	CHECK("gh-5.3: a repeated kernel is selected once",
-	    sb_gemm_parse_kernels("warptile,f32.warptile", &sel, err,
-	    sizeof(err)) == 0 && sel.count == 1);
-	rc = sb_gemm_parse_kernels("warptile,bogus", &sel, err, sizeof(err));
+	    sb_gemm_parse_kernels("warptile,f32.warptile", SB_GEMM_TYPES_ALL,
+	    &sel, err, sizeof(err)) == 0 && sel.count == 1);
+	rc = sb_gemm_parse_kernels("warptile,bogus", SB_GEMM_TYPES_ALL, &sel,
+	    err, sizeof(err));
 	CHECK("gh-5.4: an unmatched glob names itself and the kernels",
 	    rc == -1 && strstr(err, "'bogus'") != NULL &&
 	    strstr(err, "f32.warptile") != NULL &&
-	    strstr(err, "tf32.cublas") != NULL);
+	    strstr(err, "tf32.cublas") != NULL &&
+	    strstr(err, "f16.cublaslt") != NULL &&
+	    strstr(err, "bf16.cublas") != NULL);
 	CHECK("gh-5.4: an empty --kernels is refused",
-	    sb_gemm_parse_kernels(",", &sel, err, sizeof(err)) == -1 &&
-	    strstr(err, "empty") != NULL);
+	    sb_gemm_parse_kernels(",", SB_GEMM_TYPES_ALL, &sel, err,
+	    sizeof(err)) == -1 && strstr(err, "empty") != NULL);
 
 	rc = sb_gemm_parse_layouts("nn,nt,nn", l, &n, err, sizeof(err));
 	CHECK("gh-5.5: layouts in the order given, once each", rc == 0 &&
@@ -314,13 +332,15 @@ test_plan(void)
 	char err[1024];
 	int rc, ok = 1;
 
-	if (sb_gemm_parse_kernels("warptile,tf32.mma,f32.naive", &sel, err,
-	    sizeof(err)) != 0 || sb_gemm_parse_sizes("64x64x64,128x64x32",
-	    &sizes, err, sizeof(err)) != 0) {
+	if (sb_gemm_parse_kernels("warptile,tf32.mma,f32.naive",
+	    SB_GEMM_TYPES_ALL, &sel, err, sizeof(err)) != 0 ||
+	    sb_gemm_parse_sizes("64x64x64,128x64x32", &sizes, err,
+	    sizeof(err)) != 0) {
 		CHECK("gh-6.0: set up", 0);
 		return;
 	}
-	rc = sb_gemm_plan_build(&p, &sel, l, 2, &sizes, 4, err, sizeof(err));
+	rc = sb_gemm_plan_build(&p, &sel, l, 2, &sizes, 4, 0, err,
+	    sizeof(err));
 	/* per (size, layout): f32.cublas*, tf32.cublas*, naive, warptile,
 	 * mma */
 	CHECK("gh-6.1: sizes x layouts x (kernels + both baselines)",
@@ -350,15 +370,23 @@ test_plan(void)
 	sb_gemm_plan_free(&p);
 
 	/* A selected baseline is not added twice, nor marked. */
-	sb_gemm_parse_kernels("f32.cublas,warptile", &sel, err, sizeof(err));
-	rc = sb_gemm_plan_build(&p, &sel, l, 1, &sizes, 0, err, sizeof(err));
+	sb_gemm_parse_kernels("f32.cublas,warptile", SB_GEMM_TYPES_ALL, &sel,
+	    err, sizeof(err));
+	rc = sb_gemm_plan_build(&p, &sel, l, 1, &sizes, 0, 0, err,
+	    sizeof(err));
 	CHECK("gh-6.7: an asked-for baseline is measured once, unmarked",
 	    rc == 0 && p.count == 4 && !p.points[0].auto_baseline &&
 	    strcmp(p.points[0].id, "gemm.f32.cublas.nt") == 0 &&
 	    p.points[1].baseline_idx == 0);
-	CHECK("gh-6.8: the baseline of a family is cuBLAS of its precision",
-	    sb_gemm_baseline_of(sel.impl[0]) == sel.impl[1] &&
-	    sb_gemm_baseline_of(sel.impl[1]) == sel.impl[1]);
+	{
+		struct sb_gemm_kernel b0, b1;
+
+		CHECK("gh-6.8: the baseline of a family is cuBLAS of its "
+		    "precision", sb_gemm_baseline_of(&sel.k[0], &b0) == 0 &&
+		    sb_gemm_baseline_of(&sel.k[1], &b1) == 0 &&
+		    sb_gemm_kernel_equal(&b0, &sel.k[1]) &&
+		    sb_gemm_kernel_equal(&b1, &sel.k[1]));
+	}
 	sb_gemm_plan_free(&p);
 }
 
@@ -402,6 +430,426 @@ test_launch(void)
 	    isnan(l.efficiency) && l.ctas_per_sm == 0);
 }
 
+/* C of a half type from the fp64 reference, padding poisoned (0xffff):
+ * what a correct half kernel leaves. */
+static uint16_t *
+gemm_half(const struct sb_gemm_shape *s, const float *a, const float *b,
+    enum sb_dtype t)
+{
+	uint16_t *c = malloc((size_t)sb_gemm_c_elems(s) * sizeof(uint16_t));
+	double ref, mag;
+
+	if (c == NULL)
+		exit(1);
+	memset(c, 0xff, (size_t)sb_gemm_c_elems(s) * sizeof(uint16_t));
+	for (int64_t i = 0; i < s->m; i++)
+		for (int64_t j = 0; j < s->n; j++) {
+			sb_gemm_ref_entry(s, a, b, i, j, &ref, &mag);
+			c[i * s->ldc + j] = t == SB_DT_BF16 ?
+			    sb_f32_to_bf16((float)ref) :
+			    sb_f32_to_f16((float)ref);
+		}
+	return c;
+}
+
+static void
+test_half_check(void)
+{
+	struct sb_gemm_shape s;
+	struct sb_gemm_verdict v;
+	struct sb_gemm_tol t;
+	float *a, *b, *c32;
+	uint16_t *c;
+	const int64_t m = 29, n = 19, k = 67;
+	int on_grid = 1, nan_kept = 1;
+
+	/* the tolerances */
+	CHECK("gh-8.1: f16 with a half C: accumulation + 2^-11",
+	    sb_gemm_tol_for("f16", SB_DT_F16, &t) == 0 && t.acc == 1e-4 &&
+	    t.out_unit == ldexp(1.0, -11));
+	CHECK("gh-8.1: bf16 with a half C: accumulation + 2^-8",
+	    sb_gemm_tol_for("bf16", SB_DT_BF16, &t) == 0 && t.acc == 1e-4 &&
+	    t.out_unit == ldexp(1.0, -8));
+	CHECK("gh-8.1: a half kernel with an fp32 C: accumulation only",
+	    sb_gemm_tol_for("bf16", SB_DT_F32, &t) == 0 && t.acc == 1e-4 &&
+	    t.out_unit == 0);
+	CHECK("gh-8.1: f32 and tf32 as before",
+	    sb_gemm_tol_for("f32", SB_DT_F32, &t) == 0 && t.acc == 1e-5 &&
+	    t.out_unit == 0 && sb_gemm_tol_for("tf32", SB_DT_F32, &t) == 0 &&
+	    t.acc == 2e-3);
+	CHECK("gh-8.2: an f32 kernel with a half C, or an unknown "
+	    "precision, has no tolerance",
+	    sb_gemm_tol_for("f32", SB_DT_F16, &t) == -1 && isnan(t.acc) &&
+	    sb_gemm_tol_for("fp16", SB_DT_F16, &t) == -1 &&
+	    sb_gemm_tol_for(NULL, SB_DT_F32, &t) == -1);
+
+	/* inputs rounded to the type, padding still NaN */
+	sb_gemm_shape_init(&s, SB_NN, m, n, k, 3);
+	a = malloc((size_t)sb_gemm_a_elems(&s) * sizeof(float));
+	b = malloc((size_t)sb_gemm_b_elems(&s) * sizeof(float));
+	if (a == NULL || b == NULL)
+		exit(1);
+	sb_gemm_fill(a, s.a_rows, s.a_cols, s.lda, 21);
+	sb_gemm_fill(b, s.b_rows, s.b_cols, s.ldb, 22);
+	sb_gemm_round(SB_DT_BF16, a, sb_gemm_a_elems(&s));
+	sb_gemm_round(SB_DT_BF16, b, sb_gemm_b_elems(&s));
+	for (int64_t i = 0; i < s.a_rows; i++) {
+		for (int64_t j = 0; j < s.a_cols; j++)
+			on_grid &= sb_round_to(SB_DT_BF16, a[i * s.lda + j]) ==
+			    a[i * s.lda + j];
+		nan_kept &= isnan(a[i * s.lda + s.a_cols]) != 0;
+	}
+	CHECK("gh-8.3: rounded inputs are bf16 values", on_grid);
+	CHECK("gh-8.3: rounding keeps the NaN padding", nan_kept);
+
+	/* a correct bf16 C passes; the same check with f16's rounding
+	 * allowance fails: the output term is what lets it pass */
+	c = gemm_half(&s, a, b, SB_DT_BF16);
+	sb_gemm_tol_for("bf16", SB_DT_BF16, &t);
+	sb_gemm_verify_typed(&s, a, b, c, SB_DT_BF16, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.4: a bf16 C rounded from the reference passes", v.ok &&
+	    v.err > 1e-4 && v.err <= ldexp(1.0, -8) &&
+	    v.pad_written == 0 && v.nonfinite == 0);
+	sb_gemm_tol_for("f16", SB_DT_F16, &t);
+	sb_gemm_verify_typed(&s, a, b, c, SB_DT_BF16, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.4: ... and fails with f16's allowance", !v.ok &&
+	    strstr(v.why, "output rounding") != NULL);
+	sb_gemm_tol_for("bf16", SB_DT_BF16, &t);
+
+	/* read in the wrong type, the same bits are garbage */
+	sb_gemm_verify_typed(&s, a, b, c, SB_DT_F16, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.5: C read in the wrong half type fails", !v.ok);
+
+	/* a write into the 16-bit padding, and a NaN, fail */
+	c[4 * s.ldc + n] = 0x3c00;
+	sb_gemm_verify_typed(&s, a, b, c, SB_DT_BF16, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.6: a write into a half C's padding fails", !v.ok &&
+	    v.pad_written == 1);
+	c[4 * s.ldc + n] = SB_GEMM_POISON16;
+	c[3 * s.ldc + 2] = 0x7fc0;		/* bf16 NaN */
+	sb_gemm_verify_typed(&s, a, b, c, SB_DT_BF16, &t, 0, 4, 3, &v);
+	CHECK("gh-8.6: a NaN in a half C fails, sampled or not", !v.ok &&
+	    v.nonfinite == 1 && strstr(v.why, "[3,2]") != NULL);
+	free(c);
+
+	/* one entry off by one bf16 ulp of the sum's size is within the
+	 * rounding allowance, but a k-tile left out is not */
+	c = gemm_half(&s, a, b, SB_DT_BF16);
+	for (int64_t j = 0; j < n; j++)
+		c[7 * s.ldc + j] = sb_f32_to_bf16(0.0f);
+	sb_gemm_verify_typed(&s, a, b, c, SB_DT_BF16, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.7: a zeroed row of C fails the bf16 check", !v.ok &&
+	    strstr(v.why, "exceeds the tolerance") != NULL);
+	free(c);
+
+	/* an fp32 C from half inputs: the accumulation bound alone */
+	c32 = malloc((size_t)sb_gemm_c_elems(&s) * sizeof(float));
+	if (c32 == NULL)
+		exit(1);
+	sb_gemm_poison(c32, sb_gemm_c_elems(&s));
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++) {
+			double ref, mag;
+
+			sb_gemm_ref_entry(&s, a, b, i, j, &ref, &mag);
+			c32[i * s.ldc + j] = (float)ref;
+		}
+	sb_gemm_tol_for("bf16", SB_DT_F32, &t);
+	sb_gemm_verify_typed(&s, a, b, c32, SB_DT_F32, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.8: an fp32 C from bf16 inputs passes", v.ok &&
+	    v.tol == 1e-4);
+	/* the reference on unrounded inputs differs by the input rounding,
+	 * which the accumulation bound must not absorb */
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++)
+			c32[i * s.ldc + j] = sb_round_to(SB_DT_BF16,
+			    c32[i * s.ldc + j]);
+	sb_gemm_verify_typed(&s, a, b, c32, SB_DT_F32, &t, 1e12, 0, 3, &v);
+	CHECK("gh-8.8: ... and a C rounded to bf16 fails it", !v.ok);
+	free(c32);
+	free(a);
+	free(b);
+}
+
+static void
+test_half_parsers(void)
+{
+	struct sb_gemm_selection sel;
+	char err[2048];
+	unsigned types = 0;
+	int out_f32 = -1, rc, halfs = 0, ok = 1;
+
+	CHECK("gh-9.1: --types f16,bf16", sb_gemm_parse_types("f16,bf16",
+	    &types, err, sizeof(err)) == 0 &&
+	    types == ((1u << SB_DT_F16) | (1u << SB_DT_BF16)));
+	CHECK("gh-9.1: --types f32", sb_gemm_parse_types("f32", &types, err,
+	    sizeof(err)) == 0 && types == 1u << SB_DT_F32);
+	rc = sb_gemm_parse_types("f16,fp8", &types, err, sizeof(err));
+	CHECK("gh-9.2: a bad type names itself and the valid ones", rc == -1 &&
+	    strstr(err, "--types: 'fp8'") != NULL &&
+	    strstr(err, "bf16") != NULL && strstr(err, "f32") != NULL);
+	CHECK("gh-9.2: an empty item is refused",
+	    sb_gemm_parse_types("f16,", &types, err, sizeof(err)) == -1 &&
+	    sb_gemm_parse_types("", &types, err, sizeof(err)) == -1);
+	CHECK("gh-9.3: --out half and f32",
+	    sb_gemm_parse_out("half", &out_f32, err, sizeof(err)) == 0 &&
+	    out_f32 == 0 && sb_gemm_parse_out("f32", &out_f32, err,
+	    sizeof(err)) == 0 && out_f32 == 1);
+	rc = sb_gemm_parse_out("f16", &out_f32, err, sizeof(err));
+	CHECK("gh-9.3: a bad --out names itself and the valid ones",
+	    rc == -1 && strstr(err, "'f16'") != NULL &&
+	    strstr(err, "half") != NULL);
+
+	rc = sb_gemm_parse_kernels("cublaslt", SB_GEMM_TYPES_ALL, &sel, err,
+	    sizeof(err));
+	CHECK("gh-9.4: a half kernel's name selects it for f16 and bf16",
+	    rc == 0 && sel.count == 2 && sel.k[0].h16 == &sb_hgemm_cublaslt &&
+	    sel.k[0].in == SB_DT_F16 && sel.k[1].in == SB_DT_BF16 &&
+	    strcmp(sel.k[1].type, "bf16") == 0);
+	rc = sb_gemm_parse_kernels("cublas", (1u << SB_DT_F32) |
+	    (1u << SB_DT_BF16), &sel, err, sizeof(err));
+	CHECK("gh-9.5: --types keeps only its types", rc == 0 &&
+	    sel.count == 3 && sel.k[0].f32 != NULL && sel.k[1].f32 != NULL &&
+	    sel.k[2].h16 == &sb_hgemm_cublas && sel.k[2].in == SB_DT_BF16);
+	rc = sb_gemm_parse_kernels("warptile", 1u << SB_DT_F16, &sel, err,
+	    sizeof(err));
+	CHECK("gh-9.6: a kernel outside --types is refused, saying so",
+	    rc == -1 && strstr(err, "'warptile'") != NULL &&
+	    strstr(err, "--types f16") != NULL);
+	rc = sb_gemm_parse_kernels("f16.*", SB_GEMM_TYPES_ALL, &sel, err,
+	    sizeof(err));
+	for (int i = 0; sb_hgemms[i] != NULL; i++)
+		halfs++;
+	for (int i = 0; i < sel.count; i++)
+		ok &= sel.k[i].h16 == sb_hgemms[i] && sel.k[i].in == SB_DT_F16;
+	CHECK("gh-9.7: 'f16.*' is every half kernel of this build, in "
+	    "catalogue order", rc == 0 && sel.count == halfs && ok);
+	rc = sb_gemm_parse_kernels("f16.nosuch", SB_GEMM_TYPES_ALL, &sel,
+	    err, sizeof(err));
+	CHECK("gh-9.8: a half kernel missing from this build names the "
+	    "valid ones", rc == -1 && strstr(err, "'f16.nosuch'") != NULL &&
+	    strstr(err, "of this build") != NULL &&
+	    strstr(err, "f16.cublaslt") != NULL);
+}
+
+static void
+test_half_plan(void)
+{
+	struct sb_gemm_selection sel;
+	struct sb_shape_list sizes;
+	struct sb_gemm_plan p;
+	enum sb_layout l[2] = { SB_NN, SB_TN };
+	char err[2048];
+	int rc;
+
+	if (sb_gemm_parse_kernels("cublaslt,warptile", SB_GEMM_TYPES_ALL,
+	    &sel, err, sizeof(err)) != 0 || sb_gemm_parse_sizes("96x80x64",
+	    &sizes, err, sizeof(err)) != 0) {
+		CHECK("gh-10.0: set up", 0);
+		return;
+	}
+	rc = sb_gemm_plan_build(&p, &sel, l, 2, &sizes, 0, 0, err,
+	    sizeof(err));
+	/* per layout: f32.cublas*, f16.cublas*, bf16.cublas*, warptile,
+	 * f16.cublaslt, bf16.cublaslt */
+	CHECK("gh-10.1: each half type gets its own cuBLAS baseline",
+	    rc == 0 && p.count == 2 * 6);
+	if (rc != 0)
+		return;
+	CHECK("gh-10.2: the baselines first, added, half C by default",
+	    strcmp(p.points[0].id, "gemm.f32.cublas.nn") == 0 &&
+	    strcmp(p.points[1].id, "gemm.f16.cublas.nn") == 0 &&
+	    strcmp(p.points[2].id, "gemm.bf16.cublas.nn") == 0 &&
+	    p.points[1].auto_baseline && p.points[2].auto_baseline &&
+	    p.points[1].out == SB_DT_F16 && p.points[2].out == SB_DT_BF16 &&
+	    p.points[0].out == SB_DT_F32);
+	CHECK("gh-10.3: the half kernels after the float ones, ids with "
+	    "their input type",
+	    strcmp(p.points[3].id, "gemm.f32.warptile.nn") == 0 &&
+	    strcmp(p.points[4].id, "gemm.f16.cublaslt.nn") == 0 &&
+	    strcmp(p.points[5].id, "gemm.bf16.cublaslt.nn") == 0 &&
+	    strcmp(p.points[5].precision, "bf16") == 0);
+	CHECK("gh-10.4: each half kernel's baseline is cuBLAS of its type",
+	    p.points[3].baseline_idx == 0 && p.points[4].baseline_idx == 1 &&
+	    p.points[5].baseline_idx == 2 && p.points[1].baseline_idx == -1 &&
+	    p.points[11].baseline_idx == 8);
+	sb_gemm_plan_free(&p);
+
+	rc = sb_gemm_plan_build(&p, &sel, l, 1, &sizes, 0, 1, err,
+	    sizeof(err));
+	CHECK("gh-10.5: --out f32: an fp32 C, the id says so", rc == 0 &&
+	    p.count == 6 &&
+	    strcmp(p.points[1].id, "gemm.f16-f32.cublas.nn") == 0 &&
+	    strcmp(p.points[5].id, "gemm.bf16-f32.cublaslt.nn") == 0 &&
+	    strcmp(p.points[5].precision, "bf16-f32") == 0 &&
+	    p.points[5].out == SB_DT_F32 && p.points[5].kern.in ==
+	    SB_DT_BF16 && strcmp(p.points[3].id, "gemm.f32.warptile.nn") ==
+	    0 && p.points[5].baseline_idx == 2);
+	if (rc == 0)
+		sb_gemm_plan_free(&p);
+}
+
+/* The row-major call onto the column-major library (gemm_cublaslt.h's
+ * table), checked by multiplying through it: the library's
+ * D(r,c) = Σ_p op(first)(r,p)·op(second)(p,c) read from the stored
+ * column-major operands must be our C(c,r). */
+static void
+test_lib_plan(void)
+{
+	static const enum sb_layout ls[3] = { SB_NT, SB_TN, SB_NN };
+	const int64_t m = 5, n = 4, k = 3, pad = 2;
+	struct sb_hgemm_lib_plan lp;
+	struct sb_hgemm_call c;
+	char err[256];
+	uint16_t dummy[4];
+	int rc;
+
+	for (int q = 0; q < 3; q++) {
+		struct sb_gemm_shape s;
+		float a[64], b[64];
+		double worst = 0;
+
+		sb_gemm_shape_init(&s, ls[q], m, n, k, pad);
+		sb_gemm_fill(a, s.a_rows, s.a_cols, s.lda, 31);
+		sb_gemm_fill(b, s.b_rows, s.b_cols, s.ldb, 32);
+		sb_hgemm_call_init(&c, ls[q], SB_DT_F16, SB_DT_F16, m, n, k,
+		    dummy, dummy, dummy);
+		c.lda = s.lda;
+		c.ldb = s.ldb;
+		c.ldc = s.ldc;
+		rc = sb_hgemm_lib_plan(&c, 1, &lp, err, sizeof(err));
+		CHECK("gh-11.1: a plain call plans", rc == 0 &&
+		    lp.bias == SB_HB_NONE && !lp.bgradb && lp.beta == 0 &&
+		    lp.d_rows == n && lp.d_cols == m && lp.d_ld == s.ldc);
+		CHECK("gh-11.1: stored shapes fit their leading dimensions",
+		    lp.first_rows <= lp.first_ld &&
+		    lp.second_rows <= lp.second_ld &&
+		    (lp.first_t ? lp.first_cols : lp.first_rows) == n &&
+		    (lp.second_t ? lp.second_rows : lp.second_cols) == m);
+		for (int64_t r = 0; r < lp.d_rows; r++)
+			for (int64_t cc = 0; cc < lp.d_cols; cc++) {
+				double d = 0, ref, mag;
+
+				for (int64_t p = 0; p < k; p++) {
+					/* column-major X(i,j) = x[i + j·ld] */
+					double f = lp.first_t ?
+					    b[p + r * lp.first_ld] :
+					    b[r + p * lp.first_ld];
+					double g = lp.second_t ?
+					    a[cc + p * lp.second_ld] :
+					    a[p + cc * lp.second_ld];
+
+					d += f * g;
+				}
+				sb_gemm_ref_entry(&s, a, b, cc, r, &ref, &mag);
+				if (!(fabs(d - ref) <= worst))
+					worst = isnan(d) ? INFINITY :
+					    fabs(d - ref);
+			}
+		CHECK(q == 0 ? "gh-11.2: NT through the library is C" :
+		    q == 1 ? "gh-11.2: TN through the library is C" :
+		    "gh-11.2: NN through the library is C", worst <= 1e-12);
+	}
+
+	/* bias: the epilogue where its type is D's, else broadcast */
+	sb_hgemm_call_init(&c, SB_NT, SB_DT_BF16, SB_DT_BF16, m, n, k, dummy,
+	    dummy, dummy);
+	c.bias = dummy;
+	CHECK("gh-11.3: cuBLASLt, half C: the BIAS epilogue, beta 0",
+	    sb_hgemm_lib_plan(&c, 1, &lp, err, sizeof(err)) == 0 &&
+	    lp.bias == SB_HB_EPILOGUE && lp.beta == 0);
+	CHECK("gh-11.3: cublasGemmEx: broadcast, beta 1",
+	    sb_hgemm_lib_plan(&c, 0, &lp, err, sizeof(err)) == 0 &&
+	    lp.bias == SB_HB_BROADCAST && lp.beta == 1);
+	c.out = SB_DT_F32;
+	CHECK("gh-11.3: cuBLASLt, fp32 C (bias must be D's type): "
+	    "broadcast", sb_hgemm_lib_plan(&c, 1, &lp, err,
+	    sizeof(err)) == 0 && lp.bias == SB_HB_BROADCAST && lp.beta == 1);
+
+	/* bgrad: BGRADB on TN only, cuBLASLt only */
+	sb_hgemm_call_init(&c, SB_TN, SB_DT_F16, SB_DT_F16, m, n, k, dummy,
+	    dummy, dummy);
+	c.bgrad = dummy;
+	CHECK("gh-11.4: TN bgrad is BGRADB", sb_hgemm_lib_plan(&c, 1, &lp,
+	    err, sizeof(err)) == 0 && lp.bgradb && lp.second_t &&
+	    !lp.first_t && lp.d_cols == m);
+	c.bias = dummy;
+	CHECK("gh-11.4: with a bias too, the bias is broadcast",
+	    sb_hgemm_lib_plan(&c, 1, &lp, err, sizeof(err)) == 0 &&
+	    lp.bgradb && lp.bias == SB_HB_BROADCAST && lp.beta == 1);
+	c.bias = NULL;
+	rc = sb_hgemm_lib_plan(&c, 0, &lp, err, sizeof(err));
+	CHECK("gh-11.5: cublasGemmEx refuses bgrad, naming cuBLASLt",
+	    rc == -1 && strstr(err, "cuBLASLt") != NULL);
+	c.layout = SB_NN;
+	rc = sb_hgemm_lib_plan(&c, 1, &lp, err, sizeof(err));
+	CHECK("gh-11.5: bgrad on nn is refused, naming tn", rc == -1 &&
+	    strstr(err, "tn only, not nn") != NULL);
+
+	/* int dimensions for GemmEx */
+	sb_hgemm_call_init(&c, SB_NN, SB_DT_F16, SB_DT_F16, 4, 3000000000LL,
+	    2, dummy, dummy, dummy);
+	rc = sb_hgemm_lib_plan(&c, 0, &lp, err, sizeof(err));
+	CHECK("gh-11.6: GemmEx refuses n above INT_MAX", rc == -1 &&
+	    strstr(err, "n=3000000000") != NULL &&
+	    strstr(err, "INT_MAX") != NULL);
+	CHECK("gh-11.6: cuBLASLt takes it (64-bit layouts)",
+	    sb_hgemm_lib_plan(&c, 1, &lp, err, sizeof(err)) == 0);
+}
+
+static void
+test_lt_key(void)
+{
+	struct sb_hgemm_lt_key x, y;
+	struct sb_hgemm_call c;
+	static char buf[256] __attribute__((aligned(256)));
+	char desc[128];
+
+	CHECK("gh-12.1: pointer alignment, capped at 256",
+	    sb_ptr_align(buf) == 256 && sb_ptr_align(buf + 2) == 2 &&
+	    sb_ptr_align(buf + 16) == 16 && sb_ptr_align(buf + 1) == 1 &&
+	    sb_ptr_align(NULL) == 256);
+	sb_hgemm_call_init(&c, SB_TN, SB_DT_F16, SB_DT_F16, 64, 32, 16, buf,
+	    buf + 64, buf + 128);
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &x);
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &y);
+	CHECK("gh-12.2: the same call, the same key",
+	    sb_hgemm_lt_key_equal(&x, &y));
+	c.a = buf + 2;
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &y);
+	CHECK("gh-12.3: a less aligned operand is another key",
+	    !sb_hgemm_lt_key_equal(&x, &y) && y.align_a == 2);
+	c.a = buf + 256;
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &y);
+	CHECK("gh-12.3: an operand at another address of the same "
+	    "alignment is not", x.align_a == 256 && y.align_a == 256 &&
+	    sb_hgemm_lt_key_equal(&x, &y));
+	c.a = buf;
+	c.bias = buf + 8;
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &y);
+	CHECK("gh-12.4: a bias is another key", !sb_hgemm_lt_key_equal(&x,
+	    &y) && y.bias && y.align_bias == 8);
+	c.bias = NULL;
+	c.ldb = 40;
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &y);
+	CHECK("gh-12.5: a leading dimension is part of the key",
+	    !sb_hgemm_lt_key_equal(&x, &y));
+	c.ldb = 32;
+	c.out = SB_DT_F32;
+	sb_hgemm_lt_key_make(&c, (void *)buf, 1024, &y);
+	CHECK("gh-12.5: so is the output type", !sb_hgemm_lt_key_equal(&x,
+	    &y));
+	c.out = SB_DT_F16;
+	sb_hgemm_lt_key_make(&c, (void *)(buf + 1), 1024, &y);
+	CHECK("gh-12.6: and the handle, and the workspace",
+	    !sb_hgemm_lt_key_equal(&x, &y) &&
+	    (sb_hgemm_lt_key_make(&c, (void *)buf, 2048, &y),
+	    !sb_hgemm_lt_key_equal(&x, &y)));
+	CHECK("gh-12.7: no algorithm is known before a call has run",
+	    sb_hgemm_cublaslt_algo(&c, desc, sizeof(desc)) == -1 &&
+	    desc[0] == '\0');
+}
+
 int
 main(void)
 {
@@ -412,5 +860,10 @@ main(void)
 	test_parsers();
 	test_plan();
 	test_launch();
+	test_half_check();
+	test_half_parsers();
+	test_half_plan();
+	test_lib_plan();
+	test_lt_key();
 	return check_summary("test_gemm_host");
 }

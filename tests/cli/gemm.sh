@@ -14,8 +14,9 @@
 sb gemm --help
 expect_exit gemm-1.1 0
 expect_stdout_contains gemm-1.1 "usage: stepbench gemm"
-for s in --kernels --layouts --sizes --lda-pad --json --max-noise \
-    --check-limit f32.warptile tf32.mma tf32.cublas "%cuBLAS" waves/tail; do
+for s in --kernels --types --out --layouts --sizes --lda-pad --json \
+    --max-noise --check-limit f32.warptile tf32.mma tf32.cublas \
+    f16.cublas bf16.cublaslt "gemm.<type>-f32" "%cuBLAS" waves/tail; do
 	expect_stdout_contains gemm-1.1 "$s"
 done
 sb --help
@@ -61,6 +62,15 @@ bad gemm-2.11 "unexpected argument 'extra'" -- extra
 bad gemm-2.12 "--min-samples 9 is above --max-samples 3" -- \
     --min-samples 9 --max-samples 3
 bad gemm-2.13 "--db is empty" -- --db ''
+bad gemm-2.14 "--types: 'fp8' is not a type" "f16" "bf16" -- \
+    --types f16,fp8
+bad gemm-2.15 "--types: 'f16,' has an empty item" -- --types f16,
+bad gemm-2.16 "--out: 'f16' is not an output type" "half" "f32" -- \
+    --out f16
+bad gemm-2.17 "--kernels: 'warptile' matches no kernel of --types f16" \
+    "f16.cublaslt" -- --kernels warptile --types f16
+bad gemm-2.18 "--kernels: 'f16.nosuch' matches no kernel of this build" \
+    "bf16.cublas" -- --kernels f16.nosuch
 
 GPUS=$("$SB" info --json | python3 -c 'import json, sys
 print(len(json.load(sys.stdin)["gpus"]))')
@@ -135,6 +145,38 @@ for x in p:
 check_eq gemm-4.2 "a second run in the same file" "2|2" \
     "$(sql "$DB" "SELECT count(*), (SELECT count(*) FROM result WHERE
         run_id = 2) FROM run")"
+
+# --- gemm-6: half kernels: skipped rows, ids, --out f32 -------------------------
+sb gemm --db "$T/h.db" --kernels cublaslt --types f16,bf16 --layouts tn \
+    --sizes 64x48x32 "${FAST[@]}"
+expect_exit gemm-6.1 0
+expect_stderr_contains gemm-6.1 "4 points measured: 0 ok, 4 skipped"
+expect_stdout_contains gemm-6.1 "gemm.f16.cublas.tn*"
+expect_stdout_contains gemm-6.1 "gemm.bf16.cublaslt.tn"
+check_eq gemm-6.2 "rows: baselines of each type first, then cuBLASLt" \
+    "gemm.f16.cublas.tn|f16|cublas gemm.bf16.cublas.tn|bf16|cublas gemm.f16.cublaslt.tn|f16|cublaslt gemm.bf16.cublaslt.tn|bf16|cublaslt" \
+    "$(sql "$T/h.db" "SELECT variant, precision, impl FROM result
+        ORDER BY point_idx" | paste -sd' ')"
+check_eq gemm-6.3 "skipped for want of a GPU; half C bytes" \
+    "4|13312.0|13312.0" \
+    "$(sql "$T/h.db" "SELECT count(*), max(bytes), min(bytes) FROM result
+        WHERE status = 'skipped' AND reason LIKE 'no GPU: %'")"
+sb gemm --db "$T/h.db" --kernels 'bf16.*' --out f32 --layouts nn \
+    --sizes 32x16x8 --json "${FAST[@]}"
+expect_exit gemm-6.4 0
+check_cmd gemm-6.4 "--out f32: ids, types and the baseline in the JSON" \
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+p = d["points"]
+ids = [x["id"] for x in p]
+assert ids[0] == "gemm.bf16-f32.cublas.nn", ids
+assert "gemm.bf16-f32.cublaslt.nn" in ids, ids
+assert all(x["in"] == "bf16" and x["out"] == "f32" for x in p), p
+assert all(x["precision"] == "bf16-f32" for x in p), p
+assert p[0]["baseline"] and not p[0]["auto_baseline"], p[0]
+assert all(x["status"] == "skipped" and x["algo"] is None for x in p), p
+' "$OUT"
 
 # --- gemm-5: the defaults: every kernel, layout and size --------------------------
 sb gemm --db "$T/all.db" "${FAST[@]}"
