@@ -1,7 +1,9 @@
 /*
  * tests/emu/cuda_emu.cpp — the emulator behind cuda_emu.h (design notes
  * there).  Here: fibers and their stacks, the CTA scheduler, barriers, warp
- * collectives (shuffles, mma.m16n8k8 TF32) and the TF32 conversion.
+ * collectives (shuffles, mma.m16n8k8 TF32, mma.m16n8k16 f16/bf16,
+ * ldmatrix, wmma's meeting points), the TF32 conversion, per-thread
+ * cp.async queues and dynamic shared memory.
  *
  * Invariants of the scheduler (struct emu E):
  *  1. Exactly one fiber runs at a time (E.cur), or none (the scheduler).
@@ -12,12 +14,16 @@
  *     before any lane of that warp runs again.
  *  4. Once E.failed is set no fiber is resumed; the CTA is abandoned (its
  *     fibers' stacks are simply reused).
+ *  5. A fiber's cp.async queue (fiber.cp) holds copies in issue order, each
+ *     tagged with the group it will belong to (fiber.cp_group, the number
+ *     of commits so far).  It is empty when the fiber is done.
  */
 #include "cuda_emu.h"
 
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,10 +54,23 @@
 enum fstate { F_RUN, F_BAR, F_WARP, F_DONE, F_FAILED };
 
 enum op { OP_NONE, OP_SHFL_IDX, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR,
-    OP_MMA };
+    OP_MMA, OP_MMA16, OP_LDMATRIX, OP_WMMA };
 
 static const char *const op_names[] = { "none", "__shfl_sync",
-    "__shfl_up_sync", "__shfl_down_sync", "__shfl_xor_sync", "mma.m16n8k8" };
+    "__shfl_up_sync", "__shfl_down_sync", "__shfl_xor_sync", "mma.m16n8k8",
+    "mma.m16n8k16", "ldmatrix", "wmma" };
+
+/* the ops that need every lane of a full warp */
+#define OP_FULL_WARP(op)	((op) == OP_MMA || (op) == OP_MMA16 ||	\
+				 (op) == OP_LDMATRIX || (op) == OP_WMMA)
+
+/* One queued cp.async (note 5 above, cuda_emu.h note 9). */
+struct cp_copy {
+	void		*dst;
+	const void	*src;
+	int		 bytes;
+	uint64_t	 group;
+};
 
 struct fiber {
 	char		*stack_lo;	/* lowest usable byte */
@@ -72,6 +91,11 @@ struct fiber {
 	int		 arg, width;
 	float		*d;
 	const uint32_t	*a, *b;
+	uint32_t	*r;		/* ldmatrix: destination registers */
+	const void	*p;		/* ldmatrix: this lane's row address */
+	const char	*what;		/* wmma: which function */
+	std::vector<cp_copy> cp;	/* cp.async queue */
+	uint64_t	 cp_group;	/* commits so far */
 };
 
 struct warp {
@@ -108,6 +132,8 @@ static struct emu {
 	char			 msg[512];
 	struct sb_emu_stats	 st;
 	uint64_t		 rng;
+	unsigned char		*dyn;		/* dynamic shared memory */
+	size_t			 dyn_bytes, dyn_cap;
 } E;
 
 struct sb_emu_now sb_emu_now;
@@ -146,6 +172,7 @@ __asm__(
 #endif
 
 static void	fiber_entry(void);
+static void	cp_land(struct fiber *, uint64_t);
 
 static void
 fiber_init(struct fiber *f, size_t i)
@@ -233,6 +260,7 @@ fiber_entry(void)
 	__sanitizer_finish_switch_fiber(NULL, &E.sched_lo, &E.sched_size);
 #endif
 	(*E.body)();
+	cp_land(f, UINT64_MAX);	/* a GPU lands them too */
 	f->state = F_DONE;
 	f->dirty = 0;
 	E.live--;
@@ -475,19 +503,121 @@ mma_complete(struct fiber *base)
 	}
 }
 
+/* An fp16 (bf16 = 0) or bf16 element from its bits, as a double. */
+static double
+half_bits(uint32_t bits, int bf16)
+{
+	const unsigned short u = (unsigned short)(bits & 0xffffu);
+
+	return bf16 ? (double)__bfloat162float(__ushort_as_bfloat16(u)) :
+	    (double)__half2float(__ushort_as_half(u));
+}
+
+/*
+ * D += A·B, m16n8k16, for the warp whose first fiber is base (fragments
+ * per kernels/gemm_f16.cuh and the PTX ISA: a register holds two elements,
+ * the lower-indexed in the low 16 bits).  The type (fiber.arg: 1 bf16, 0
+ * fp16) must be the same in every lane.
+ */
+static void
+mma16_complete(struct fiber *base, const char *file, int line)
+{
+	double A[16][16], B[16][8];
+	const int bf16 = base[0].arg;
+	int lane, r, k;
+
+	for (lane = 0; lane < 32; lane++) {
+		const struct fiber *l = base + lane;
+		int g = lane >> 2, t = lane & 3;
+
+		if (l->arg != bf16)
+			FAIL("mma.m16n8k16 at %s:%d: lane 0 has %s operands, "
+			    "lane %d %s", file, line, bf16 ? "bf16" : "f16",
+			    lane, l->arg ? "bf16" : "f16");
+		for (int h = 0; h < 2; h++) {
+			A[g][2 * t + h] = half_bits(l->a[0] >> 16 * h, bf16);
+			A[g + 8][2 * t + h] = half_bits(l->a[1] >> 16 * h, bf16);
+			A[g][2 * t + 8 + h] = half_bits(l->a[2] >> 16 * h, bf16);
+			A[g + 8][2 * t + 8 + h] = half_bits(l->a[3] >> 16 * h,
+			    bf16);
+			B[2 * t + h][g] = half_bits(l->b[0] >> 16 * h, bf16);
+			B[2 * t + 8 + h][g] = half_bits(l->b[1] >> 16 * h, bf16);
+		}
+	}
+	for (lane = 0; lane < 32; lane++) {
+		const struct fiber *l = base + lane;
+		int g = lane >> 2, t = lane & 3;
+
+		for (r = 0; r < 4; r++) {
+			int row = g + (r >> 1) * 8, col = 2 * t + (r & 1);
+			double sum = 0;
+
+			for (k = 0; k < 16; k++)
+				sum += A[row][k] * B[k][col];
+			l->d[r] = (float)((double)l->d[r] + sum);
+		}
+	}
+}
+
+/*
+ * ldmatrix .xN [.trans] for the warp whose first fiber is base: lane
+ * 8q + i names row i of matrix q; lane l gets, in register q, elements
+ * (l/4, 2(l%4)) and (l/4, 2(l%4)+1) of matrix q, or with .trans (2(l%4),
+ * l/4) and (2(l%4)+1, l/4).  fiber.arg is N | trans << 4, the same in
+ * every lane.
+ */
+static void
+ldmatrix_complete(struct fiber *base, const char *file, int line)
+{
+	uint16_t M[4][8][8];
+	const int mode = base[0].arg, n = mode & 0xf, trans = mode >> 4;
+	int lane, q;
+
+	for (lane = 0; lane < 32; lane++)
+		if (base[lane].arg != mode)
+			FAIL("ldmatrix at %s:%d: lane 0 asks for .x%d%s, lane "
+			    "%d for .x%d%s", file, line, n, trans ? ".trans" :
+			    "", lane, base[lane].arg & 0xf,
+			    base[lane].arg >> 4 ? ".trans" : "");
+	for (lane = 0; lane < 8 * n; lane++) {
+		const void *p = base[lane].p;
+
+		if (p == NULL || ((uintptr_t)p & 15u) != 0)
+			FAIL("ldmatrix at %s:%d: lane %d gives row address %p, "
+			    "which is not 16-byte aligned", file, line, lane, p);
+		memcpy(M[lane / 8][lane % 8], p, 16);
+	}
+	for (lane = 0; lane < 32; lane++) {
+		const int r = lane / 4, c = 2 * (lane % 4);
+
+		for (q = 0; q < n; q++) {
+			uint32_t lo, hi;
+
+			if (trans) {
+				lo = M[q][c][r];
+				hi = M[q][c + 1][r];
+			} else {
+				lo = M[q][r][c];
+				hi = M[q][r][c + 1];
+			}
+			base[lane].r[q] = lo | hi << 16;
+		}
+	}
+}
+
 /* This lane arrives at a collective; the last one completes it. */
 static void
 collective(enum op op, unsigned mask, const char *file, int line)
 {
 	struct fiber *f = E.cur, *base = &E.fib[(size_t)f->warp * 32];
 	struct warp *w = &E.warps[(size_t)f->warp];
-	unsigned need = op == OP_MMA ? ~0u : mask;
+	unsigned need = OP_FULL_WARP(op) ? ~0u : mask;
 	int lane;
 
-	if (op == OP_MMA && w->nlanes < 32)
-		FAIL("mma in warp %d, which has only %d threads (blockDim "
-		    "is not a multiple of 32): mma needs all 32 lanes",
-		    f->warp, w->nlanes);
+	if (OP_FULL_WARP(op) && w->nlanes < 32)
+		FAIL("%s in warp %d, which has only %d threads (blockDim "
+		    "is not a multiple of 32): it needs all 32 lanes",
+		    op_names[op], f->warp, w->nlanes);
 	if (!(need >> f->lane & 1))
 		FAIL("lane %d of warp %d calls %s at %s:%d with mask 0x%08x, "
 		    "which does not name it", f->lane, f->warp, op_names[op],
@@ -514,6 +644,18 @@ collective(enum op op, unsigned mask, const char *file, int line)
 	}
 	if (op == OP_MMA) {
 		mma_complete(base);
+	} else if (op == OP_MMA16) {
+		mma16_complete(base, file, line);
+	} else if (op == OP_LDMATRIX) {
+		ldmatrix_complete(base, file, line);
+	} else if (op == OP_WMMA) {
+		/* a meeting point only: each lane works on its own copy */
+		for (lane = 1; lane < 32; lane++)
+			if (base[lane].what != base[0].what)
+				FAIL("lanes of warp %d meet in different wmma "
+				    "calls: %s (lane 0) and %s (lane %d)",
+				    f->warp, base[0].what, base[lane].what,
+				    lane);
 	} else {
 		for (lane = 0; lane < 32; lane++) {
 			struct fiber *l = base + lane;
@@ -566,6 +708,107 @@ sb_emu_mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2])
 	f->a = a;
 	f->b = b;
 	collective(OP_MMA, ~0u, "mma", 0);
+}
+
+void
+sb_emu_mma_m16n8k16(int bf16, float d[4], const uint32_t a[4],
+    const uint32_t b[2])
+{
+	struct fiber *f = E.cur;
+
+	f->d = d;
+	f->a = a;
+	f->b = b;
+	f->arg = bf16 != 0;
+	collective(OP_MMA16, ~0u, "mma.m16n8k16", 0);
+}
+
+void
+sb_emu_ldmatrix(int nmat, int trans, uint32_t *r, const void *row)
+{
+	struct fiber *f = E.cur;
+
+	if (nmat != 1 && nmat != 2 && nmat != 4)
+		FAIL("ldmatrix .x%d: want .x1, .x2 or .x4", nmat);
+	f->r = r;
+	f->p = row;
+	f->arg = nmat | (trans != 0) << 4;
+	collective(OP_LDMATRIX, ~0u, "ldmatrix", 0);
+}
+
+void
+sb_emu_wmma_sync(const char *what, const void *p, size_t ldm_bytes)
+{
+	struct fiber *f = E.cur;
+
+	if (p != NULL && ((uintptr_t)p & 31u) != 0)
+		FAIL("%s: pointer %p is not 32-byte aligned (thread %u)", what,
+		    p, f->tid.x);
+	if (p != NULL && ldm_bytes % 16 != 0)
+		FAIL("%s: ldm of %zu bytes is not a multiple of 16 bytes "
+		    "(8 halves or 4 floats)", what, ldm_bytes);
+	f->what = what;
+	collective(OP_WMMA, ~0u, what, 0);
+}
+
+/* ---- cp.async (cuda_emu.h note 9) ---------------------------------- */
+
+/* Land f's queued copies of groups below `below` (UINT64_MAX: all). */
+static void
+cp_land(struct fiber *f, uint64_t below)
+{
+	size_t i, keep = 0;
+
+	for (i = 0; i < f->cp.size(); i++) {
+		const struct cp_copy *c = &f->cp[i];
+
+		if (c->group >= below) {
+			f->cp[keep++] = *c;
+			continue;
+		}
+		memcpy(c->dst, c->src, (size_t)c->bytes);
+		memset((char *)c->dst + c->bytes, 0, (size_t)(16 - c->bytes));
+		E.st.cp_async++;
+	}
+	f->cp.resize(keep);
+}
+
+void
+sb_emu_cp_async16(void *dst, const void *src, int src_bytes)
+{
+	struct fiber *f = E.cur;
+
+	if (src_bytes < 0 || src_bytes > 16)
+		FAIL("cp.async 16: src-size %d is outside 0..16 (thread %u)",
+		    src_bytes, f->tid.x);
+	if (((uintptr_t)dst & 15u) != 0 || ((uintptr_t)src & 15u) != 0)
+		FAIL("cp.async 16: dst %p or src %p is not 16-byte aligned "
+		    "(thread %u); use a scalar loader for unaligned operands",
+		    dst, src, f->tid.x);
+	f->cp.push_back(cp_copy{ dst, src, src_bytes, f->cp_group });
+}
+
+void
+sb_emu_cp_async_commit(void)
+{
+	E.cur->cp_group++;
+}
+
+void
+sb_emu_cp_async_wait(int pending)
+{
+	struct fiber *f = E.cur;
+
+	if (pending < 0)
+		FAIL("cp.async.wait_group %d: want N >= 0", pending);
+	if ((uint64_t)pending < f->cp_group)
+		cp_land(f, f->cp_group - (uint64_t)pending);
+}
+
+unsigned char *
+sb_emu_dyn_smem(void)
+{
+	return E.dyn;
 }
 
 /*
@@ -655,7 +898,11 @@ run_cta(enum sb_emu_order order)
 
 		fiber_init(f, (size_t)i);
 		f->state = F_RUN;
+		f->cp.clear();
+		f->cp_group = 0;
 	}
+	if (E.dyn_bytes > 0)
+		memset(E.dyn, 0xff, E.dyn_bytes);
 	for (i = 0; i < (int)E.warps.size(); i++)
 		E.warps[(size_t)i].arrived = 0;
 	E.live = E.nthreads;
@@ -710,6 +957,17 @@ sb_emu_launch(dim3 grid, dim3 block, const std::function<void()> &body,
     const struct sb_emu_opts *opts, struct sb_emu_stats *stats, char *err,
     size_t errlen)
 {
+	return sb_emu_launch_smem(grid, block, 0, body, opts, stats, err,
+	    errlen);
+}
+
+#define DYN_SMEM_MAX	(227u << 10)
+
+int
+sb_emu_launch_smem(dim3 grid, dim3 block, size_t dyn_smem,
+    const std::function<void()> &body, const struct sb_emu_opts *opts,
+    struct sb_emu_stats *stats, char *err, size_t errlen)
+{
 	enum sb_emu_order order = opts ? opts->order : SB_EMU_FORWARD;
 	unsigned bx, by, bz;
 	int i, nwarps;
@@ -723,8 +981,26 @@ sb_emu_launch(dim3 grid, dim3 block, const std::function<void()> &body,
 	memset(&sb_emu_now.block_idx, 0, sizeof(sb_emu_now.block_idx));
 	sb_emu_now.block_dim = block;
 	sb_emu_now.grid_dim = grid;
+	E.dyn_bytes = 0;
 	if (launch_check(grid, block) != 0)
 		goto out;
+	if (dyn_smem > DYN_SMEM_MAX) {
+		set_error("dynamic shared memory of %zu bytes: at most %u "
+		    "(227 KiB, sm_90)", dyn_smem, DYN_SMEM_MAX);
+		goto out;
+	}
+	if (dyn_smem > E.dyn_cap) {
+		free(E.dyn);
+		E.dyn = (unsigned char *)aligned_alloc(128,
+		    (dyn_smem + 127) / 128 * 128);
+		E.dyn_cap = E.dyn != NULL ? dyn_smem : 0;
+		if (E.dyn == NULL) {
+			set_error("cannot allocate %zu bytes of dynamic shared "
+			    "memory", dyn_smem);
+			goto out;
+		}
+	}
+	E.dyn_bytes = dyn_smem;
 	E.nthreads = (int)(block.x * block.y * block.z);
 	if (stacks_reserve((size_t)E.nthreads) != 0) {
 		set_error("cannot map %d fiber stacks", E.nthreads);

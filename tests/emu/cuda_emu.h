@@ -55,8 +55,35 @@
  *    not zero (not converted with cvt.rna.tf32) is masked, as the hardware
  *    ignores those bits, and counted; the launch then fails.
  *
- * Not emulated: dynamic shared memory, atomics, __syncwarp, memory fences,
- * inter-CTA communication, and anything not listed in kernels/gemm_common.cuh.
+ * 8. Half precision (kernels/gemm_f16.cuh).  __half and __nv_bfloat16 are
+ *    the toolkit's own (cuda_fp16.h and cuda_bf16.h compile in g++), so
+ *    conversions round exactly as on the device.  mma.m16n8k16 f16/bf16:
+ *    products exact in double, summed in double, one rounding into d, as
+ *    note 7.  ldmatrix (x1, x2, x4, .trans) is a warp collective with the
+ *    PTX fragment layout; every row address must be 16-byte aligned.
+ *
+ * 9. cp.async is emulated asynchronously: each copy is queued on its
+ *    thread and lands (src bytes, then zeros up to 16) only when a
+ *    cp.async.wait_group of that thread retires its group, or when the
+ *    thread exits.  A kernel that reads a stage before waiting for it
+ *    reads stale shared memory, as a GPU may.  __syncthreads does not
+ *    complete copies (it does not on a GPU either).  Source and
+ *    destination must be 16-byte aligned and src-size within 0..16.
+ *
+ * 10. wmma (m16n16k16 only): the fragment layout is opaque, so every lane
+ *    holds the whole tile (a consistent emulation; kernels must not index
+ *    fragment elements by lane).  load/store/mma_sync are warp
+ *    collectives (all 32 lanes), then each lane does the work on its own
+ *    copy; pointers must be 32-byte aligned and ldm a multiple of 16
+ *    bytes, as the CUDA guide requires.  mma_sync sums as note 7.
+ *
+ * 11. Dynamic shared memory: sb_emu_launch_smem gives a launch a buffer of
+ *    the requested size (128-byte aligned), refilled with 0xff (NaN as
+ *    float, fp16 and bf16) before every CTA, unlike static shared memory.
+ *
+ * Not emulated: atomics, __syncwarp, memory fences, inter-CTA
+ * communication, and anything not listed in kernels/gemm_common.cuh and
+ * kernels/gemm_f16.cuh.
  */
 #ifndef SB_TESTS_CUDA_EMU_H
 #define SB_TESTS_CUDA_EMU_H
@@ -76,6 +103,9 @@
 /* dim3, uint3, float4, make_float4, ... from the toolkit, host-only. */
 #include <vector_types.h>
 #include <vector_functions.h>
+/* __half, __nv_bfloat16 and their conversions, host-callable (note 8). */
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
 
 /* CUDA's host_defines.h defines some of these for a host compiler. */
 #undef __global__
@@ -160,6 +190,136 @@ uint32_t	sb_emu_f32_to_tf32(float);
 void		sb_emu_mma_m16n8k8_tf32(float d[4], const uint32_t a[4],
 		    const uint32_t b[2]);
 
+/* Also declared by kernels/gemm_f16.cuh under SB_EMU (notes 8, 9, 11). */
+void		sb_emu_mma_m16n8k16(int bf16, float d[4], const uint32_t a[4],
+		    const uint32_t b[2]);
+void		sb_emu_ldmatrix(int nmat, int trans, uint32_t *r,
+		    const void *row);
+void		sb_emu_cp_async16(void *dst, const void *src, int src_bytes);
+void		sb_emu_cp_async_commit(void);
+void		sb_emu_cp_async_wait(int pending);
+unsigned char	*sb_emu_dyn_smem(void);
+
+/* ---- wmma (note 10) ------------------------------------------------- */
+
+/* A warp collective of all 32 lanes named what; checks that p is 32-byte
+ * aligned and ldm_bytes a multiple of 16 (p NULL: no pointer). */
+void	sb_emu_wmma_sync(const char *what, const void *p, size_t ldm_bytes);
+
+static inline float
+sb_emu_to_f32(float x)
+{
+	return x;
+}
+
+static inline float
+sb_emu_to_f32(__half x)
+{
+	return __half2float(x);
+}
+
+static inline float
+sb_emu_to_f32(__nv_bfloat16 x)
+{
+	return __bfloat162float(x);
+}
+
+namespace nvcuda {
+namespace wmma {
+
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+
+/* R × C: A is M×K, B is K×N, the accumulator M×N; v[r·C + c], as float
+ * (exact for half and bf16 elements). */
+template <typename Use, int M, int N, int K, typename T,
+    typename Layout = void>
+struct fragment {
+	static_assert(M == 16 && N == 16 && K == 16,
+	    "the emulator knows wmma m16n16k16 only");
+	static constexpr int R = std::is_same<Use, matrix_b>::value ? K : M;
+	static constexpr int C = std::is_same<Use, matrix_a>::value ? K : N;
+	enum { num_elements = R * C };
+	float	v[R * C];
+};
+
+template <typename Use, typename T, typename L>
+static inline void
+load_matrix_sync(fragment<Use, 16, 16, 16, T, L> &f, const T *p,
+    unsigned ldm)
+{
+	constexpr bool row = std::is_same<L, row_major>::value;
+
+	sb_emu_wmma_sync("wmma::load_matrix_sync", p, ldm * sizeof(T));
+	for (int r = 0; r < f.R; r++)
+		for (int c = 0; c < f.C; c++)
+			f.v[r * f.C + c] = sb_emu_to_f32(row ?
+			    p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r]);
+}
+
+static inline void
+load_matrix_sync(fragment<accumulator, 16, 16, 16, float> &f, const float *p,
+    unsigned ldm, layout_t l)
+{
+	sb_emu_wmma_sync("wmma::load_matrix_sync", p, ldm * sizeof(float));
+	for (int r = 0; r < 16; r++)
+		for (int c = 0; c < 16; c++)
+			f.v[r * 16 + c] = l == mem_row_major ?
+			    p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r];
+}
+
+static inline void
+store_matrix_sync(float *p, const fragment<accumulator, 16, 16, 16, float> &f,
+    unsigned ldm, layout_t l)
+{
+	sb_emu_wmma_sync("wmma::store_matrix_sync", p, ldm * sizeof(float));
+	for (int r = 0; r < 16; r++)
+		for (int c = 0; c < 16; c++) {
+			float *d = l == mem_row_major ? &p[(size_t)r * ldm + c] :
+			    &p[(size_t)c * ldm + r];
+
+			*d = f.v[r * 16 + c];
+		}
+}
+
+template <typename Use, typename T, typename L, typename V>
+static inline void
+fill_fragment(fragment<Use, 16, 16, 16, T, L> &f, const V &x)
+{
+	for (int e = 0; e < f.R * f.C; e++)
+		f.v[e] = sb_emu_to_f32(x);
+}
+
+template <typename T, typename LA, typename LB>
+static inline void
+mma_sync(fragment<accumulator, 16, 16, 16, float> &d,
+    const fragment<matrix_a, 16, 16, 16, T, LA> &a,
+    const fragment<matrix_b, 16, 16, 16, T, LB> &b,
+    const fragment<accumulator, 16, 16, 16, float> &c)
+{
+	float out[256];
+
+	sb_emu_wmma_sync("wmma::mma_sync", NULL, 0);
+	for (int r = 0; r < 16; r++)
+		for (int j = 0; j < 16; j++) {
+			double sum = 0;
+
+			for (int q = 0; q < 16; q++)
+				sum += (double)a.v[r * 16 + q] *
+				    b.v[q * 16 + j];
+			out[r * 16 + j] = (float)((double)c.v[r * 16 + j] +
+			    sum);
+		}
+	memcpy(d.v, out, sizeof(out));
+}
+
+}	/* namespace wmma */
+}	/* namespace nvcuda */
+
 enum sb_emu_order { SB_EMU_FORWARD, SB_EMU_REVERSE, SB_EMU_SHUFFLE };
 
 struct sb_emu_opts {
@@ -176,6 +336,7 @@ struct sb_emu_stats {
 	uint64_t	collectives;	/* warp collectives released */
 	uint64_t	switches;	/* fiber resumes */
 	uint64_t	tf32_bad;	/* mma operands that were not TF32 */
+	uint64_t	cp_async;	/* cp.async copies landed */
 };
 
 /*
@@ -187,6 +348,12 @@ struct sb_emu_stats {
 int	sb_emu_launch(dim3 grid, dim3 block, const std::function<void()> &body,
 	    const struct sb_emu_opts *opts, struct sb_emu_stats *stats,
 	    char *err, size_t errlen);
+
+/* The same with dyn_smem bytes of dynamic shared memory per CTA (note 11;
+ * at most 227 KiB, as on sm_90). */
+int	sb_emu_launch_smem(dim3 grid, dim3 block, size_t dyn_smem,
+	    const std::function<void()> &body, const struct sb_emu_opts *opts,
+	    struct sb_emu_stats *stats, char *err, size_t errlen);
 
 const char	*sb_emu_order_name(enum sb_emu_order);
 

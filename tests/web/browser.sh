@@ -3,14 +3,22 @@
 #
 # Makes a database with two real CPU sweeps (the first labelled with a
 # <script> tag, the second without loss curves and with another "host" in
-# its environment record), starts `stepbench serve` on a free port, loads
-# /, /run?id=A, /run?id=B and /compare?a=A&b=B with --dump-dom and checks:
+# its environment record) and a third, mixed-precision run C seeded by
+# tests/web/seed_amp.sh (made-up figures: there is no GPU), starts
+# `stepbench serve` on a free port, loads /, /run?id=A, /run?id=B,
+# /run?id=C and /compare?a=A&b=B with --dump-dom and checks:
 #   - #status is data-state="ready" with data-charts = the charts that run
 #     has data for, worked out here from the database itself (not the API):
 #     throughput/time (ok points), baseline (an ok cuBLAS(Lt) point at the
 #     same mode/precision/shape), roofline (ok, flops and bytes), phases
-#     (phase rows), error (ok with a non-zero error), loss (loss curves);
+#     (phase rows), amp (amp.unscale/amp.update phase rows), error (ok
+#     with a non-zero error), loss (loss curves), scale (scaler rows);
 #     every other chart is a "no … in this run" line (data-absent);
+#   - the amp chart lists each point's share, 100·(amp.unscale +
+#     amp.update) / sum of phases, as the database gives it; the loss
+#     chart draws an fp32 reference curve exactly for the points that
+#     have ref_loss and lists their divergence; the scale chart has a
+#     line per point with a trajectory and counts its skipped steps;
 #   - the series (canvas fallback lists) name every variant; the phases
 #     chart has exactly the points with phase rows, the loss chart exactly
 #     those with curves; the #points table has a row per result;
@@ -22,14 +30,17 @@
 #     Refused …: CSP violations included);
 #   - clicks, driven over Chromium's --remote-debugging-pipe (CDP, no extra
 #     packages): each click on a #points header sorts the rows (then
-#     reverses them), ticking two runs enables Compare, which opens
-#     /compare?a=A&b=B; no exception or console error meanwhile.
-# Writes a screenshot of the run page to ${TEST_OUT:-$PWD}/web-run-page.png.
+#     reverses them; run C's "vs fp32" too), ticking two runs enables
+#     Compare, which opens /compare?a=A&b=B; no exception or console error
+#     meanwhile.
+# Writes screenshots of the run pages to ${TEST_OUT:-$PWD}/web-run-page.png
+# and web-amp-page.png.
 # Exit 77 (skipped) only when chromium or kore is missing.
 set -u
 
 SB=${1:?usage: browser.sh path/to/stepbench}
 case $SB in /*) ;; *) SB=$PWD/$SB ;; esac
+SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
 if [ -n "${SB_WEB_SKIP:-}" ]; then
 	echo "web_browser: skipped: $SB_WEB_SKIP"
 	exit 77
@@ -109,6 +120,13 @@ if ! timeout 120 "$SB" sweep "${common[@]}" --label 'no loss curves' \
 	finish
 fi
 pass "two CPU sweeps into $DB"
+if ! RUN_C=$(bash "$SEED_AMP" "$SB" "$DB" 2>"$WORK/seed.err") ||
+    [ -z "$RUN_C" ]; then
+	cat "$WORK/seed.err"
+	fail "seed a mixed-precision run (tests/web/seed_amp.sh)"
+	finish
+fi
+pass "a seeded mixed-precision run $RUN_C"
 
 # The Python half: expected figures from the database, DOM checks.
 cat >"$WORK/check.py" <<'EOF'
@@ -140,10 +158,14 @@ def expect_run(c, rid):
         'phases': one('select count(*) from phase p join result r on r.id = p.result_id where r.run_id = :r'),
         'error': one('select count(*) from result where ' + ok + ' and tflops > 0 and (' +
                      ' or '.join('coalesce(%s, 0) > 0' % e for e in ERRS) + ')'),
+        'amp': one("""select count(*) from phase p join result r on r.id = p.result_id
+            where r.run_id = :r and p.name in ('amp.unscale', 'amp.update')"""),
         'loss': one('select count(*) from loss_curve l join result r on r.id = l.result_id where r.run_id = :r'),
+        'scale': one('select count(*) from scaler s join result r on r.id = s.result_id where r.run_id = :r'),
     }
-    order = ['throughput', 'time', 'baseline', 'roofline', 'phases', 'error', 'loss']
+    order = ['throughput', 'time', 'baseline', 'roofline', 'phases', 'amp', 'error', 'loss', 'scale']
     q = lambda sql: [x[0] for x in c.execute(sql, {'r': rid})]
+    d = lambda sql: {a: b for a, b in c.execute(sql, {'r': rid})}
     return {
         'charts': [n for n in order if has[n]],
         'absent': [n for n in order if not has[n]],
@@ -155,6 +177,17 @@ def expect_run(c, rid):
             on p.result_id = r.id where r.run_id = :r order by 1"""),
         'loss_points': q("""select distinct r.point_idx from result r join loss_curve l
             on l.result_id = r.id where r.run_id = :r order by 1"""),
+        'ref_points': q("""select distinct r.point_idx from result r join loss_curve l
+            on l.result_id = r.id where r.run_id = :r and l.ref_loss is not null order by 1"""),
+        'amp_pct': d("""select r.point_idx, 100.0 * sum(case when p.name in ('amp.unscale',
+            'amp.update') then p.median_us else 0 end) / sum(p.median_us) from result r
+            join phase p on p.result_id = r.id where r.run_id = :r group by r.id
+            having sum(p.name in ('amp.unscale', 'amp.update')) > 0"""),
+        'divergence': d("""select r.point_idx, r.loss_divergence from result r where
+            r.run_id = :r and r.nsteps > 0 and (r.loss_divergence is not null or exists
+            (select 1 from loss_curve l where l.result_id = r.id and l.ref_loss is not null))"""),
+        'skipped': d("""select r.point_idx, sum(s.skipped) from result r join scaler s
+            on s.result_id = r.id where r.run_id = :r group by r.id"""),
     }
 
 class Dom(html.parser.HTMLParser):
@@ -168,6 +201,7 @@ class Dom(html.parser.HTMLParser):
         self.absent = []
         self.series = {}          # chart -> [dataset labels]
         self.categories = {}      # chart -> [category labels]
+        self.figures = {}         # chart -> [attributes of li[data-point]]
         self.links = []           # chart / table JSON and CSV links
         self.scripts = []         # (src, text)
         self.rows = {}            # table id -> tbody rows
@@ -201,6 +235,8 @@ class Dom(html.parser.HTMLParser):
             self.absent.append(a['data-absent'])
         elif tag == 'ul' and self._chart and a.get('class') in ('series', 'categories'):
             self._list = a['class']
+        elif tag == 'li' and self._chart and not self._list and 'data-point' in a:
+            self.figures.setdefault(self._chart, []).append(a)
         elif tag == 'li' and self._list:
             self._li = ''
         elif tag == 'li' and any(t == 'warning' for _, t in self._in):
@@ -443,9 +479,15 @@ def check_sort(c, table, label, numeric, page):
         out(r['sort'] == want and keys == ordered and blank == sorted(blank),
             '%s: click "%s" sorts #%s %s (%d rows)' % (page, label, table, want, len(vals)))
 
-def interact(base, a, b):
+def interact(base, a, b, amp):
     c = Chrome()
     try:
+        n = len(c.events)
+        c.open('%s/run?id=%d' % (base, amp))
+        out(bool(c.wait(READY)), 'click: run %d page ready' % amp)
+        check_sort(c, 'points', 'vs fp32', True, 'click: run %d' % amp)
+        page_errors(c, n, 'click: run %d' % amp)
+
         n = len(c.events)
         c.open('%s/run?id=%d' % (base, a))
         out(bool(c.wait(READY)), 'click: run %d page ready' % a)
@@ -480,7 +522,7 @@ def main():
         print(json.dumps(expect_run(c, int(sys.argv[3]))))
         return
     if mode == 'interact':
-        interact(sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+        interact(sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
         return
     d, text = parse(sys.argv[3])
     base = sys.argv[4]
@@ -516,8 +558,32 @@ def main():
             out(got == e['phase_points'] and e['phase_reps'] == [1],
                 '%s: phases bars = the points with phase rows %r (all reps=1: %r)' % (page, got, e['phase_reps']))
         if 'loss' in d.charts:
-            got = sorted(int(s.split()[0][1:]) for s in d.series['loss'])
+            ref = ' fp32 reference'
+            got = sorted(int(s.split()[0][1:]) for s in d.series['loss'] if not s.endswith(ref))
             out(got == e['loss_points'], '%s: one loss curve per point with a curve %r' % (page, got))
+            got = sorted(int(s.split()[0][1:]) for s in d.series['loss'] if s.endswith(ref))
+            out(got == e['ref_points'], '%s: an fp32 reference curve per point with ref_loss %r (want %r)' %
+                (page, got, e['ref_points']))
+            got = {int(f['data-point']): (None if f['data-divergence'] == 'none' else float(f['data-divergence']))
+                   for f in d.figures.get('loss', [])}
+            want = {int(k): v for k, v in e['divergence'].items()}
+            out(got.keys() == want.keys() and all((got[k] is None) == (want[k] is None) and
+                (want[k] is None or abs(got[k] - want[k]) <= 1e-12 * abs(want[k])) for k in want),
+                '%s: divergence listed %r (database %r)' % (page, got, want))
+        if 'amp' in d.charts:
+            got = {int(f['data-point']): float(f['data-pct']) for f in d.figures.get('amp', [])}
+            want = {int(k): v for k, v in e['amp_pct'].items()}
+            out(got.keys() == want.keys() and all(abs(got[k] - want[k]) <= 1e-9 * want[k] for k in want)
+                and len(d.categories['amp']) == len(want),
+                '%s: AMP share of the step per point %r (database %r)' % (page, got, want))
+        if 'scale' in d.charts:
+            lines = sorted(int(s.split()[0][1:]) for s in d.series['scale'] if not s.endswith(' skipped'))
+            marks = sorted(int(s.split()[0][1:]) for s in d.series['scale'] if s.endswith(' skipped'))
+            want = {int(k): v for k, v in e['skipped'].items()}
+            got = {int(f['data-point']): int(f['data-skipped']) for f in d.figures.get('scale', [])}
+            out(lines == sorted(want) and marks == sorted(k for k, v in want.items() if v > 0),
+                '%s: a scale line per trajectory %r, skip marks %r (database %r)' % (page, lines, marks, want))
+            out(got == want, '%s: skipped steps counted %r (database %r)' % (page, got, want))
         out(d.rows.get('points') == e['points'], '%s: #points has a row per result (%s of %d)' %
             (page, d.rows.get('points'), e['points']))
         check_links(page, d, base)
@@ -552,7 +618,7 @@ EOF
 # The second run "ran elsewhere": another host in its environment record,
 # so that the compare page must show its warning banner.
 ids=$(python3 "$WORK/check.py" ids "$DB")
-read -r RUN_A RUN_B <<<"$ids"
+read -r RUN_A RUN_B _ <<<"$ids"
 if ! python3 - "$DB" "$RUN_B" <<'EOF'
 import json, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -661,10 +727,11 @@ page() {
 page runs / runs
 page run-a "/run?id=$RUN_A" run "$RUN_A" hostile
 page run-b "/run?id=$RUN_B" run "$RUN_B" plain
+page run-c "/run?id=$RUN_C" run "$RUN_C" plain
 page compare "/compare?a=$RUN_A&b=$RUN_B" compare "$RUN_A" "$RUN_B"
 
 # Clicks (CDP over --remote-debugging-pipe): sorting, ticking two runs, Compare.
-py interact - "$RUN_A" "$RUN_B"
+py interact - "$RUN_A" "$RUN_B" "$RUN_C"
 
 mkdir -p "$OUT"
 SHOT=$OUT/web-run-page.png
@@ -676,5 +743,14 @@ else
 	fail "screenshot of the run page: $SHOT"
 fi
 check_console "screenshot" "$WORK/shot.log"
+SHOT=$OUT/web-amp-page.png
+rm -f "$SHOT"
+chrome "$BASE/run?id=$RUN_C" "$WORK/shot-amp" "$SHOT"
+if [ -s "$SHOT" ] && [ "$(head -c 8 "$SHOT" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+	pass "screenshot of the mixed-precision run page: $SHOT"
+else
+	fail "screenshot of the mixed-precision run page: $SHOT"
+fi
+check_console "screenshot (amp)" "$WORK/shot-amp.log"
 
 finish

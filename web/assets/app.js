@@ -261,11 +261,24 @@ function groupBy(rows, key) {
 	return m;
 }
 
+/* The phases of a step in the order it runs them (kernels/step.h). */
+const PHASE_ORDER = ['forward', 'loss', 'backward.wgrad', 'backward.dgrad',
+    'amp.unscale', 'sgd', 'amp.update'];
+/* Mixed precision's own phases: unscale + inf check, the scale update. */
+const AMP_PHASES = ['amp.unscale', 'amp.update'];
+
+/* "#3 train.fp16amp.mma L1 4096x4096x4096 graph": a point in a bar chart. */
+function pointLabel(idx, r) {
+	return '#' + idx + ' ' + r.variant + ' L' + r.layers + ' ' + shape(r) +
+	    (r.graph ? ' graph' : '');
+}
+
 /* --------------------------------------------------------- charts */
 
 /*
- * A chart spec is {name, title, caption, api, config, wide, height} or
- * {name, absent: 'no … in this run'}.  chartSection() builds the markup;
+ * A chart spec is {name, title, caption, api, config, wide, height, notes}
+ * or {name, absent: 'no … in this run'}; notes is an optional element shown
+ * under the caption (figures the chart cannot show as lines).  chartSection() builds the markup;
  * drawCharts() creates the Chart objects once the canvases are in the page
  * and resolves when each has rendered once.
  */
@@ -288,7 +301,8 @@ function chartSection(spec, q) {
 	    el('h2', null, spec.title),
 	    box,
 	    el('p', { class: 'caption' }, spec.caption, ' ',
-		apiLinks(url)));
+		apiLinks(url)),
+	    spec.notes || null);
 	return { section: sec, canvas: canvas, config: spec.config };
 }
 
@@ -532,8 +546,8 @@ function specPhases(phases) {
 		    '(phases are timed only where one step is long enough to time alone)' });
 	const points = groupBy(phases, (r) => r.point_idx);
 	/* The step order; any other phase after them, by name. */
-	const order = ['forward', 'loss', 'backward.wgrad', 'backward.dgrad', 'sgd'];
-	const rank = (n) => order.indexOf(n) < 0 ? order.length : order.indexOf(n);
+	const rank = (n) => PHASE_ORDER.indexOf(n) < 0 ? PHASE_ORDER.length :
+	    PHASE_ORDER.indexOf(n);
 	const names = [];
 	for (const r of phases)
 		if (names.indexOf(r.phase) < 0)
@@ -542,9 +556,7 @@ function specPhases(phases) {
 	const labels = [];
 	const byPoint = [];
 	for (const [idx, rows] of points) {
-		const r = rows[0];
-		labels.push('#' + idx + ' ' + r.variant + ' L' + r.layers + ' ' +
-		    shape(r) + (r.graph ? ' graph' : ''));
+		labels.push(pointLabel(idx, rows[0]));
 		const m = new Map();
 		for (const x of rows)
 			m.set(x.phase, x.median_us);
@@ -558,7 +570,8 @@ function specPhases(phases) {
 		stack: 'phases'
 	}));
 	spec.caption = 'Median µs of each phase of the step (forward, loss, ' +
-	    'backward.wgrad, backward.dgrad, sgd), stacked, per point.';
+	    'backward.wgrad, backward.dgrad, amp.unscale, sgd, amp.update), ' +
+	    'stacked, per point.';
 	spec.wide = true;
 	spec.height = Math.min(2400, 90 + 22 * labels.length);
 	spec.config = {
@@ -628,33 +641,202 @@ function specError(results) {
 	return spec;
 }
 
-function specLoss(curves) {
+/*
+ * The AMP machinery's share of the step: per point with an amp.* phase,
+ * 100 · (amp.unscale + amp.update) / the sum of its phase medians, as two
+ * stacked bars.  The figures are also listed under the caption
+ * (li[data-point][data-pct]).
+ */
+function specAmp(phases) {
+	const spec = { name: 'amp', title: 'AMP share of the step', api: 'phases' };
+	const labels = [], shares = [];
+	for (const [idx, rows] of groupBy(phases, (r) => r.point_idx)) {
+		if (!rows.some((x) => AMP_PHASES.indexOf(x.phase) >= 0))
+			continue;
+		let total = 0;
+		const amp = {};
+		for (const x of rows) {
+			if (!isNum(x.median_us))
+				continue;
+			total += x.median_us;
+			if (AMP_PHASES.indexOf(x.phase) >= 0)
+				amp[x.phase] = x.median_us;
+		}
+		if (!(total > 0))
+			continue;
+		const pct = AMP_PHASES.map((n) => isNum(amp[n]) ? 100 * amp[n] / total : 0);
+		labels.push(pointLabel(idx, rows[0]));
+		shares.push({ idx: idx, pct: pct, sum: pct[0] + pct[1], total: total });
+	}
+	if (!labels.length)
+		return Object.assign(spec, { absent: 'no mixed-precision phases in this run ' +
+		    '(amp.unscale and amp.update are timed for fp16amp/bf16amp steps timed per phase)' });
+	const colours = ['#e15759', '#f28e2b'];
+	const ds = AMP_PHASES.map((name, i) => ({
+		label: name,
+		data: shares.map((x) => x.pct[i]),
+		backgroundColor: colours[i],
+		borderWidth: 0,
+		stack: 'amp'
+	}));
+	const top = Math.max.apply(null, shares.map((x) => x.sum));
+	spec.caption = 'The mixed-precision machinery\'s share of the step: ' +
+	    'amp.unscale (upcast, unscale and inf/NaN check) and amp.update ' +
+	    '(the loss-scale update) as % of the sum of the point\'s phase ' +
+	    'medians; the target is ≤ 5 % at 4096.';
+	spec.notes = el('ul', { class: 'figures amp-share' }, shares.map((x) =>
+	    el('li', { 'data-point': x.idx, 'data-pct': x.sum },
+		'#' + x.idx + ': ' + fmtPct(x.sum) + ' of ' + fmt(x.total) + ' µs')));
+	spec.height = Math.min(1200, 110 + 22 * labels.length);
+	spec.config = {
+		type: 'bar',
+		data: { labels: labels, datasets: ds },
+		options: {
+			animation: false,
+			responsive: true,
+			maintainAspectRatio: false,
+			indexAxis: 'y',
+			scales: {
+				x: axis('linear', '% of the step (sum of phases)', {
+					stacked: true, min: 0,
+					suggestedMax: Math.min(100, Math.max(5, 1.2 * top))
+				}),
+				y: { stacked: true, ticks: { autoSkip: false } }
+			},
+			plugins: {
+				legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+				tooltip: {
+					callbacks: {
+						label: (ctx) => ctx.dataset.label + ': ' + fmtPct(ctx.parsed.x) +
+						    ' (together ' + fmtPct(shares[ctx.dataIndex].sum) + ')'
+					}
+				}
+			}
+		}
+	};
+	return spec;
+}
+
+/*
+ * Loss curves; where a point has the fp32 step's loss of the same steps
+ * (ref_loss), that curve is drawn beside it, thin and dashed, and the
+ * point's divergence (results.loss_divergence: max over steps of
+ * |loss − fp32| / |fp32|) goes into its label and under the caption
+ * (li[data-point][data-divergence]).
+ */
+function specLoss(curves, results) {
 	const spec = { name: 'loss', title: 'Loss', api: 'curves' };
 	if (!curves.length)
 		return Object.assign(spec, { absent: 'no loss curves in this run (sweep with --steps N to record them)' });
-	const logY = curves.every((r) => !isNum(r.loss) || r.loss > 0);
+	const logY = curves.every((r) => (!isNum(r.loss) || r.loss > 0) &&
+	    (!isNum(r.ref_loss) || r.ref_loss > 0));
+	const byPoint = new Map(results.map((r) => [r.point_idx, r]));
 	const ds = [];
+	const div = [];
 	let i = 0;
 	for (const [idx, rows] of groupBy(curves, (r) => r.point_idx)) {
 		const r0 = rows[0];
 		const c = PALETTE[i % PALETTE.length];
-		const label = '#' + idx + ' ' + r0.variant + ' L' + r0.layers + ' ' + shape(r0);
+		const res = byPoint.get(idx);
+		const d = res && isNum(res.loss_divergence) ? res.loss_divergence : null;
+		const label = '#' + idx + ' ' + r0.variant + ' L' + r0.layers + ' ' + shape(r0) +
+		    (d !== null ? ' · divergence ' + fmt(d) : '');
 		ds.push({
 			label: label,
 			data: rows.filter((r) => isNum(r.loss)).map((r) => ({
 				x: r.step, y: r.loss,
-				tip: 'step ' + r.step + ': loss ' + fmt(r.loss, 4) + ', lr ' + fmt(r.lr)
+				tip: 'step ' + r.step + ': loss ' + fmt(r.loss, 4) + ', lr ' + fmt(r.lr) +
+				    (isNum(r.ref_loss) ? ', fp32 ' + fmt(r.ref_loss, 4) : '')
 			})).sort((a, b) => a.x - b.x),
 			borderColor: c, backgroundColor: c,
 			borderDash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length],
 			borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 4, showLine: true
 		});
+		const ref = rows.filter((r) => isNum(r.ref_loss));
+		if (ref.length) {
+			ds.push({
+				label: '#' + idx + ' fp32 reference',
+				data: ref.map((r) => ({
+					x: r.step, y: r.ref_loss,
+					tip: 'step ' + r.step + ': fp32 loss ' + fmt(r.ref_loss, 4) +
+					    (isNum(r.loss) ? ', this point ' + fmt(r.loss, 4) : '')
+				})).sort((a, b) => a.x - b.x),
+				borderColor: withAlpha(c, 0.6), backgroundColor: withAlpha(c, 0.6),
+				borderDash: [3, 3], borderWidth: 1, pointRadius: 0,
+				pointHoverRadius: 3, showLine: true
+			});
+		}
+		if (d !== null || ref.length)
+			div.push({ idx: idx, d: d });
 		i++;
 	}
 	spec.caption = 'Training loss per step (downsampled to ≤ 500 steps per ' +
-	    'curve), one line per point' + (logY ? '; log y axis.' : '.');
+	    'curve), one line per point' + (div.length ? '; dashed: the fp32 ' +
+	    'step\'s loss over the same steps from the same state, and the ' +
+	    'divergence max |loss − fp32| / |fp32|' : '') + (logY ? '; log y axis.' : '.');
+	if (div.length)
+		spec.notes = el('ul', { class: 'figures divergence' }, div.map((x) =>
+		    el('li', { 'data-point': x.idx, 'data-divergence': x.d === null ? 'none' : x.d },
+			'#' + x.idx + ': divergence from fp32 ' +
+			(x.d === null ? 'not measured' : fmt(x.d)))));
 	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
 	    axis('linear', 'step'), axis(logY ? 'logarithmic' : 'linear', 'loss')) };
+	return spec;
+}
+
+/*
+ * GradScaler's loss scale per step (/api/scaler), log y.  The API keeps
+ * every step where the scale changes, so a step-after line through its
+ * rows is exact; skipped steps (inf/NaN found, no update) are crosses.
+ */
+function specScale(scaler) {
+	const spec = { name: 'scale', title: 'Loss scale', api: 'scaler' };
+	if (!scaler.length)
+		return Object.assign(spec, { absent: 'no loss-scale trajectory in this run ' +
+		    '(fp16amp points record one with --steps N)' });
+	const ds = [];
+	const counts = [];
+	let i = 0;
+	for (const [idx, rows] of groupBy(scaler, (r) => r.point_idx)) {
+		const r0 = rows[0];
+		const c = PALETTE[i % PALETTE.length];
+		const base = '#' + idx + ' ' + r0.variant + ' L' + r0.layers + ' ' + shape(r0) +
+		    (r0.graph ? ' graph' : '');
+		const pts = rows.filter((r) => isNum(r.scale) && r.scale > 0)
+		    .sort((a, b) => a.step - b.step);
+		const skipped = pts.filter((r) => r.skipped === 1);
+		ds.push({
+			label: base,
+			data: pts.map((r) => ({
+				x: r.step, y: r.scale,
+				tip: 'step ' + r.step + ': scale ' + fmt(r.scale, 6) +
+				    (r.skipped === 1 ? ' (skipped)' : '') +
+				    (isNum(r.growth_tracker) ? ', good steps ' + r.growth_tracker : '')
+			})),
+			borderColor: c, backgroundColor: c, stepped: 'after',
+			borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 4, showLine: true
+		});
+		if (skipped.length)
+			ds.push({
+				label: '#' + idx + ' skipped',
+				data: skipped.map((r) => ({ x: r.step, y: r.scale,
+				    tip: 'step ' + r.step + ' skipped: inf/NaN at scale ' + fmt(r.scale, 6) })),
+				borderColor: '#d62728', backgroundColor: '#d62728',
+				pointStyle: 'crossRot', pointRadius: 6, pointBorderWidth: 2,
+				pointHoverRadius: 7, showLine: false
+			});
+		counts.push({ idx: idx, skipped: skipped.length });
+		i++;
+	}
+	spec.caption = 'The loss scale each step ran with (log axis); ✕ marks a ' +
+	    'skipped step: the scaler found inf/NaN in the gradients, left the ' +
+	    'weights alone and backed the scale off.';
+	spec.notes = el('ul', { class: 'figures skipped-steps' }, counts.map((x) =>
+	    el('li', { 'data-point': x.idx, 'data-skipped': x.skipped },
+		'#' + x.idx + ': ' + x.skipped + ' skipped step' + (x.skipped === 1 ? '' : 's') +
+		' shown')));
+	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
+	    axis('linear', 'step'), axis('logarithmic', 'loss scale')) };
 	return spec;
 }
 
@@ -911,6 +1093,10 @@ function pointsTable(results, q) {
 		  cls: (r) => { const w = worstErr(r); return w && isNum(r.tol) && w.value > r.tol ? 'bad' : ''; } },
 		{ label: 'tol', num: true, get: (r) => r.tol, show: (r) => fmt(r.tol) },
 		{ label: 'check', get: (r) => r.check_mode, show: (r) => r.check_mode || '' },
+		results.some((r) => isNum(r.loss_divergence)) ?
+		    { label: 'vs fp32', num: true, get: (r) => r.loss_divergence,
+		      show: (r) => fmt(r.loss_divergence),
+		      title: () => 'loss divergence from the fp32 curve: max |loss − fp32| / |fp32| over --steps' } : null,
 		{ label: 'stop', get: (r) => r.stop_reason, show: (r) => r.stop_reason || '' }
 	].filter(Boolean);
 	return el('section', { class: 'points' },
@@ -931,9 +1117,10 @@ async function pageRun(id) {
 	if (!runRows.length)
 		throw new Error('/api/run?' + q + ': no such run');
 	const run = runRows[0];
-	const [results, baseline, phases, curves] = await Promise.all([
+	const [results, baseline, phases, curves, scaler] = await Promise.all([
 		fetchJSON(api('results', q)), fetchJSON(api('baseline', q)),
-		fetchJSON(api('phases', q)), fetchJSON(api('curves', q))
+		fetchJSON(api('phases', q)), fetchJSON(api('curves', q)),
+		fetchJSON(api('scaler', q))
 	]);
 	document.title = 'stepbench — ' + runName(run);
 	const app = $('#app');
@@ -941,7 +1128,8 @@ async function pageRun(id) {
 
 	const specs = [specThroughput(results), specTime(results),
 	    specBaseline(baseline), specRoofline(results), specPhases(phases),
-	    specError(results), specLoss(curves)];
+	    specAmp(phases), specError(results), specLoss(curves, results),
+	    specScale(scaler)];
 	const absent = specs.filter((s) => !s.config);
 	if (absent.length)
 		app.appendChild(el('div', { class: 'absent-list' }, absent.map(absentLine)));
