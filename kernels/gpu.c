@@ -143,8 +143,13 @@ blas_setup(struct sb_gpu *g)
 
 	if (g->lt == NULL) {
 		cublasLtHandle_t lt = NULL;
+		cublasStatus_t st;
 
-		SB_BLAS_CHECK(g, cublasLtCreate(&lt));
+		if ((st = cublasLtCreate(&lt)) != CUBLAS_STATUS_SUCCESS)
+			return sb_gpu_fail(g, __FILE__, __LINE__,
+			    "cublasLtCreate(&lt)", cublasLtGetStatusString(st) !=
+			    NULL ? cublasLtGetStatusString(st) :
+			    "unknown cuBLASLt status");
 		g->lt = lt;
 	}
 	if (g->lt_ws == NULL) {
