@@ -36,12 +36,13 @@ cmd_import(int argc, char **argv)
 			    "OTHER.db that the\ndatabase (--db, else "
 			    "$STEPBENCH_DB, else ./stepbench.db; created if\n"
 			    "missing) lacks, with its environment, results, "
-			    "raw samples, phase\ntimes and loss curves.  Runs "
-			    "are matched by UUID, so importing the\nsame file "
-			    "again copies nothing.  OTHER.db is only read; "
-			    "everything is\ncopied in one transaction.  A run "
-			    "still running in OTHER.db is\ncopied as "
-			    "'running'.\n");
+			    "raw samples, phase\ntimes, loss curves (with "
+			    "their fp32 reference), loss-scale\ntrajectories "
+			    "and launch facts.  Runs are matched by UUID, so\n"
+			    "importing the same file again copies nothing.  "
+			    "OTHER.db is only\nread; everything is copied in "
+			    "one transaction.  A run still running\nin "
+			    "OTHER.db is copied as 'running'.\n");
 			return SB_EXIT_OK;
 		default:
 			return sb_bad_option("import", argc, argv, c);
