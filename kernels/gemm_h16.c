@@ -16,6 +16,7 @@
 #include "gemm_h16.h"
 
 const struct sb_hgemm *const sb_hgemms[] = {
+	&sb_hgemm_wmma,
 	&sb_hgemm_mma,
 	&sb_hgemm_wgmma,
 	&sb_hgemm_cublas, &sb_hgemm_cublaslt,

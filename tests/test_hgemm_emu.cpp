@@ -30,6 +30,13 @@
  * largest shape (more k tiles than mma's pipeline has stages) runs the
  * pipelined kernel only, with packed, ld8 and off1 operands.
  *
+ * Before the GEMMs, emu-h.N cases test the emulator's half-precision parts
+ * on their own, against the PTX ISA's formulas written out independently of
+ * tests/emu/: ldmatrix .x1/.x2/.x4 with and without .trans, mma.m16n8k16
+ * fp16/bf16 fragments (integer data: exact), cp.async landing only at
+ * wait_group (and zero-filling past src-size), dynamic shared memory, and
+ * the misuse errors (misaligned ldmatrix / cp.async / wmma pointers).
+ *
  * Environment: SB_EMU_QUICK=1 skips the largest shape; SB_EMU_FILTER=
  * substring runs only cases whose name contains it.
  */
@@ -384,6 +391,243 @@ struct tally {
 	double	seconds;
 };
 
+/* ---- the emulator's half-precision parts alone (emu-h.N) ------------ */
+
+static char emu_err[512];
+
+static int
+launch32(size_t dyn, const std::function<void()> &body)
+{
+	struct sb_emu_opts o = { SB_EMU_SHUFFLE, 7, "emu-h" };
+
+	emu_err[0] = '\0';
+	return sb_emu_launch_smem(dim3(1), dim3(32), dyn, body, &o, NULL,
+	    emu_err, sizeof(emu_err));
+}
+
+/* emu-h.1: ldmatrix .xN (.trans): PTX ISA "Warp-level matrix load
+ * instruction: ldmatrix": lane l holds, of matrix q, row l/4, columns
+ * 2(l%4) and 2(l%4)+1 (low half first); .trans the transposed element. */
+static void
+emu_ldmatrix(void)
+{
+	static GEMM_ALIGN16 uint16_t M[4][8][8];
+	static uint32_t got[32][4];
+
+	for (int q = 0; q < 4; q++)
+		for (int r = 0; r < 8; r++)
+			for (int c = 0; c < 8; c++)
+				M[q][r][c] = (uint16_t)(q * 64 + r * 8 + c);
+	for (int n = 1; n <= 4; n *= 2)
+		for (int trans = 0; trans < 2; trans++) {
+			char name[64];
+			int bad = 0, rc;
+
+			memset(got, 0, sizeof(got));
+			rc = launch32(0, [&] {
+				const int l = threadIdx.x;
+				/* lanes past 8n give an address nobody may
+				 * read */
+				const void *row = l < 8 * n ?
+				    (const void *)M[l / 8][l % 8] : NULL;
+				uint32_t r[4] = { 0, 0, 0, 0 };
+
+				if (n == 1 && trans)
+					hgemm_ldmatrix<1, true>(r, row);
+				else if (n == 1)
+					hgemm_ldmatrix<1, false>(r, row);
+				else if (n == 2 && trans)
+					hgemm_ldmatrix<2, true>(r, row);
+				else if (n == 2)
+					hgemm_ldmatrix<2, false>(r, row);
+				else if (trans)
+					hgemm_ldmatrix<4, true>(r, row);
+				else
+					hgemm_ldmatrix<4, false>(r, row);
+				memcpy(got[l], r, sizeof(r));
+			});
+			for (int l = 0; l < 32; l++)
+				for (int q = 0; q < 4; q++) {
+					const int i = l / 4, j = 2 * (l % 4);
+					uint32_t want = 0;
+
+					if (q < n)
+						want = trans ? (uint32_t)M[q][j][i] |
+						    (uint32_t)M[q][j + 1][i] << 16 :
+						    (uint32_t)M[q][i][j] |
+						    (uint32_t)M[q][i][j + 1] << 16;
+					bad += got[l][q] != want;
+				}
+			snprintf(name, sizeof(name), "emu-h.1: ldmatrix.x%d%s",
+			    n, trans ? ".trans" : "");
+			if (rc != 0)
+				printf("FAIL %s: %s\n", name, emu_err);
+			CHECK(name, rc == 0 && bad == 0);
+		}
+}
+
+/* emu-h.2: mma.m16n8k16 with the fragments of the PTX ISA ("Matrix
+ * Fragments for mma.m16n8k16 with floating point type"), elements
+ * a0..a7, b0..b3, c0..c3, two per register, low first:
+ *   A row = g + 8·(i in {2,3,6,7}), col = 2t + (i & 1) + 8·(i >= 4)
+ *   B row = 2t + (i & 1) + 8·(i >= 2), col = g
+ *   C row = g + 8·(i >= 2), col = 2t + (i & 1)
+ * Integer data, so the sums are exact. */
+static void
+emu_mma16(void)
+{
+	for (int bf = 0; bf < 2; bf++) {
+		const enum sb_dtype t = bf ? SB_DT_BF16 : SB_DT_F16;
+		static double A[16][16], B[16][8], C[16][8];
+		static float D[16][8];
+		char name[64];
+		int bad = 0, rc;
+
+		for (int r = 0; r < 16; r++)
+			for (int k = 0; k < 16; k++)
+				A[r][k] = (r * 3 + k * 5) % 7 - 3;
+		for (int k = 0; k < 16; k++)
+			for (int c = 0; c < 8; c++)
+				B[k][c] = (k * 2 + c * 3) % 5 - 2;
+		for (int r = 0; r < 16; r++)
+			for (int c = 0; c < 8; c++)
+				C[r][c] = r - c;
+		rc = launch32(0, [&] {
+			const int l = threadIdx.x, g = l / 4, tg = l % 4;
+			uint32_t a[4], b[2];
+			float d[4];
+
+			for (int i = 0; i < 8; i++) {
+				const int row = g + 8 * (i == 2 || i == 3 ||
+				    i == 6 || i == 7);
+				const int col = 2 * tg + (i & 1) + 8 * (i >= 4);
+				const uint32_t h = to_bits(t, A[row][col]);
+
+				if (i % 2 == 0)
+					a[i / 2] = h;
+				else
+					a[i / 2] |= h << 16;
+			}
+			for (int i = 0; i < 4; i++) {
+				const int row = 2 * tg + (i & 1) + 8 * (i >= 2);
+				const uint32_t h = to_bits(t, B[row][g]);
+
+				if (i % 2 == 0)
+					b[i / 2] = h;
+				else
+					b[i / 2] |= h << 16;
+			}
+			for (int i = 0; i < 4; i++)
+				d[i] = (float)C[g + 8 * (i >= 2)][2 * tg + (i & 1)];
+			if (bf)
+				hgemm_mma_m16n8k16<__nv_bfloat16>(d, a, b);
+			else
+				hgemm_mma_m16n8k16<__half>(d, a, b);
+			for (int i = 0; i < 4; i++)
+				D[g + 8 * (i >= 2)][2 * tg + (i & 1)] = d[i];
+		});
+		for (int r = 0; r < 16; r++)
+			for (int c = 0; c < 8; c++) {
+				double want = C[r][c];
+
+				for (int k = 0; k < 16; k++)
+					want += A[r][k] * B[k][c];
+				bad += D[r][c] != want;
+			}
+		snprintf(name, sizeof(name), "emu-h.2: mma.m16n8k16.%s",
+		    sb_dtype_name(t));
+		if (rc != 0)
+			printf("FAIL %s: %s\n", name, emu_err);
+		CHECK(name, rc == 0 && bad == 0);
+	}
+}
+
+/* emu-h.3: cp.async lands at wait_group, not before, and zero-fills past
+ * src-size; emu-h.4: dynamic shared memory starts as 0xff. */
+static void
+emu_cp_async(void)
+{
+	static GEMM_ALIGN16 unsigned char src[32][16];
+	static int early[32], mid[32], late[32], poisoned[32];
+	int rc;
+
+	for (int l = 0; l < 32; l++)
+		for (int b = 0; b < 16; b++)
+			src[l][b] = (unsigned char)(l + b + 1);
+	rc = launch32(64 * 32, [&] {
+		HGEMM_DYNAMIC_SMEM(smem);
+		const int l = threadIdx.x;
+		unsigned char *d0 = smem + l * 64, *d1 = d0 + 16;
+		int ok;
+
+		poisoned[l] = d0[0] == 0xff && d1[15] == 0xff;
+		hgemm_cp_async16(d0, src[l], 16);
+		hgemm_cp_commit();
+		hgemm_cp_async16(d1, src[l], l % 17);	/* 0..16 bytes */
+		hgemm_cp_commit();
+		early[l] = d0[0] == 0xff && d1[0] == 0xff;
+		hgemm_cp_wait<1>();	/* the first group only */
+		mid[l] = memcmp(d0, src[l], 16) == 0 && d1[15] == 0xff;
+		hgemm_cp_wait<0>();
+		ok = memcmp(d1, src[l], (size_t)(l % 17)) == 0;
+		for (int b = l % 17; b < 16; b++)
+			ok &= d1[b] == 0;
+		late[l] = ok;
+	});
+	if (rc != 0)
+		printf("FAIL emu-h.3: %s\n", emu_err);
+	for (int l = 0; l < 32; l++) {
+		CHECK("emu-h.3a: cp.async has not landed before wait_group",
+		    rc == 0 && early[l]);
+		CHECK("emu-h.3b: wait_group 1 lands the older group only",
+		    rc == 0 && mid[l]);
+		CHECK("emu-h.3c: wait_group 0 lands all, zeros past src-size",
+		    rc == 0 && late[l]);
+		CHECK("emu-h.4: dynamic shared memory starts as 0xff",
+		    rc == 0 && poisoned[l]);
+	}
+}
+
+/* emu-h.5: misuse is reported, naming what is wrong */
+static void
+emu_misuse(void)
+{
+	static GEMM_ALIGN16 uint16_t M[64 + 8];
+	static GEMM_ALIGN16 unsigned char buf[64];
+	int rc;
+
+	rc = launch32(0, [&] {
+		uint32_t r[4];
+
+		hgemm_ldmatrix<4, false>(r, M + 1);
+	});
+	CHECK("emu-h.5a: misaligned ldmatrix row fails", rc != 0 &&
+	    strstr(emu_err, "16-byte aligned") != NULL);
+	rc = launch32(0, [&] {
+		hgemm_cp_async16(buf, buf + 2, 16);
+		hgemm_cp_wait<0>();
+	});
+	CHECK("emu-h.5b: misaligned cp.async fails", rc != 0 &&
+	    strstr(emu_err, "16-byte aligned") != NULL);
+	rc = launch32(0, [&] {
+		hgemm_cp_async16(buf, buf, 17);
+	});
+	CHECK("emu-h.5c: cp.async src-size 17 fails", rc != 0 &&
+	    strstr(emu_err, "src-size 17") != NULL);
+	rc = launch32(0, [&] {
+		nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16,
+		    __half, nvcuda::wmma::row_major> f;
+
+		nvcuda::wmma::load_matrix_sync(f,
+		    reinterpret_cast<const __half *>(M + 8), 16);
+	});
+	CHECK("emu-h.5d: wmma load from a pointer not 32-byte aligned fails",
+	    rc != 0 && strstr(emu_err, "32-byte aligned") != NULL);
+	rc = launch32(228 << 10, [&] {});
+	CHECK("emu-h.5e: 228 KiB of dynamic shared memory is refused",
+	    rc != 0 && strstr(emu_err, "227 KiB") != NULL);
+}
+
 /* One kernel launch and its checks; 0 ok, -1 failed (printed). */
 static int
 run_case(const struct version *v, const struct problem *pr,
@@ -516,6 +760,10 @@ main(void)
 	quick = 1;	/* sanitizer builds */
 #endif
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	emu_ldmatrix();
+	emu_mma16();
+	emu_cp_async();
+	emu_misuse();
 	for (const struct shape &s : shapes) {
 		if (s.big && quick) {
 			printf("skip %lldx%lldx%lld (SB_EMU_QUICK)\n",
