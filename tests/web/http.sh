@@ -5,11 +5,13 @@
 # formats; /static traversal; methods; HTML escaping; the database left
 # byte-for-byte unchanged; reads during a concurrent sweep; the loss-scale
 # trajectory, fp32 curve and divergence of a seeded mixed-precision run
-# (tests/web/seed_amp.sh); module reload; a missing database; clean stops
-# on SIGTERM and SIGINT; no seccomp violation in any Kore log.
+# (tests/web/seed_amp.sh); module reload; a missing database; a v2 file
+# refused until upgraded; clean stops on SIGTERM and SIGINT; no seccomp
+# violation in any Kore log.
 #
 #   bash tests/web/http.sh /path/to/stepbench
 SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
+FIXTURES=$(cd "$(dirname "$0")/../fixtures" && pwd)
 # shellcheck source=tests/web/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -455,6 +457,38 @@ for kind in empty foreign text; do
 		fail "web-1.18c[$kind]" "serve --db $BAD did not start (log $(show "$(cat "$SERVE_LOG")"))"
 	fi
 done
+
+# --- 1.18d: a v2 file (tests/fixtures/db_v2.sql) is refused, unchanged, until a
+# writing command upgrades it in place; then the same server reads it
+V2=$T/v2.db
+sqlite3 -batch "$V2" <"$FIXTURES/db_v2.sql"
+BEFORE_SUM=$(fsum "$V2")
+if serve_start v2 --db "$V2"; then
+	V2_KORE=$KORE_PID
+	expect_req web-1.18d GET '/run?id=1' 200 text/html
+	body_has web-1.18d 'has schema v2, older than this stepbench'
+	body_has web-1.18d 'run a writing command once'
+	expect_req web-1.18d GET '/api/scaler?id=1' 503 application/json
+	json_check web-1.18d "assert 'schema v2, older' in d['error'], d"
+	check_eq web-1.18d "the v2 file is unchanged by serve" "$BEFORE_SUM" \
+	    "$(fsum "$V2")"
+	sb runs --db "$V2"
+	expect_exit web-1.18e 0
+	check_eq web-1.18e "runs upgraded it" 3 "$(sql "$V2" "PRAGMA user_version")"
+	expect_req web-1.18e GET /api/runs 200 application/json
+	json_check web-1.18e 'assert sorted(r["label"] for r in d) == ["v2-fixture", "v2-gemm"], d'
+	expect_req web-1.18e GET '/api/scaler?id=1' 200 application/json
+	json_check web-1.18e 'assert d == [], d'
+	expect_req web-1.18e GET '/api/curves?id=1' 200 application/json
+	json_check web-1.18e '
+assert len(d) == 6 and all(r["ref_loss"] is None for r in d), d'
+	serve_stop TERM
+	check_eq web-1.18e "serve's exit status" 0 "$SERVE_RC"
+	check_eq web-1.18e "Kore processes left" "" "$(kore_left "$V2_KORE")"
+	no_sandbox_violation web-1.18e "$SERVE_LOG"
+else
+	fail web-1.18d "serve --db $V2 did not start (log $(show "$(cat "$SERVE_LOG")"))"
+fi
 
 # --- 1.19b: a reload right after a stop does not cancel the stop ---------------------
 if serve_start term-hup --db "$DB"; then
