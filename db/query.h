@@ -28,9 +28,10 @@ enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 
 /* Row limits (the SQL's LIMIT).  BASELINE and COMPARE have at most a row
  * per result of a run, so they share the RESULTS limit; PHASES allows
- * every phase (5) of that many results. */
+ * every phase (7, amp.unscale and amp.update included) of that many
+ * results. */
 #define DB_Q_RESULTS_LIMIT	20000
-#define DB_Q_PHASES_LIMIT	100000
+#define DB_Q_PHASES_LIMIT	140000
 #define DB_Q_CURVES_LIMIT	50000
 #define DB_Q_LAUNCHES_LIMIT	100000
 #define DB_Q_SCALER_LIMIT	50000
@@ -74,7 +75,7 @@ enum db_query {
 	/* args: run id.  A row per (result, phase): point_idx, variant, m, n,
 	 * k, layers, graph, phase, median_us; by point_idx, phases in step
 	 * order (forward, loss, backward.wgrad, backward.dgrad, amp.unscale,
-	 * sgd, amp.update, then any other by name); limit 100000 rows */
+	 * sgd, amp.update, then any other by name); limit 140000 rows */
 	DB_Q_PHASES,
 	/* args: run id.  Loss curves: point_idx, variant, m, n, k, layers,
 	 * step, loss, lr, ref_loss (the fp32 step's loss from the same state;

@@ -1103,22 +1103,27 @@ test_limits(void)
 	    "INSERT INTO phase (result_id, name, median_us) SELECT result.id, "
 	    "p.name, 1 FROM result, (SELECT 'forward' AS name UNION ALL "
 	    "SELECT 'loss' UNION ALL SELECT 'backward.wgrad' UNION ALL "
-	    "SELECT 'backward.dgrad' UNION ALL SELECT 'sgd') AS p "
+	    "SELECT 'backward.dgrad' UNION ALL SELECT 'amp.unscale' "
+	    "UNION ALL SELECT 'sgd' UNION ALL SELECT 'amp.update') AS p "
 	    "WHERE result.run_id = %lld; "
 	    "WITH RECURSIVE st(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM st "
 	    "WHERE s < 499), r AS MATERIALIZED (SELECT id FROM result "
 	    "WHERE nsteps = 500 AND run_id = %lld) INSERT INTO loss_curve "
 	    "(result_id, step, loss, lr) SELECT r.id, s, 1, 0.1 FROM r, st; "
+	    "INSERT INTO scaler (result_id, step, scale, skipped) "
+	    "SELECT result_id, step, 1024, 0 FROM loss_curve; "
 	    "COMMIT",
 	    DB_Q_RESULTS_LIMIT, (long long)a, (long long)a);
 	CHECK("q-10.0: rows inserted", raw_exec(path, sql) == SQLITE_OK);
 	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM result "
 	    "WHERE run_id = %lld) = %d AND (SELECT count(*) FROM phase) = "
-	    "5 * %d AND (SELECT count(*) FROM loss_curve) = 101 * 500",
+	    "7 * %d AND (SELECT count(*) FROM loss_curve) = 101 * 500 AND "
+	    "(SELECT count(*) FROM scaler) = 101 * 500",
 	    (long long)a, DB_Q_RESULTS_LIMIT + 1, DB_Q_RESULTS_LIMIT + 1);
 	CHECK("q-10.0: more rows than every limit", raw_int(path, sql) == 1 &&
 	    101 * 500 > DB_Q_CURVES_LIMIT &&
-	    5 * (DB_Q_RESULTS_LIMIT + 1) > DB_Q_PHASES_LIMIT);
+	    101 * 500 > DB_Q_SCALER_LIMIT &&
+	    7 * (DB_Q_RESULTS_LIMIT + 1) > DB_Q_PHASES_LIMIT);
 
 	snprintf(want, sizeof(want), "%d 0 %d", DB_Q_RESULTS_LIMIT,
 	    DB_Q_RESULTS_LIMIT - 1);
@@ -1140,6 +1145,11 @@ test_limits(void)
 	CHECK("q-10.4: phases stop at the limit (+ header)", rc == 0 &&
 	    s != NULL && atoi(jx(s, "length(?1) - length(replace(?1, "
 	    "char(10), ''))")) == DB_Q_PHASES_LIMIT + 1);
+	free(s);
+	s = qt(db, DB_Q_SCALER, a, 0, DB_FMT_CSV, &rc);
+	CHECK("q-10.6: scaler stops at the limit (+ header)", rc == 0 &&
+	    s != NULL && atoi(jx(s, "length(?1) - length(replace(?1, "
+	    "char(10), ''))")) == DB_Q_SCALER_LIMIT + 1);
 	free(s);
 	s = qt(db, DB_Q_CURVES, a, 0, DB_FMT_JSON, &rc);
 	snprintf(want, sizeof(want), "%d 99 499", DB_Q_CURVES_LIMIT);
