@@ -150,12 +150,13 @@ cmd_list(int argc, char **argv)
 	sb_json_init(&j);
 	sb_json_arr_begin(&j, NULL);
 	if (!json)
-		printf("%-22s %-6s %-9s %-4s %s\n", "id", "prec", "impl", "here",
-		    "summary / why not");
+		printf("%-22s %-8s %-9s %-4s %s\n", "id", "prec", "impl",
+		    "here", "summary / why not");
 	for (int i = 0; i < vl.count; i++) {
 		const struct sb_variant *v = vl.v[i];
 		char why[512] = "";
 		int ok = sb_variant_runnable(v, &dev, why, sizeof(why));
+		const char *fb = ok ? sb_variant_fallback(v, &dev) : NULL;
 
 		if (json) {
 			sb_json_obj_begin(&j, NULL);
@@ -168,12 +169,14 @@ cmd_list(int argc, char **argv)
 			sb_json_num(&j, "tolerance", v->tol);
 			sb_json_bool(&j, "runnable", ok);
 			sb_json_str(&j, "reason", ok ? NULL : why);
-			sb_json_str(&j, "summary", v->summary);
+			sb_json_str(&j, "summary", sb_variant_summary(v));
+			sb_json_str(&j, "fallback", fb);
 			sb_json_obj_end(&j);
 			continue;
 		}
-		printf("%-22s %-6s %-9s %-4s %s\n", v->id, v->precision, v->impl,
-		    ok ? "yes" : "no", ok ? v->summary : why);
+		printf("%-22s %-8s %-9s %-4s %s%s%s\n", v->id, v->precision,
+		    v->impl, ok ? "yes" : "no", ok ? sb_variant_summary(v) : why,
+		    fb != NULL ? "; here: " : "", fb != NULL ? fb : "");
 	}
 	sb_json_arr_end(&j);
 	if (json)

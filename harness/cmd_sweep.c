@@ -49,7 +49,8 @@ struct sweep_args {
 enum {
 	OPT_GRAPH = SB_OPT_TIMING_END, OPT_LR, OPT_INPUT_GRAD, OPT_STEPS,
 	OPT_NORMALIZE, OPT_LR_DECAY, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_RESUME,
-	OPT_WORLD
+	OPT_WORLD, OPT_SCALER_INIT, OPT_SCALER_GROWTH, OPT_SCALER_BACKOFF,
+	OPT_SCALER_INTERVAL, OPT_INJECT, OPT_AMP_WGRAD
 };
 
 static const struct option sweep_opts[] = {
@@ -65,6 +66,12 @@ static const struct option sweep_opts[] = {
 	{ "steps", required_argument, NULL, OPT_STEPS },
 	{ "normalize", no_argument, NULL, OPT_NORMALIZE },
 	{ "lr-decay", required_argument, NULL, OPT_LR_DECAY },
+	{ "scaler-init", required_argument, NULL, OPT_SCALER_INIT },
+	{ "scaler-growth", required_argument, NULL, OPT_SCALER_GROWTH },
+	{ "scaler-backoff", required_argument, NULL, OPT_SCALER_BACKOFF },
+	{ "scaler-interval", required_argument, NULL, OPT_SCALER_INTERVAL },
+	{ "inject-overflow", required_argument, NULL, OPT_INJECT },
+	{ "amp-wgrad", required_argument, NULL, OPT_AMP_WGRAD },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "db", required_argument, NULL, OPT_DB },
@@ -82,6 +89,14 @@ static const char measure_help[] =
     "      --steps N         after timing, train N steps and store the loss curve\n"
     "      --normalize       standardise each input feature (tutorial tip)\n"
     "      --lr-decay KIND   none | step (x0.1 every N/3 steps) | cosine [none]\n"
+    "mixed precision (*.fp16amp.*, *.bf16amp.*):\n"
+    "      --scaler-init X   GradScaler's initial loss scale [65536]\n"
+    "      --scaler-growth X growth factor after an interval of good steps [2]\n"
+    "      --scaler-backoff X  factor on overflow, in (0,1) [0.5]\n"
+    "      --scaler-interval N good steps before the scale grows [2000]\n"
+    "      --inject-overflow S with --steps: plant an inf in the gradients at\n"
+    "                        step S (0-based) to exercise the skip [none]\n"
+    "      --amp-wgrad TYPE  half (PyTorch: fp16/bf16 weight gradients) | f32 [half]\n"
     "recording:\n"
     "      --db PATH         SQLite file [$STEPBENCH_DB or ./stepbench.db]\n"
     "      --label TEXT      a short name for the run\n"
@@ -200,6 +215,45 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 				return sb_usage(cmd, "--lr-decay: '%s' is not "
 				    "valid; give none, step or cosine", optarg);
 			break;
+		case OPT_SCALER_INIT:
+			if (sb_opt_double(cmd, "--scaler-init", optarg, 1e-30,
+			    3.4e38, &dv))
+				return SB_EXIT_USAGE;
+			a->eo.scaler.init_scale = (float)dv;
+			break;
+		case OPT_SCALER_GROWTH:
+			if (sb_opt_double(cmd, "--scaler-growth", optarg, 1,
+			    1e6, &dv))
+				return SB_EXIT_USAGE;
+			a->eo.scaler.growth = (float)dv;
+			break;
+		case OPT_SCALER_BACKOFF:
+			if (sb_opt_double(cmd, "--scaler-backoff", optarg, 0, 1,
+			    &dv))
+				return SB_EXIT_USAGE;
+			a->eo.scaler.backoff = (float)dv;
+			break;
+		case OPT_SCALER_INTERVAL:
+			if (sb_opt_int(cmd, "--scaler-interval", optarg, 1,
+			    1000000000, &lv))
+				return SB_EXIT_USAGE;
+			a->eo.scaler.interval = (int)lv;
+			break;
+		case OPT_INJECT:
+			if (sb_opt_int(cmd, "--inject-overflow", optarg, 0,
+			    10000000, &lv))
+				return SB_EXIT_USAGE;
+			a->eo.inject_overflow = (int)lv;
+			break;
+		case OPT_AMP_WGRAD:
+			if (strcmp(optarg, "half") == 0)
+				a->eo.amp_wgrad_f32 = 0;
+			else if (strcmp(optarg, "f32") == 0)
+				a->eo.amp_wgrad_f32 = 1;
+			else
+				return sb_usage(cmd, "--amp-wgrad: '%s' is not "
+				    "valid; give half or f32", optarg);
+			break;
 		case OPT_LABEL:
 			a->label = optarg;
 			break;
@@ -291,6 +345,17 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 	if (a->resume != NULL && (a->variants != NULL || a->shapes != NULL))
 		return sb_usage(cmd, "--resume takes the run's own options; "
 		    "drop --variants/--shapes");
+	{
+		char why[256];
+
+		if (sb_scaler_cfg_check(&a->eo.scaler, why, sizeof(why)))
+			return sb_usage(cmd, "%s", why);
+	}
+	if (a->eo.inject_overflow >= 0 && a->eo.inject_overflow >=
+	    a->eo.steps)
+		return sb_usage(cmd, "--inject-overflow %d needs --steps N with "
+		    "N > %d (the step to plant the inf in is 0-based)",
+		    a->eo.inject_overflow, a->eo.inject_overflow);
 	return 0;
 }
 
@@ -307,7 +372,8 @@ build_plan(struct sweep_args *a, const struct sb_device *dev,
 	int gpu = dev->gpu_count > 0;
 
 	if (a->variants == NULL) {
-		a->variants = gpu ? "*.naive,*.warptile,*.mma,*.cublas" : "*.cpu";
+		a->variants = gpu ?
+		    "*.naive,*.warptile,*.mma,*.wgmma,*.cublas" : "*.cpu";
 		if (!quiet_defaults && !gpu)
 			fprintf(stderr, "stepbench %s: no GPU (%s): measuring "
 			    "the CPU variants; --variants chooses others\n",

@@ -40,7 +40,7 @@ peaks(struct sb_gpu_info *g)
 	int cc = g->cc_major * 10 + g->cc_minor;
 	double clk = g->clock_khz * 1e3;
 
-	g->peak_fp32_tflops = g->peak_tf32_tflops = NAN;
+	g->peak_fp32_tflops = g->peak_tf32_tflops = g->peak_f16_tflops = NAN;
 	for (size_t i = 0; i < sizeof(sm_table) / sizeof(sm_table[0]); i++) {
 		if (sm_table[i].cc != cc)
 			continue;
@@ -49,6 +49,7 @@ peaks(struct sb_gpu_info *g)
 		if (sm_table[i].tf32_flop_clk > 0)
 			g->peak_tf32_tflops = (double)sm_table[i].tf32_flop_clk *
 			    g->sms * clk / 1e12;
+		g->peak_f16_tflops = 2 * g->peak_tf32_tflops;
 	}
 	g->peak_gbps = g->mem_clock_khz > 0 && g->bus_width_bits > 0 ?
 	    2.0 * g->mem_clock_khz * 1e3 * (g->bus_width_bits / 8.0) / 1e9 :
@@ -217,6 +218,7 @@ sb_device_env_json(const struct sb_device *d)
 		sb_json_str(&j, "pci_bus", g->pci_bus);
 		sb_json_num(&j, "peak_fp32_tflops", g->peak_fp32_tflops);
 		sb_json_num(&j, "peak_tf32_tflops", g->peak_tf32_tflops);
+		sb_json_num(&j, "peak_f16_tflops", g->peak_f16_tflops);
 		sb_json_num(&j, "peak_gbps", g->peak_gbps);
 		sb_json_obj_end(&j);
 	}

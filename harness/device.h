@@ -25,6 +25,9 @@ struct sb_gpu_info {
 	/* ceilings derived from the above (NaN when the arch is unknown) */
 	double	peak_fp32_tflops;	/* SIMT fp32 FMA */
 	double	peak_tf32_tflops;	/* dense TF32 tensor cores */
+	double	peak_f16_tflops;	/* dense fp16/bf16 tensor cores, fp32
+					 * accumulate: 2 x TF32 (A100, H100
+					 * datasheets) */
 	double	peak_gbps;		/* DRAM, 2 × clock × bus width */
 };
 

@@ -32,6 +32,12 @@ static int	checked_step(struct sb_engine *, const struct sb_backend_ops *,
 		    struct sb_check *);
 static int	measure(struct sb_engine *, const struct sb_backend_ops *,
 		    struct sb_ctx *, struct sb_outcome *);
+/* Most steps the checked step retries while the loss scaler calibrates:
+ * 2^64 below GradScaler's initial 2^16 is below any float. */
+#define CALIBRATE_TRIES	80
+
+static int	loss_curves(struct sb_engine *, const struct sb_backend_ops *,
+		    struct sb_ctx *, struct sb_outcome *);
 
 void
 sb_engine_opts_default(struct sb_engine_opts *o)
@@ -48,6 +54,8 @@ sb_engine_opts_default(struct sb_engine_opts *o)
 	o->lr_decay = SB_LR_CONST;
 	o->check_budget_flop = 4e9;
 	o->sample_entries = 256;
+	sb_scaler_cfg_default(&o->scaler);
+	o->inject_overflow = -1;
 }
 
 double
@@ -74,6 +82,10 @@ sb_outcome_free(struct sb_outcome *o)
 	free(o->samples);
 	free(o->loss_curve);
 	free(o->lr_curve);
+	free(o->scale_curve);
+	free(o->ref_loss_curve);
+	free(o->skipped_curve);
+	free(o->growth_curve);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -199,10 +211,11 @@ sb_outcome_summarise(struct sb_outcome *o, const struct sb_device *dev,
 	o->r.gbps = o->r.bytes / (st.median * 1e-6) / 1e9;
 	if (gpu && dev->gpu_count > 0) {
 		const struct sb_gpu_info *g = &dev->gpu[0];
+		const char *pr = o->r.precision != NULL ? o->r.precision : "";
 
-		o->r.peak_tflops = o->r.precision != NULL &&
-		    strcmp(o->r.precision, "tf32") == 0 ?
-		    g->peak_tf32_tflops : g->peak_fp32_tflops;
+		o->r.peak_tflops = strcmp(pr, "tf32") == 0 ?
+		    g->peak_tf32_tflops : strstr(pr, "16") != NULL ?
+		    g->peak_f16_tflops : g->peak_fp32_tflops;
 		o->r.peak_gbps = g->peak_gbps;
 		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
 			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
@@ -235,9 +248,35 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 
 	prof_push(PROF_CAT_CHECK, "check");
 	c->lr = o->lr;
-	if (bk->reset(e, c) || bk->step(e, c) || bk->readback(e, c)) {
-		prof_pop();
-		return -1;
+	/* A loss scaler that overflows skips the step: as in training, the
+	 * early steps calibrate the scale.  The parameters are restored and
+	 * the step retried with the scale the scaler has backed off to, until
+	 * a step is taken (which is then checked) or the scale is absurd. */
+	for (int tries = 0;; tries++) {
+		struct sb_amp_obs ob;
+
+		if (bk->reset(e, c) || bk->step(e, c) || bk->readback(e, c)) {
+			prof_pop();
+			return -1;
+		}
+		c->fresh_scaler = 0;
+		if (!c->train || !c->pt->variant->scaled ||
+		    bk->amp_state == NULL)
+			break;
+		if (bk->amp_state(e, c, &ob)) {
+			prof_pop();
+			return -1;
+		}
+		if (!ob.skipped)
+			break;
+		if (tries == CALIBRATE_TRIES) {
+			snprintf(c->err, sizeof(c->err), "the loss scaler "
+			    "skipped %d steps in a row (scale now %g): the "
+			    "gradients are inf/NaN at any scale",
+			    CALIBRATE_TRIES + 1, ob.scale);
+			prof_pop();
+			return -1;
+		}
 	}
 	if (ref != NULL)
 		sb_check_full(ref, &c->init, &c->got, c->train, tol, seed, out);
@@ -359,6 +398,97 @@ out:
 	return rc;
 }
 
+/*
+ * --steps N from the initial state: the loss (and learning rate) of every
+ * step.  A mixed-precision variant also records the loss scale each step
+ * ran with, whether the scaler skipped it and its growth count, then takes
+ * the same N steps with the fp32 step on the same backend (c->shadow_f32)
+ * for the reference curve and the largest relative divergence from it.
+ * --inject-overflow applies here only: the checked and timed steps never
+ * carry a planted inf.
+ */
+static int
+loss_curves(struct sb_engine *e, const struct sb_backend_ops *bk,
+    struct sb_ctx *c, struct sb_outcome *o)
+{
+	const struct sb_engine_opts *op = c->opts;
+	const int n = op->steps;
+	const int amp = c->pt->variant->amp != SB_DT_F32;
+	const int scaled = c->pt->variant->scaled && bk->amp_state != NULL;
+	int rc = -1;
+
+	o->loss_curve = calloc(n, sizeof(double));
+	o->lr_curve = calloc(n, sizeof(double));
+	if (o->loss_curve == NULL || o->lr_curve == NULL)
+		goto oom;
+	if (amp && (o->ref_loss_curve = calloc(n, sizeof(double))) == NULL)
+		goto oom;
+	if (scaled && ((o->scale_curve = calloc(n, sizeof(double))) == NULL ||
+	    (o->skipped_curve = calloc(n, sizeof(int))) == NULL ||
+	    (o->growth_curve = calloc(n, sizeof(int))) == NULL))
+		goto oom;
+
+	c->inject_at = scaled ? op->inject_overflow : -1;
+	c->fresh_scaler = 1;	/* the curve starts at the initial scale */
+	if (bk->reset(e, c))
+		goto out;
+	c->fresh_scaler = 0;
+	for (int s = 0; s < n; s++) {
+		c->lr = (float)sb_lr_at(op, s, n);
+		o->lr_curve[s] = c->lr;
+		if (bk->step(e, c) || bk->loss(e, c, &o->loss_curve[s]))
+			goto out;
+		if (scaled) {
+			struct sb_amp_obs ob;
+
+			if (bk->amp_state(e, c, &ob))
+				goto out;
+			o->scale_curve[s] = ob.scale_used;
+			o->skipped_curve[s] = ob.skipped;
+			o->growth_curve[s] = ob.growth_tracker;
+		}
+	}
+	c->inject_at = -1;
+	if (amp) {
+		double worst = 0;
+
+		c->shadow_f32 = 1;
+		if (bk->reset(e, c))
+			goto out;
+		for (int s = 0; s < n; s++) {
+			double ref, rel;
+
+			c->lr = (float)o->lr_curve[s];
+			if (bk->step(e, c) || bk->loss(e, c, &ref))
+				goto out;
+			o->ref_loss_curve[s] = ref;
+			rel = fabs(o->loss_curve[s] - ref) /
+			    (ref != 0 ? fabs(ref) : 1);
+			if (!(rel <= worst))	/* NaN propagates */
+				worst = rel;
+		}
+		c->shadow_f32 = 0;
+		o->r.ref_loss_curve = o->ref_loss_curve;
+		o->r.loss_divergence = worst;
+	}
+	o->r.nsteps = n;
+	o->r.loss_curve = o->loss_curve;
+	o->r.lr_curve = o->lr_curve;
+	o->r.scale_curve = o->scale_curve;
+	o->r.skipped_curve = o->skipped_curve;
+	o->r.growth_curve = o->growth_curve;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(c->err, sizeof(c->err), "out of host memory for %d steps",
+	    n);
+out:
+	c->inject_at = -1;
+	c->shadow_f32 = 0;
+	c->fresh_scaler = 0;
+	return rc;
+}
+
 int
 sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
     const struct sb_engine_opts *op, struct sb_outcome *o)
@@ -395,6 +525,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	c.opts = op;
 	c.train = v->mode == SB_TRAIN;
 	c.open_phase = -1;
+	c.inject_at = -1;
+	c.fresh_scaler = 1;
 	c.nvtx_phases = 1;
 	c.reps = 1;
 	sb_dims_init(&c.dims, pt->shape.m, pt->shape.n, pt->shape.k,
@@ -498,23 +630,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	}
 
 	/* 7. the loss curve */
-	if (op->steps > 0 && c.train) {
-		o->loss_curve = calloc(op->steps, sizeof(double));
-		o->lr_curve = calloc(op->steps, sizeof(double));
-		if (o->loss_curve == NULL || o->lr_curve == NULL ||
-		    bk->reset(e, &c))
-			goto failed;
-		for (int s = 0; s < op->steps; s++) {
-			c.lr = (float)sb_lr_at(op, s, op->steps);
-			o->lr_curve[s] = c.lr;
-			if (bk->step(e, &c) ||
-			    bk->loss(e, &c, &o->loss_curve[s]))
-				goto failed;
-		}
-		o->r.nsteps = op->steps;
-		o->r.loss_curve = o->loss_curve;
-		o->r.lr_curve = o->lr_curve;
-	}
+	if (op->steps > 0 && c.train && loss_curves(e, bk, &c, o))
+		goto failed;
 
 	o->r.reps = c.reps;
 	sb_outcome_summarise(o, e->dev, v->backend == SB_BACKEND_GPU);

@@ -11,7 +11,9 @@
  *      or max_samples, or the per-point timeout;
  *   5. graph mode: the step is captured once and its replays are timed;
  *   6. the state is restored and one more step is checked;
- *   7. optional --steps N: N steps from the initial state, the loss recorded.
+ *   7. optional --steps N: N steps from the initial state, the loss recorded;
+ *      for mixed precision also the loss scale of every step, whether the
+ *      scaler skipped it, and the fp32 step's loss over the same steps.
  *
  * The result is a struct db_result ready to store: the engine decides what
  * the numbers are, the db decides how they are kept.
@@ -24,6 +26,7 @@
 
 #include "db.h"
 #include "device.h"
+#include "scaler.h"
 #include "step.h"
 #include "sweep.h"
 
@@ -43,6 +46,12 @@ struct sb_engine_opts {
 	enum sb_lr_decay lr_decay;
 	double		 check_budget_flop;	/* full reference up to this */
 	int		 sample_entries;	/* per tensor in sampled mode */
+	/* mixed precision */
+	struct sb_scaler_cfg scaler;		/* fp16amp's GradScaler */
+	int		 inject_overflow;	/* --steps: plant an inf in the
+						 * gradients at this step; -1 */
+	int		 amp_wgrad_f32;		/* weight gradients in fp32
+						 * (not PyTorch's half) */
 };
 
 void	sb_engine_opts_default(struct sb_engine_opts *);
@@ -72,6 +81,8 @@ struct sb_outcome {
 	struct db_result	 r;
 	double			*samples;
 	double			*loss_curve, *lr_curve;
+	double			*scale_curve, *ref_loss_curve;
+	int			*skipped_curve, *growth_curve;
 	struct db_phase		 phases[SB_PH_COUNT];
 	/* GPU: the step's GEMM calls, described (r.launch_info) */
 	struct db_launch	 launch[SB_OUTCOME_LAUNCHES];

@@ -19,6 +19,8 @@
 #include "clock.h"
 #include "engine_int.h"
 #include "ref_step.h"
+#include "ref_step_amp.h"
+#include "registry.h"
 
 #define CPU_SAMPLE_MIN_US	100.0
 #define CPU_FLUSH_DEFAULT	(8u << 20)
@@ -28,6 +30,10 @@ struct cpu_state {
 	int	cur;			/* open phase, -1 none */
 	int	timing;			/* accumulate phase times */
 	double	acc[SB_PH_COUNT];	/* seconds per phase this sample */
+	/* mixed precision: the scaler, steps since reset, the last step */
+	struct sb_scaler	scaler;
+	int			steps;
+	struct sb_amp_step_out	amp_last;
 };
 
 static int	cpu_setup(struct sb_engine *, struct sb_ctx *);
@@ -40,6 +46,8 @@ static int	cpu_sample(struct sb_engine *, struct sb_ctx *, double *,
 		    double *);
 static void	cpu_teardown(struct sb_engine *, struct sb_ctx *);
 static int	cpu_sticky(struct sb_engine *);
+static int	cpu_amp_state(struct sb_engine *, struct sb_ctx *,
+		    struct sb_amp_obs *);
 static void	cpu_phase(void *, enum sb_phase);
 static int	flush_caches(struct sb_engine *);
 
@@ -54,6 +62,7 @@ const struct sb_backend_ops sb_backend_cpu = {
 	.sample = cpu_sample,
 	.teardown = cpu_teardown,
 	.sticky = cpu_sticky,
+	.amp_state = cpu_amp_state,
 };
 
 
@@ -89,18 +98,65 @@ cpu_setup(struct sb_engine *e, struct sb_ctx *c)
 static int
 cpu_reset(struct sb_engine *e, struct sb_ctx *c)
 {
+	struct cpu_state *s = c->bk;
+
 	(void)e;
 	sb_hstep_copy_inputs(&c->got, &c->init);
 	sb_hstep_poison(&c->got);
+	if (c->fresh_scaler) {
+		sb_scaler_init(&s->scaler, &c->opts->scaler);
+		s->steps = 0;
+	}
+	memset(&s->amp_last, 0, sizeof(s->amp_last));
 	return 0;
 }
 
 static int
 cpu_step(struct sb_engine *e, struct sb_ctx *c)
 {
+	const struct sb_variant *v = c->pt->variant;
+	struct cpu_state *s = c->bk;
+
 	(void)e;
 	c->got.lr = c->lr;
-	ref_step_f32(&c->got, c->train, cpu_phase, c);
+	if (v->amp == SB_DT_F32 || c->shadow_f32) {
+		ref_step_f32(&c->got, c->train, cpu_phase, c);
+		return 0;
+	}
+	struct sb_amp_opts ao = {
+		.dt = v->amp,
+		.scaled = v->scaled,
+		.wgrad_out = c->opts->amp_wgrad_f32 ? SB_DT_F32 : v->amp,
+		.cfg = c->opts->scaler,
+		.inject_at = c->inject_at,
+	};
+
+	if (ref_step_amp(&c->got, c->train, &ao, &s->scaler, s->steps,
+	    &s->amp_last, cpu_phase, c) != 0) {
+		char why[256];
+
+		if (sb_amp_opts_check(&ao, why, sizeof(why)) != 0)
+			snprintf(c->err, sizeof(c->err), "the host autocast "
+			    "step: %s", why);
+		else
+			snprintf(c->err, sizeof(c->err), "the host autocast "
+			    "step: out of host memory for its half copies");
+		return -1;
+	}
+	s->steps++;
+	return 0;
+}
+
+static int
+cpu_amp_state(struct sb_engine *e, struct sb_ctx *c, struct sb_amp_obs *ob)
+{
+	struct cpu_state *s = c->bk;
+
+	(void)e;
+	ob->scale_used = s->amp_last.scale_used;
+	ob->skipped = s->amp_last.skipped;
+	ob->growth_tracker = s->scaler.growth_tracker;
+	ob->scale = s->scaler.scale;
 	return 0;
 }
 
@@ -159,7 +215,8 @@ cpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
 	if (c->reps == 0) {
 		/* calibrate: one untimed step says how many make a sample */
 		t0 = sb_mono_s();
-		cpu_step(e, c);
+		if (cpu_step(e, c))
+			return -1;
 		t1 = sb_mono_s();
 		double us = (t1 - t0) * 1e6;
 
@@ -176,7 +233,8 @@ cpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
 	s->timing = c->reps == 1;
 	t0 = sb_mono_s();
 	for (int r = 0; r < c->reps; r++)
-		cpu_step(e, c);
+		if (cpu_step(e, c))
+			return -1;
 	t1 = sb_mono_s();
 	s->timing = 0;
 	*step_us = (t1 - t0) * 1e6 / c->reps;

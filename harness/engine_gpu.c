@@ -18,34 +18,12 @@
 
 #include <cuda_runtime.h>
 
+#include "amp.h"
+#include "engine_gpu_int.h"
 #include "engine_int.h"
 #include "gpu.h"
 #include "launch.h"
 #include "registry.h"
-
-#define MAX_MARKS	(4 + 2 * SB_MAX_LAYERS + 4)
-#define ALIGN		256
-#define BLAS_WS_BYTES	(32u << 20)
-
-struct gpu_engine {
-	int		 ready;
-	int		 sticky;
-	struct sb_gpu	 g;
-	void		*flush;
-	size_t		 flush_bytes;
-	cudaEvent_t	 start, end, ev[MAX_MARKS];
-};
-
-struct gpu_point {
-	struct gpu_engine *ge;
-	struct sb_dstep	 d;
-	void		*base;		/* one allocation holds every tensor */
-	cudaGraph_t	 graph;
-	cudaGraphExec_t	 exec;
-	int		 recording;	/* phase marks record events */
-	int		 nmarks;
-	int		 mark_phase[MAX_MARKS];
-};
 
 static int	gpu_setup(struct sb_engine *, struct sb_ctx *);
 static int	gpu_reset(struct sb_engine *, struct sb_ctx *);
@@ -64,7 +42,6 @@ static int	cuda_fail(struct sb_engine *, struct sb_ctx *, const char *,
 		    int, const char *, cudaError_t);
 static void	gpu_phase(void *, enum sb_phase);
 static int	enqueue_step(struct sb_engine *, struct sb_ctx *);
-static size_t	layout(struct sb_dstep *, char *, int);
 
 const struct sb_backend_ops sb_backend_gpu = {
 	.name = "gpu",
@@ -78,6 +55,7 @@ const struct sb_backend_ops sb_backend_gpu = {
 	.teardown = gpu_teardown,
 	.sticky = gpu_sticky,
 	.describe = gpu_describe,
+	.amp_state = sb_gpu_amp_state,
 };
 
 #define CK(e, c, call) do {						\
@@ -129,12 +107,13 @@ sb_cuda_sticky(int err)
 	}
 }
 
-/* Carves the tensors of d out of base (NULL: just count).  Returns bytes. */
-static size_t
-layout(struct sb_dstep *d, char *base, int input_grad)
+size_t
+sb_gpu_carve(struct sb_dstep *d, struct sb_dstep_amp *a, char *base,
+    int input_grad)
 {
 	size_t off = 0;
 	int64_t m = d->d.m;
+	size_t h, hw;
 
 #define CARVE(ptr, type, count) do {					\
 	(ptr) = base ? (type *)(base + off) : NULL;			\
@@ -156,6 +135,35 @@ layout(struct sb_dstep *d, char *base, int input_grad)
 	d->dx = NULL;
 	if (input_grad)
 		CARVE(d->dx, float, m * d->d.width[0]);
+	if (a == NULL)
+		return off;
+
+	/* mixed precision: sizes in bytes, carved as char */
+	h = sb_dtype_size(a->cfg.dt);
+	hw = sb_dtype_size(a->cfg.wgrad_out);
+	CARVE(a->st, struct sb_amp_dev, 1);
+	CARVE(a->x_h, char, h * m * d->d.width[0]);
+	for (int l = 0; l < d->d.layers; l++) {
+		int64_t n = d->d.width[l + 1], k = d->d.width[l];
+
+		CARVE(a->w_h[l], char, h * n * k);
+		CARVE(a->b_h[l], char, h * n);
+		CARVE(a->y_h[l], char, h * m * n);
+		CARVE(a->dy_h[l], char, h * m * n);
+		CARVE(a->dw_h[l], char, hw * n * k);
+		CARVE(a->db_h[l], char, hw * n);
+	}
+	a->dx_h = NULL;
+	if (input_grad)
+		CARVE(a->dx_h, char, h * m * d->d.width[0]);
+	{
+		int64_t widest = 1;
+
+		for (int l = 1; l <= d->d.layers; l++)
+			if (d->d.width[l] > widest)
+				widest = d->d.width[l];
+		CARVE(a->scratch, float, SB_AMP_SCRATCH(widest));
+	}
 #undef CARVE
 	return off;
 }
@@ -166,10 +174,16 @@ sb_backend_gpu_bytes(struct sb_engine *e, const struct sb_ctx *c)
 	struct sb_dstep d;
 	double l2 = e->dev->gpu_count > 0 ? e->dev->gpu[0].l2_bytes : 0;
 
+	struct sb_dstep_amp a;
+	const struct sb_variant *v = c->pt->variant;
+
 	memset(&d, 0, sizeof(d));
+	memset(&a, 0, sizeof(a));
 	d.d = c->dims;
-	return (double)layout(&d, NULL, c->opts->input_grad && c->train) +
-	    2 * l2 + BLAS_WS_BYTES;
+	a.cfg.dt = v->amp;
+	a.cfg.wgrad_out = c->opts->amp_wgrad_f32 ? SB_DT_F32 : v->amp;
+	return (double)sb_gpu_carve(&d, v->amp != SB_DT_F32 ? &a : NULL,
+	    NULL, c->opts->input_grad && c->train) + 2 * l2 + 2 * BLAS_WS_BYTES;
 }
 
 static int
@@ -225,7 +239,9 @@ sb_backend_gpu_fini(struct sb_engine *e)
 static int
 gpu_setup(struct sb_engine *e, struct sb_ctx *c)
 {
+	const struct sb_variant *v = c->pt->variant;
 	struct gpu_point *p;
+	struct sb_dstep_amp *amp;
 	size_t bytes;
 
 	if (gpu_init(e, c))
@@ -236,9 +252,19 @@ gpu_setup(struct sb_engine *e, struct sb_ctx *c)
 	}
 	p->ge = e->gpu;
 	p->d.d = c->dims;
-	bytes = layout(&p->d, NULL, c->got.dx != NULL);
+	if (v->amp != SB_DT_F32) {
+		p->amp = 1;
+		p->a.cfg.dt = v->amp;
+		p->a.cfg.scaled = v->scaled;
+		p->a.cfg.wgrad_out = c->opts->amp_wgrad_f32 ? SB_DT_F32 :
+		    v->amp;
+		p->a.cfg.scaler = c->opts->scaler;
+		p->a.cfg.inject_at = -1;
+	}
+	amp = p->amp ? &p->a : NULL;
+	bytes = sb_gpu_carve(&p->d, amp, NULL, c->got.dx != NULL);
 	CK(e, c, cudaMalloc(&p->base, bytes));
-	layout(&p->d, p->base, c->got.dx != NULL);
+	sb_gpu_carve(&p->d, amp, p->base, c->got.dx != NULL);
 	return 0;
 }
 
@@ -270,6 +296,8 @@ gpu_reset(struct sb_engine *e, struct sb_ctx *c)
 	if (p->d.dx != NULL)
 		POISON(p->d.dx, m * d->width[0]);
 	CK(e, c, cudaMemsetAsync(p->d.loss_sum, 0xff, sizeof(double), s));
+	if (p->amp && sb_gpu_amp_reset(e, c))
+		return -1;
 	CK(e, c, cudaStreamSynchronize(s));
 #undef UP
 #undef POISON
@@ -295,11 +323,21 @@ enqueue_step(struct sb_engine *e, struct sb_ctx *c)
 {
 	struct gpu_point *p = c->bk;
 	struct gpu_engine *ge = e->gpu;
+	const struct sb_variant *v = c->pt->variant;
 	uint64_t before = ge->g.launches;
+	int rc;
 
 	p->d.lr = c->lr;
-	if (sb_step_f32(&ge->g, c->pt->variant->gemm, &p->d, c->train,
-	    gpu_phase, c)) {
+	if (p->amp && !c->shadow_f32) {
+		p->a.f = p->d;
+		p->a.cfg.inject_at = c->inject_at;
+		rc = sb_step_amp(&ge->g, v->hgemm, &p->a, c->train, gpu_phase,
+		    c);
+	} else
+		/* a mixed-precision variant's fp32 curve is cuBLAS's */
+		rc = sb_step_f32(&ge->g, p->amp ? &sb_gemm_cublas_f32 :
+		    v->gemm, &p->d, c->train, gpu_phase, c);
+	if (rc) {
 		snprintf(c->err, sizeof(c->err), "%s", ge->g.err);
 		/* the launcher may have hit a sticky error: look */
 		cudaError_t st = cudaStreamSynchronize(ge->g.stream);
@@ -333,6 +371,8 @@ gpu_readback(struct sb_engine *e, struct sb_ctx *c)
 	int64_t m = d->m;
 	double sum;
 
+	if (p->amp && !c->shadow_f32)
+		return sb_gpu_amp_readback(e, c);
 #define DOWN(dst, src, count) CK(e, c, cudaMemcpy((dst), (src),	\
 	(size_t)(count) * sizeof(float), cudaMemcpyDeviceToHost))
 	for (int l = 0; l < d->layers; l++) {
@@ -495,6 +535,8 @@ gpu_describe(struct sb_engine *e, struct sb_ctx *c, struct sb_outcome *o)
 	int sms = e->dev->gpu_count > 0 ? e->dev->gpu[0].sms : 0;
 	int ncall;
 
+	if (p->amp)
+		return sb_gpu_amp_describe(e, c, o);
 	if (impl == NULL || impl->describe == NULL)
 		return 0;
 	/* the step's own list of its GEMMs (kernels/step_f32.c) */

@@ -23,8 +23,25 @@ struct sb_ctx {
 	int64_t				 launches;	/* per eager step;
 							 * 0 = not known */
 	int64_t				 graph_nodes;	/* 0 = no graph */
+	int				 shadow_f32;	/* a mixed-precision
+							 * variant runs the fp32
+							 * step (the reference
+							 * loss curve) */
+	int				 inject_at;	/* -1, or --inject-
+							 * overflow's step */
+	int				 fresh_scaler;	/* reset() also resets
+							 * the loss scaler (else
+							 * it keeps its scale) */
 	char				 err[512];
 	void				*bk;	/* backend state */
+};
+
+/* The loss scaler as the last step left it. */
+struct sb_amp_obs {
+	double	scale_used;	/* the scale the step's loss was scaled by */
+	int	skipped;	/* inf/NaN found: the update was skipped */
+	int	growth_tracker;	/* good steps counted after the update */
+	double	scale;		/* the scale the next step will use */
 };
 
 struct sb_backend_ops {
@@ -48,6 +65,9 @@ struct sb_backend_ops {
 	 * into o->launch / o->r.launch_info (launches nothing) */
 	int	(*describe)(struct sb_engine *, struct sb_ctx *,
 		    struct sb_outcome *);
+	/* mixed precision: the scaler after the last step (NULL-able) */
+	int	(*amp_state)(struct sb_engine *, struct sb_ctx *,
+		    struct sb_amp_obs *);
 	/* 1 if the device is in an error state only a new process clears */
 	int	(*sticky)(struct sb_engine *);
 };

@@ -44,3 +44,18 @@ sb_launch_fill(struct db_launch *out, char *name,
 	out->tail_util = w.tail_util;
 	out->efficiency = w.efficiency;
 }
+
+void
+sb_launch_fill_h(struct db_launch *out, char *name,
+    const struct sb_kernel_info *info, int sms, const char *role, int layer,
+    const struct sb_hgemm_call *call)
+{
+	struct sb_gemm_call shape;
+
+	memset(&shape, 0, sizeof(shape));
+	shape.layout = call->layout;
+	shape.m = call->m;
+	shape.n = call->n;
+	shape.k = call->k;
+	sb_launch_fill(out, name, info, sms, role, layer, &shape);
+}

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "engine.h"	/* SB_LAUNCH_NAME_LEN */
+#include "gemm_h16.h"
 #include "gpu.h"
 
 /*
@@ -23,5 +24,9 @@
 void	sb_launch_fill(struct db_launch *out, char *name,
 	    const struct sb_kernel_info *info, int sms, const char *role,
 	    int layer, const struct sb_gemm_call *call);
+/* The same for a half-precision GEMM call (kernels/gemm_h16.h). */
+void	sb_launch_fill_h(struct db_launch *out, char *name,
+	    const struct sb_kernel_info *info, int sms, const char *role,
+	    int layer, const struct sb_hgemm_call *call);
 
 #endif

@@ -11,11 +11,19 @@
 #include <string.h>
 
 #include "device.h"
+#include "gemm_h16.h"
 #include "gpu.h"
 #include "registry.h"
 
 #define TOL_FP32	1e-5
 #define TOL_TF32	2e-3
+/* Mixed precision: every GEMM input is rounded to half (2^-11 relative for
+ * fp16, 2^-8 for bf16) and so is every GEMM output; a few such roundings
+ * compound through forward, backward and the update.  The CPU variants,
+ * which round at exactly the same places, measure the errors these bounds
+ * must admit (tests/cli/amp.sh runs them at several shapes). */
+#define TOL_F16AMP	1e-2
+#define TOL_BF16AMP	6e-2
 
 const struct sb_variant sb_variants[] = {
 	{ .id = "train.fp32.cpu", .mode = SB_TRAIN, .precision = "fp32",
@@ -24,6 +32,20 @@ const struct sb_variant sb_variants[] = {
 	{ .id = "infer.fp32.cpu", .mode = SB_INFER, .precision = "fp32",
 	  .impl = "cpu", .backend = SB_BACKEND_CPU, .tol = TOL_FP32,
 	  .summary = "host C forward pass, one thread, fp32" },
+	/* the autocast step on the host: half roundings where PyTorch has
+	 * them, the GradScaler reference (kernels/ref_step_amp.c) */
+#define CPU_AMP(prec, dt, sc, t, what)					\
+	{ .id = "train." prec ".cpu", .mode = SB_TRAIN, .precision = prec, \
+	  .impl = "cpu", .backend = SB_BACKEND_CPU, .amp = dt, .scaled = sc, \
+	  .tol = t, .summary = what },					\
+	{ .id = "infer." prec ".cpu", .mode = SB_INFER, .precision = prec, \
+	  .impl = "cpu", .backend = SB_BACKEND_CPU, .amp = dt, .scaled = sc, \
+	  .tol = t, .summary = what " (forward only)" }
+	CPU_AMP("fp16amp", SB_DT_F16, 1, TOL_F16AMP,
+	    "host C autocast step, fp16 roundings, GradScaler"),
+	CPU_AMP("bf16amp", SB_DT_BF16, 0, TOL_BF16AMP,
+	    "host C autocast step, bf16 roundings, no scaler"),
+#undef CPU_AMP
 	/* GPU: a training step and its forward pass per GEMM implementation */
 #define GPU_PAIR(prec, im, g, cc, t, what)				\
 	{ .id = "train." prec "." im, .mode = SB_TRAIN, .precision = prec, \
@@ -53,6 +75,25 @@ const struct sb_variant sb_variants[] = {
 	GPU_PAIR("tf32", "cublas", sb_gemm_cublas_tf32, 80, TOL_TF32,
 	    "cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_TF32 tensor cores"),
 #undef GPU_PAIR
+	/* GPU mixed precision: fp16 with GradScaler, bf16 without, per half
+	 * GEMM implementation (kernels/gemm_h16.h) */
+#define AMP_PAIR(prec, dt, sc, im, g, t)				\
+	{ .id = "train." prec "." im, .mode = SB_TRAIN, .precision = prec, \
+	  .impl = im, .backend = SB_BACKEND_GPU, .hgemm = &g, .amp = dt,	\
+	  .scaled = sc, .tol = t },					\
+	{ .id = "infer." prec "." im, .mode = SB_INFER, .precision = prec, \
+	  .impl = im, .backend = SB_BACKEND_GPU, .hgemm = &g, .amp = dt,	\
+	  .scaled = sc, .tol = t }
+#define AMP_BOTH(im, g)							\
+	AMP_PAIR("fp16amp", SB_DT_F16, 1, im, g, TOL_F16AMP),		\
+	AMP_PAIR("bf16amp", SB_DT_BF16, 0, im, g, TOL_BF16AMP)
+	AMP_BOTH("wmma", sb_hgemm_wmma),
+	AMP_BOTH("mma", sb_hgemm_mma),
+	AMP_BOTH("wgmma", sb_hgemm_wgmma),
+	AMP_BOTH("cublas", sb_hgemm_cublas),
+	AMP_BOTH("cublaslt", sb_hgemm_cublaslt),
+#undef AMP_BOTH
+#undef AMP_PAIR
 	{ .id = NULL }
 };
 
@@ -84,11 +125,37 @@ sb_variant_runnable(const struct sb_variant *v, const struct sb_device *d,
 		return 0;
 	}
 	cc = d->gpu[0].cc_major * 10 + d->gpu[0].cc_minor;
-	if (cc < v->min_cc) {
+	if (cc < sb_variant_min_cc(v)) {
 		snprintf(reason, len, "needs compute capability %d.%d, GPU 0 "
-		    "is %d.%d", v->min_cc / 10, v->min_cc % 10,
+		    "is %d.%d", sb_variant_min_cc(v) / 10,
+		    sb_variant_min_cc(v) % 10,
 		    d->gpu[0].cc_major, d->gpu[0].cc_minor);
 		return 0;
 	}
 	return 1;
+}
+
+int
+sb_variant_min_cc(const struct sb_variant *v)
+{
+	return v->hgemm != NULL ? v->hgemm->min_cc : v->min_cc;
+}
+
+const char *
+sb_variant_summary(const struct sb_variant *v)
+{
+	if (v->summary != NULL)
+		return v->summary;
+	return v->hgemm != NULL && v->hgemm->summary != NULL ?
+	    v->hgemm->summary : "";
+}
+
+const char *
+sb_variant_fallback(const struct sb_variant *v, const struct sb_device *d)
+{
+	if (v->hgemm == NULL || v->hgemm->fallback == NULL ||
+	    d->gpu_count == 0)
+		return NULL;
+	return v->hgemm->fallback(d->gpu[0].cc_major * 10 +
+	    d->gpu[0].cc_minor);
 }

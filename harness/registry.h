@@ -11,7 +11,10 @@
 
 #include <stddef.h>
 
+#include "dtype.h"
+
 struct sb_gemm_f32;
+struct sb_hgemm;
 struct sb_device;
 
 enum sb_mode { SB_TRAIN, SB_INFER };
@@ -25,6 +28,10 @@ struct sb_variant {
 	enum sb_backend		 backend;
 	int			 min_cc;	/* GPU: compute capability ×10 */
 	const struct sb_gemm_f32 *gemm;		/* GPU fp32-family: the GEMMs */
+	const struct sb_hgemm	*hgemm;		/* GPU mixed precision: the GEMMs */
+	enum sb_dtype		 amp;		/* mixed precision: the half type
+						 * (SB_DT_F32: not mixed) */
+	int			 scaled;	/* mixed precision with GradScaler */
 	double			 tol;		/* base relative-error tolerance */
 	const char		*summary;
 };
@@ -33,6 +40,13 @@ extern const struct sb_variant sb_variants[];	/* NULL-id terminated */
 
 const struct sb_variant	*sb_variant_find(const char *id);
 const char		*sb_mode_name(enum sb_mode);
+/* The compute capability (x10) v needs; its one-line summary. */
+int			 sb_variant_min_cc(const struct sb_variant *);
+const char		*sb_variant_summary(const struct sb_variant *);
+/* What runs instead of v's own kernels on dev, or NULL (e.g. wgmma's
+ * fallback off sm_90). */
+const char		*sb_variant_fallback(const struct sb_variant *,
+			    const struct sb_device *);
 /* 1 if v can run on dev; else 0 and why (e.g. "no GPU: ...") in reason. */
 int			 sb_variant_runnable(const struct sb_variant *,
 			    const struct sb_device *, char *reason, size_t len);

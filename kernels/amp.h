@@ -103,14 +103,14 @@ int	sb_amp_state_reset(struct sb_gpu *, struct sb_amp_dev *,
 	    const struct sb_scaler_cfg *);
 
 #define SB_AMP_MAX_CAST		(1 + 2 * SB_MAX_LAYERS)
-struct sb_amp_cast {
+struct sb_amp_cast_item {
 	const float	*src;
 	void		*dst;		/* type dt */
 	int64_t		 count;
 };
 /* dst = half(src) for every tensor of the list, one launch. */
 int	sb_amp_cast(struct sb_gpu *, enum sb_dtype dt,
-	    const struct sb_amp_cast *, int count);
+	    const struct sb_amp_cast_item *, int count);
 
 /* y_h, dy_h are (m,n) of type dt, t is (m,n) fp32: *loss_sum = Σ (y - t)²,
  * dy_h = dt(2(y - t)/(m·n) · S) with S = st->scale (1 when st is NULL);
@@ -125,7 +125,7 @@ int	sb_amp_bias_grad(struct sb_gpu *, enum sb_dtype dt, const void *dy_h,
 	    enum sb_dtype out, void *db, float *scratch, int64_t m, int64_t n);
 
 #define SB_AMP_MAX_UNSCALE	(2 * SB_MAX_LAYERS)
-struct sb_amp_unscale {
+struct sb_amp_unscale_item {
 	const void	*src;		/* type src_t */
 	float		*dst;
 	int64_t		 count;
@@ -134,7 +134,7 @@ struct sb_amp_unscale {
  * st NULL a plain upcast (no scale, no check).  inject_at >= 0: at the
  * step st->step == inject_at, element 0 of tensor 0 becomes +inf. */
 int	sb_amp_unscale(struct sb_gpu *, enum sb_dtype src_t,
-	    const struct sb_amp_unscale *, int count, struct sb_amp_dev *st,
+	    const struct sb_amp_unscale_item *, int count, struct sb_amp_dev *st,
 	    int inject_at);
 
 /* GradScaler's update (one thread) and st->step += 1. */

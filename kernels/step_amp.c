@@ -62,7 +62,7 @@ sb_step_amp(struct sb_gpu *g, const struct sb_hgemm *impl,
 
 	MARK(SB_PH_FORWARD);
 	{
-		struct sb_amp_cast c[SB_AMP_MAX_CAST];
+		struct sb_amp_cast_item c[SB_AMP_MAX_CAST];
 		int n = 0;
 
 		c[n].src = s->f.x;
@@ -100,7 +100,7 @@ sb_step_amp(struct sb_gpu *g, const struct sb_hgemm *impl,
 
 	MARK(SB_PH_UNSCALE);
 	{
-		struct sb_amp_unscale u[SB_AMP_MAX_UNSCALE];
+		struct sb_amp_unscale_item u[SB_AMP_MAX_UNSCALE];
 
 		for (int l = 0; l < L; l++) {
 			u[2 * l].src = s->dw_h[l];
