@@ -13,6 +13,7 @@
 static void	fmt_eta(char *, size_t, double);
 static void	clear_line(struct sb_progress *);
 static double	worst_err(const struct db_result *);
+static void	amp_line(FILE *, const struct db_result *);
 
 
 static void
@@ -125,4 +126,51 @@ sb_table_row(FILE *f, const struct db_result *r)
 		    r->cv * 100, r->over_peak == 1 ? "  ABOVE PEAK?" : "");
 	else
 		fprintf(f, "  %s\n", r->reason ? r->reason : "");
+	amp_line(f, r);
+}
+
+/*
+ * Mixed precision, under its row: the AMP machinery's share of the step
+ * (amp.unscale + amp.update over the sum of the phases), and for --steps
+ * the scaler's skips and scale range and the largest divergence of the
+ * loss from the fp32 step's.
+ */
+static void
+amp_line(FILE *f, const struct db_result *r)
+{
+	double amp = 0, all = 0;
+	int have = 0, skipped = 0;
+	double lo = INFINITY, hi = -INFINITY;
+
+	for (int i = 0; i < r->nphases; i++) {
+		if (isnan(r->phases[i].median_us))
+			continue;
+		all += r->phases[i].median_us;
+		if (strncmp(r->phases[i].name, "amp.", 4) == 0) {
+			amp += r->phases[i].median_us;
+			have = 1;
+		}
+	}
+	if (!have && r->ref_loss_curve == NULL && r->scale_curve == NULL)
+		return;
+	fprintf(f, "      amp:");
+	if (have && all > 0)
+		fprintf(f, " unscale+update %.1f %% of the step;",
+		    100 * amp / all);
+	if (r->scale_curve != NULL && r->nsteps > 0) {
+		for (int s = 0; s < r->nsteps; s++) {
+			skipped += r->skipped_curve != NULL &&
+			    r->skipped_curve[s];
+			if (r->scale_curve[s] < lo)
+				lo = r->scale_curve[s];
+			if (r->scale_curve[s] > hi)
+				hi = r->scale_curve[s];
+		}
+		fprintf(f, " %d steps: %d skipped, scale %g..%g;", r->nsteps,
+		    skipped, lo, hi);
+	}
+	if (r->ref_loss_curve != NULL && !isnan(r->loss_divergence))
+		fprintf(f, " loss within %.3g %% of the fp32 step's",
+		    100 * r->loss_divergence);
+	fprintf(f, "\n");
 }
