@@ -811,6 +811,14 @@ sb_emu_dyn_smem(void)
 	return E.dyn;
 }
 
+/* A spin-wait's body (emu_hopper.cpp's mbarrier waits): the other threads
+ * run; the caller stays runnable. */
+void
+sb_emu_yield(void)
+{
+	fiber_yield();
+}
+
 /*
  * cvt.rna.tf32.f32: round to nearest, ties away from zero, to 10 mantissa
  * bits.  In sign-magnitude, adding half an ulp (bit 12) and truncating

@@ -199,6 +199,7 @@ void		sb_emu_cp_async16(void *dst, const void *src, int src_bytes);
 void		sb_emu_cp_async_commit(void);
 void		sb_emu_cp_async_wait(int pending);
 unsigned char	*sb_emu_dyn_smem(void);
+void		sb_emu_yield(void);	/* spin-waits: others run */
 
 /* ---- wmma (note 10) ------------------------------------------------- */
 
