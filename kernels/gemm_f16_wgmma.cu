@@ -17,23 +17,36 @@
  * Force the portable path (to compare, or to rule the kernel out while
  * debugging):  SB_WGMMA_FALLBACK=1 stepbench ...
  *
- * NEVER RUN.  Everything below was compiled for sm_80 and sm_90a (ptxas
- * accepted the wgmma, TMA, mbarrier and setmaxnreg code) and its host plan
- * is unit-tested, but no line of the kernel has executed on a GPU.  On the
- * first H100/H200 session, check in this order:
- *   1. test_gemm_gpu with wgmma at NT first (K-major both sides: the most
- *      common descriptor form), then NN (B N-major), then TN (A M-major).
- *      A wrong LBO/SBO for the MN-major form (notes 3-4 of the .cuh) shows
- *      up as errors in TN/NN only.
+ * NEVER RUN ON A GPU.  What has been done without one: the kernel compiles
+ * for sm_80 (trapping stub) and sm_90a (ptxas accepts the wgmma, TMA,
+ * mbarrier and setmaxnreg code without repairing or serialising the wgmma
+ * pipeline, no spills: tests/wgmma_isa.sh); the host plan is unit-tested
+ * (tests/test_wgmma_plan.c); and the kernel source itself runs in the CPU
+ * emulator against fp64 (tests/test_wgmma_emu.cpp), with models of TMA,
+ * mbarriers and wgmma written from the PTX ISA and CUTLASS's canonical
+ * layouts.  What only a GPU can tell: whether the hardware reads the
+ * swizzled tiles through the descriptors as those models say, and the
+ * speed.  On the first H100/H200 session, in this order:
+ *   1. ctest -R test_wgmma_gpu (the wgmma path itself; test_gemm_gpu's
+ *      storages are never TMA-legal, so there wgmma always falls back).
+ *      NT first (K-major both sides), then NN (B N-major), then TN (A
+ *      M-major): a wrong LBO/SBO or trans bit for the MN-major form (notes
+ *      2-4 of gemm_f16_wgmma.cuh) shows up in TN/NN only.
  *   2. A hang means an mbarrier phase or a transaction count is wrong:
- *      stage_tx_bytes must equal the bytes of all boxes of a stage
- *      (TMA counts zero-filled out-of-bounds parts too).
- *   3. compute-sanitizer --tool memcheck on odd shapes (127x129x65): the
- *      epilogue's stores are the only global writes and are guarded.
- *   4. cuobjdump -sass: HGMMA and UTMALDG present (tests/wgmma_isa.sh does
- *      it where cuobjdump exists); ptxas must not report serialised wgmma.
- *
- * Invariants of the kernel (beyond the plan's):
+ *      stage_tx_bytes must equal the bytes of all boxes of a stage (TMA
+ *      counts zero-filled out-of-bounds parts too).  The emulator checks
+ *      the protocol; the GPU may count out-of-bounds boxes differently.
+ *   3. compute-sanitizer --tool memcheck on 127x129x65: the epilogue's
+ *      stores are the only global writes and are guarded.
+ *   4. tests/wgmma_isa.sh reads the SASS where cuobjdump exists: HGMMA and
+ *      UTMALDG must be there.
+ *   5. stepbench gemm --kernels 'f16.wgmma,f16.cublas' --layouts nt
+ *      --sizes 4096x4096x4096,8192x8192x8192 for the target (>= 90 % of
+ *      cuBLAS).  Tuning knobs, in the order to try: wgmma.wait_group 1 with
+ *      the previous stage released (today each k-block waits for 0), a
+ *      TMA store epilogue, 2-CTA clusters with multicast.
+
+ * Invariants of the kernel (gemm_f16_wgmma_kernel.cuh; beyond the plan's):
  *   - The producer waits on empty[s] with parity ph ^ 1 and the consumers
  *     on full[s] with parity ph, where ph flips each time s wraps; both
  *     sides walk the same tiles and k-blocks, so their (s, ph) agree.
