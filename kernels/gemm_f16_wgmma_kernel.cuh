@@ -39,6 +39,7 @@ void	sb_emu_mbar_wait(uint32_t bar, uint32_t parity);
 void	sb_emu_tma_load_2d(uint32_t dst, const CUtensorMap *map,
 	    uint32_t bar, int32_t c0, int32_t c1);
 void	sb_emu_wgmma_fence(void);
+void	sb_emu_wgmma_wait0(void);
 void	sb_emu_wgmma_m64k16(float *d, int bn, int bf16, int ta, int tb,
 	    uint64_t desc_a, uint64_t desc_b, int scale_d);
 #ifndef __grid_constant__
@@ -91,14 +92,15 @@ smem_u32(const void *p)
 #define regs_inc()		((void)0)
 #define wgmma_fence()		sb_emu_wgmma_fence()
 #define wgmma_commit()		((void)0)
-#define wgmma_wait0()		((void)0)
+#define wgmma_wait0()		sb_emu_wgmma_wait0()
 template <int N>
 static inline void
 acc_fence(float *)
 {
 }
 
-/* wgmma computes at issue in the emulator: each thread its own fragment. */
+/* wgmma is queued at issue and computed at wait_group 0 in the emulator
+ * (each thread its own fragment), so a stage released too early shows. */
 template <int BN, int BF16, int TA, int TB>
 static inline void
 wgmma_k16(float *d, uint64_t desc_a, uint64_t desc_b, int scale_d)

@@ -16,8 +16,13 @@
  *                1x1x1 .. 200x300x100 with random data (rounded inputs,
  *                fp32-accumulation bound plus one output rounding)
  *   wgmma-emu-2  integer data: C exact
- *   wgmma-emu-3  BN 256 and BN 128 each on a persistent grid of 2-3 CTAs
- *                walking 4-9 tiles, k-blocks wrapping the ring mid-tile
+ *   wgmma-emu-3  BN 256 and BN 128 each on a persistent grid of 3-5 CTAs
+ *                walking 6-9 tiles, k-blocks wrapping the ring mid-tile,
+ *                under forward, reverse and shuffled thread schedules
+ *
+ * The models report a deadlock, an over-arrived mbarrier, a bad descriptor
+ * or alignment, and a TMA write over a stage that an incomplete wgmma
+ * still reads (a stage released too early) by aborting with the reason.
  *
  * Operands sit in NaN-padded rows (leading dimensions multiples of 8, as
  * TMA needs), so a read past the true extents turns C into NaN; C starts
@@ -142,6 +147,7 @@ struct tcase {
 	int64_t		m, n, k;
 	int		sms;		/* the plan's SM count */
 	int		want_bn;	/* 0: any */
+	enum sb_emu_order order;	/* the threads' schedule */
 };
 
 static void
@@ -159,7 +165,7 @@ run(const struct tcase *tc)
 	struct op a, b, bias;
 	struct sb_wgmma_plan p;
 	struct wgmma_args args;
-	struct sb_emu_opts opts = { SB_EMU_FORWARD, 1, "wgmma-emu" };
+	struct sb_emu_opts opts = { tc->order, 99, "wgmma-emu" };
 	struct sb_emu_stats stats;
 	std::vector<unsigned char> cbuf;
 	unsigned char *c;
@@ -169,9 +175,10 @@ run(const struct tcase *tc)
 	int rc;
 
 	(void)snprintf(name, sizeof(name), "wgmma-emu %s.%s.%s %lldx%lldx%lld"
-	    "%s%s sms=%d", lname[L], tc->bf16 ? "bf16" : "f16", tc->out_f32 ?
-	    "f32" : "same", (long long)m, (long long)n, (long long)k,
-	    tc->bias ? " bias" : "", tc->integer ? " int" : "", tc->sms);
+	    "%s%s sms=%d %s", lname[L], tc->bf16 ? "bf16" : "f16",
+	    tc->out_f32 ? "f32" : "same", (long long)m, (long long)n,
+	    (long long)k, tc->bias ? " bias" : "", tc->integer ? " int" : "",
+	    tc->sms, sb_emu_order_name(tc->order));
 	/* A stored (m,k) or (k,m); B (n,k) or (k,n) */
 	op_make(&a, tc->bf16, L == SB_TN ? k : m, L == SB_TN ? m : k,
 	    tc->integer);
@@ -307,7 +314,9 @@ main(void)
 	/* wgmma-emu-3: persistent grids, BN 256 (9 tiles on 3 CTAs, 2
 	 * k-blocks against 4 stages) and BN 128 (6 tiles on 5 CTAs, 4
 	 * k-blocks against 6 stages: the ring wraps inside a tile) */
-	for (int l = 0; l < SB_LAYOUT_COUNT; l++) {
+	for (int l = 0; l < SB_LAYOUT_COUNT; l++)
+	for (int ord = 0; ord < 3; ord++) {
+		tc.order = (enum sb_emu_order)ord;
 		tc.layout = (enum sb_layout)l;
 		tc.bf16 = l == SB_TN;
 		tc.out_f32 = l != SB_NN;

@@ -20,7 +20,11 @@
  *     chunk (address bits 4-6) XORed with bits 7-9; out-of-bounds elements
  *     are zero; then the barrier's transaction count drops by the box's
  *     bytes.  dst must be 1024-aligned, the box 128 bytes wide.
- *  4. wgmma.mma_async m64nNk16 (f32 += f16/bf16 · f16/bf16): at issue, each
+ *  4. wgmma.mma_async m64nNk16 (f32 += f16/bf16 · f16/bf16) is queued per
+ *     thread at issue and computed at wgmma.wait_group 0, reading shared
+ *     memory then.  A TMA write over the span an incomplete wgmma reads is
+ *     an error (a stage released before wgmma.wait_group): mbarrier.arrive
+ *     yields to the other threads, so the producer gets that chance.  Each
  *     thread computes its own fragment (d[4i + 2h + e] is row 16·warp +
  *     lane/4 + 8h, column 8i + 2·(lane%4) + e), reading A (64 x 16) and B
  *     (N x 16) through the descriptors as CUTLASS's canonical 128B-swizzle
@@ -28,7 +32,7 @@
  *     (i%64)·2 + (i/64)·LBO + (k%8)·128 + (k/8)·SBO), then the swizzle.
  *     Products are exact, summed in double, added to the fp32 accumulator
  *     once per instruction.  The descriptor must say 128B swizzle with base
- *     offset 0.  Fences, commit and wait are no-ops (nothing is in flight).
+ *     offset 0.  Fences and commit are no-ops.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +40,7 @@
 #include <string.h>
 
 #include <unordered_map>
+#include <vector>
 
 #include "emu/cuda_emu.h"
 #include "gemm_f16_wgmma_kernel.cuh"
@@ -97,8 +102,8 @@ sb_emu_mbar_init(uint32_t addr, uint32_t count)
 	bars[addr] = b;
 }
 
-void
-sb_emu_mbar_arrive(uint32_t addr)
+static void
+arrive(uint32_t addr)
 {
 	struct mbar *b = bar_at(addr, "mbarrier.arrive");
 
@@ -110,10 +115,17 @@ sb_emu_mbar_arrive(uint32_t addr)
 }
 
 void
+sb_emu_mbar_arrive(uint32_t addr)
+{
+	arrive(addr);
+	sb_emu_yield();		/* let a waiter in before we go on */
+}
+
+void
 sb_emu_mbar_expect_tx(uint32_t addr, uint32_t bytes)
 {
 	bar_at(addr, "mbarrier.arrive.expect_tx")->tx += bytes;
-	sb_emu_mbar_arrive(addr);
+	arrive(addr);
 }
 
 void
@@ -131,6 +143,57 @@ sb_emu_mbar_wait(uint32_t addr, uint32_t parity)
 			    b->expected, (long long)b->tx);
 		sb_emu_yield();
 	}
+}
+
+struct wgmma_op {
+	float		*d;
+	int		 bn, bf16, ta, tb, scale_d;
+	uint64_t	 desc_a, desc_b;
+};
+
+/* Issued, not yet completed wgmma operations, per thread of the CTA (the
+ * emulator runs one CTA at a time). */
+static std::unordered_map<unsigned, std::vector<struct wgmma_op>> pending;
+
+/* The 1024-aligned span of shared memory an operand of a wgmma reads:
+ * A is 64 rows (K-major: 64 x 128 B; M-major: 16 k-rows of one 64-wide
+ * box), B is bn rows (K-major: bn x 128 B; N-major: bn/64 boxes, LBO
+ * apart, 16 k-rows each). */
+static void
+reads_span(uint64_t desc, int rows, int mn_major, uint32_t *lo, uint32_t *hi)
+{
+	uint32_t start = (uint32_t)(desc & 0x3fff) << 4;
+	uint32_t lbo = (uint32_t)((desc >> 16) & 0x3fff) << 4;
+
+	*lo = start & ~(uint32_t)1023;
+	if (mn_major)
+		*hi = start + (uint32_t)(rows / 64 - 1) * lbo + 16 * 128;
+	else
+		*hi = *lo + (uint32_t)rows * 128;
+}
+
+/* A TMA write over shared memory that an issued, incomplete wgmma reads:
+ * the stage was released before wgmma.wait_group. */
+static void
+tma_hazard(uint32_t dst, uint32_t bytes)
+{
+	for (auto &kv : pending)
+		for (const struct wgmma_op &o : kv.second) {
+			uint32_t lo, hi;
+
+			for (int which = 0; which < 2; which++) {
+				if (which)
+					reads_span(o.desc_b, o.bn, o.tb, &lo, &hi);
+				else
+					reads_span(o.desc_a, 64, o.ta, &lo, &hi);
+				if (dst < hi && lo < dst + bytes)
+					die("TMA writes smem %u..%u while a wgmma "
+					    "of thread %u still reads %u..%u (%s): "
+					    "a stage was released before "
+					    "wgmma.wait_group", dst, dst + bytes,
+					    kv.first, lo, hi, which ? "B" : "A");
+			}
+		}
 }
 
 static uint32_t
@@ -156,6 +219,7 @@ sb_emu_tma_load_2d(uint32_t dst, const CUtensorMap *map, uint32_t bar,
 	if (t.stride_bytes % 16 != 0 || ((uintptr_t)t.base & 15) != 0)
 		die("TMA tensor: base %p, row stride %llu B: both must be "
 		    "16-byte aligned", t.base, (unsigned long long)t.stride_bytes);
+	tma_hazard(dst, t.box[0] * t.box[1] * 2);
 	for (uint32_t y = 0; y < t.box[1]; y++)
 		for (uint32_t x = 0; x < t.box[0]; x++) {
 			int64_t gx = (int64_t)c0 + x, gy = (int64_t)c1 + y;
@@ -210,28 +274,55 @@ operand(uint64_t desc, int mn_major, int bf16, int i, int k)
 	}
 }
 
-void
-sb_emu_wgmma_m64k16(float *d, int bn, int bf16, int ta, int tb,
-    uint64_t desc_a, uint64_t desc_b, int scale_d)
+static void
+wgmma_run(const struct wgmma_op *o)
 {
 	const int t = (int)(threadIdx.x % 128), warp = t / 32, lane = t % 32;
 
 	for (int which = 0; which < 2; which++) {
-		uint64_t desc = which ? desc_b : desc_a;
+		uint64_t desc = which ? o->desc_b : o->desc_a;
 
 		if ((desc >> 62) != 1 || ((desc >> 49) & 7) != 0)
 			die("wgmma descriptor %s = 0x%016llx: want layout 1 "
 			    "(128B swizzle) and base offset 0", which ? "b" :
 			    "a", (unsigned long long)desc);
 	}
-	for (int j = 0; j < bn / 2; j++) {
+	for (int j = 0; j < o->bn / 2; j++) {
 		int row = warp * 16 + lane / 4 + 8 * ((j / 2) % 2);
 		int col = 8 * (j / 4) + 2 * (lane % 4) + j % 2;
 		double sum = 0;
 
 		for (int k = 0; k < 16; k++)
-			sum += (double)operand(desc_a, ta, bf16, row, k) *
-			    (double)operand(desc_b, tb, bf16, col, k);
-		d[j] = (float)((scale_d ? (double)d[j] : 0.0) + sum);
+			sum += (double)operand(o->desc_a, o->ta, o->bf16, row,
+			    k) * (double)operand(o->desc_b, o->tb, o->bf16,
+			    col, k);
+		o->d[j] = (float)((o->scale_d ? (double)o->d[j] : 0.0) + sum);
 	}
+}
+
+void
+sb_emu_wgmma_m64k16(float *d, int bn, int bf16, int ta, int tb,
+    uint64_t desc_a, uint64_t desc_b, int scale_d)
+{
+	struct wgmma_op o;
+
+	o.d = d;
+	o.bn = bn;
+	o.bf16 = bf16;
+	o.ta = ta;
+	o.tb = tb;
+	o.scale_d = scale_d;
+	o.desc_a = desc_a;
+	o.desc_b = desc_b;
+	pending[threadIdx.x].push_back(o);
+}
+
+void
+sb_emu_wgmma_wait0(void)
+{
+	std::vector<struct wgmma_op> &q = pending[threadIdx.x];
+
+	for (size_t i = 0; i < q.size(); i++)
+		wgmma_run(&q[i]);
+	q.clear();
 }
