@@ -17,6 +17,7 @@
 #endif
 
 #include "amp.h"
+#include "block_reduce.cuh"
 
 #define AMP_THREADS		256
 #define AMP_MAX_BLOCKS		2048
@@ -89,25 +90,6 @@ amp_cast_kernel(const struct amp_cast_list l)
 
 /* --- loss ------------------------------------------------------------- */
 
-static __device__ double
-amp_block_sum(double v, double *warp_sums)
-{
-	const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-
-	for (int off = 16; off > 0; off /= 2)
-		v += __shfl_down_sync(0xffffffffu, v, off);
-	if (lane == 0)
-		warp_sums[warp] = v;
-	__syncthreads();
-	v = 0.0;
-	if (warp == 0) {
-		v = lane < AMP_THREADS / 32 ? warp_sums[lane] : 0.0;
-		for (int off = 16; off > 0; off /= 2)
-			v += __shfl_down_sync(0xffffffffu, v, off);
-	}
-	return v;
-}
-
 /* y, dy are (total) of type T, t fp32; loss_sum one double */
 template <typename T>
 static __global__ void
@@ -127,7 +109,7 @@ amp_loss_dy_kernel(const T *__restrict__ y, const float *__restrict__ t,
 		dy[i] = amp_from_f32<T>(__fmul_rn(__fmul_rn(factor, d), scale));
 		part += (double)d * (double)d;
 	}
-	part = amp_block_sum(part, warp_sums);
+	part = sb_block_sum<AMP_THREADS>(part, warp_sums);
 	if (threadIdx.x == 0) {
 		if (accumulate)
 			atomicAdd(loss_sum, part);

@@ -52,6 +52,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "block_reduce.cuh"
 #include "gpu.h"
 
 #define EW_THREADS		256
@@ -62,7 +63,6 @@
 
 static int64_t		cdiv(int64_t, int64_t);
 static unsigned		ew_blocks(int64_t);
-static __device__ double block_sum(double, double *);
 
 /* y is (m,n) row-major, total = m·n; b is (n) */
 static __global__ void
@@ -87,7 +87,7 @@ bias_add_kernel(float *__restrict__ y, const float *__restrict__ b,
 
 /*
  * y, t, dy are (m,n) row-major, total = m·n; b is (n); loss_sum is one
- * double.  blockDim.x must be EW_THREADS (block_sum).
+ * double.  blockDim.x must be EW_THREADS (sb_block_sum).
  */
 static __global__ void
 bias_loss_dy_kernel(float *__restrict__ y, const float *__restrict__ b,
@@ -100,7 +100,7 @@ bias_loss_dy_kernel(float *__restrict__ y, const float *__restrict__ b,
 	int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
 	double part = 0.0;
 
-	/* No early return: every thread must reach block_sum's barrier. */
+	/* No early return: every thread must reach sb_block_sum's barrier. */
 	if (idx < total) {
 		int64_t col = idx % n;
 		const int64_t col_step = stride % n;
@@ -117,7 +117,7 @@ bias_loss_dy_kernel(float *__restrict__ y, const float *__restrict__ b,
 				col -= n;
 		}
 	}
-	part = block_sum(part, warp_sums);
+	part = sb_block_sum<EW_THREADS>(part, warp_sums);
 	if (threadIdx.x == 0) {
 		if (accumulate)
 			atomicAdd(loss_sum, part);
@@ -130,25 +130,6 @@ bias_loss_dy_kernel(float *__restrict__ y, const float *__restrict__ b,
  * Sum of v over a block of EW_THREADS threads along x; the result is valid
  * in thread 0.  warp_sums holds EW_THREADS/32 doubles of shared memory.
  */
-static __device__ double
-block_sum(double v, double *warp_sums)
-{
-	const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-
-	for (int off = 16; off > 0; off /= 2)
-		v += __shfl_down_sync(0xffffffffu, v, off);
-	if (lane == 0)
-		warp_sums[warp] = v;
-	__syncthreads();
-	v = 0.0;
-	if (warp == 0) {
-		v = lane < EW_THREADS / 32 ? warp_sums[lane] : 0.0;
-		for (int off = 16; off > 0; off /= 2)
-			v += __shfl_down_sync(0xffffffffu, v, off);
-	}
-	return v;
-}
-
 /*
  * dy is (m,n) row-major, db is (n) and was cleared.  blockDim = (bx, by),
  * bx·by = EW_THREADS, by a power of two (note 5).

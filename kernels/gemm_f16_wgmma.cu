@@ -291,8 +291,7 @@ wgmma_describe(struct sb_gpu *g, const struct sb_hgemm_call *c,
     struct sb_kernel_info *info)
 {
 	struct wgmma_launch l;
-	struct cudaFuncAttributes fa;
-	int r, per_sm = 0;
+	int r;
 
 	if (sb_hgemm_check(g, &sb_hgemm_wgmma, c) != 0)
 		return -1;
@@ -300,25 +299,13 @@ wgmma_describe(struct sb_gpu *g, const struct sb_hgemm_call *c,
 		return -1;
 	if (r > 0)
 		return sb_hgemm_mma.describe(g, c, info);
-	memset(info, 0, sizeof(*info));
-	(void)snprintf(info->name, sizeof(info->name), "%s", l.name);
-	info->grid[0] = (unsigned)l.plan.grid;
-	info->grid[1] = info->grid[2] = 1;
-	info->block[0] = SB_WGMMA_THREADS;
-	info->block[1] = info->block[2] = 1;
-	info->dyn_smem = l.plan.smem_bytes;
-	SB_CUDA_CHECK(g, cudaFuncGetAttributes(&fa,
-	    (const void *)l.kernel->fn));
-	SB_CUDA_CHECK(g, cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm,
-	    (const void *)l.kernel->fn, SB_WGMMA_THREADS, l.plan.smem_bytes));
-	info->regs = fa.numRegs;
-	info->static_smem = (int)fa.sharedSizeBytes;
-	info->local_bytes = (int)fa.localSizeBytes;
-	info->max_threads = fa.maxThreadsPerBlock;
-	info->ptx_version = fa.ptxVersion;
-	info->binary_version = fa.binaryVersion;
-	info->ctas_per_sm = per_sm;
-	return 0;
+	{
+		const unsigned gr[3] = { (unsigned)l.plan.grid, 1, 1 };
+		const unsigned bl[3] = { SB_WGMMA_THREADS, 1, 1 };
+
+		return sb_kernel_info_fill(g, info, l.name,
+		    (const void *)l.kernel->fn, gr, bl, l.plan.smem_bytes);
+	}
 }
 
 extern "C" const struct sb_hgemm sb_hgemm_wgmma = {

@@ -77,32 +77,16 @@ gemm_launch_describe(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
     struct sb_kernel_info *info)
 {
 	struct gemm_launch l;
-	struct cudaFuncAttributes fa;
-	int per_sm = 0;
 
 	if (gemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	memset(info, 0, sizeof(*info));
-	(void)snprintf(info->name, sizeof(info->name), "%s", l.name);
-	info->grid[0] = l.grid.x;
-	info->grid[1] = l.grid.y;
-	info->grid[2] = l.grid.z;
-	info->block[0] = l.block.x;
-	info->block[1] = l.block.y;
-	info->block[2] = l.block.z;
-	info->dyn_smem = 0;
-	SB_CUDA_CHECK(g, cudaFuncGetAttributes(&fa, (const void *)l.kernel));
-	SB_CUDA_CHECK(g, cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm,
-	    (const void *)l.kernel, (int)(l.block.x * l.block.y * l.block.z),
-	    0));
-	info->regs = fa.numRegs;
-	info->static_smem = (int)fa.sharedSizeBytes;
-	info->local_bytes = (int)fa.localSizeBytes;
-	info->max_threads = fa.maxThreadsPerBlock;
-	info->ptx_version = fa.ptxVersion;
-	info->binary_version = fa.binaryVersion;
-	info->ctas_per_sm = per_sm;
-	return 0;
+	{
+		const unsigned gr[3] = { l.grid.x, l.grid.y, l.grid.z };
+		const unsigned bl[3] = { l.block.x, l.block.y, l.block.z };
+
+		return sb_kernel_info_fill(g, info, l.name,
+		    (const void *)l.kernel, gr, bl, 0);
+	}
 }
 
 /* The two functions every hand-written implementation defines, from its

@@ -203,3 +203,31 @@ short_path(const char *path)
 	}
 	return prev != NULL ? prev + 1 : path;
 }
+
+int
+sb_kernel_info_fill(struct sb_gpu *g, struct sb_kernel_info *info,
+    const char *name, const void *kernel, const unsigned grid[3],
+    const unsigned block[3], size_t dyn_smem)
+{
+	struct cudaFuncAttributes fa;
+	int per_sm = 0;
+
+	memset(info, 0, sizeof(*info));
+	(void)snprintf(info->name, sizeof(info->name), "%s", name);
+	for (int d = 0; d < 3; d++) {
+		info->grid[d] = grid[d];
+		info->block[d] = block[d];
+	}
+	info->dyn_smem = dyn_smem;
+	SB_CUDA_CHECK(g, cudaFuncGetAttributes(&fa, kernel));
+	SB_CUDA_CHECK(g, cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm,
+	    kernel, (int)(block[0] * block[1] * block[2]), dyn_smem));
+	info->regs = fa.numRegs;
+	info->static_smem = (int)fa.sharedSizeBytes;
+	info->local_bytes = (int)fa.localSizeBytes;
+	info->max_threads = fa.maxThreadsPerBlock;
+	info->ptx_version = fa.ptxVersion;
+	info->binary_version = fa.binaryVersion;
+	info->ctas_per_sm = per_sm;
+	return 0;
+}

@@ -72,6 +72,14 @@ struct sb_kernel_info {
 	int		 ptx_version, binary_version;	/* ×10, e.g. 90 */
 };
 
+/* Fills info for kernel (a __global__ function's address) launched as
+ * grid x block with dyn_smem bytes of dynamic shared memory: the name and
+ * launch shape as given, the rest from cudaFuncGetAttributes and the
+ * occupancy API (launches nothing).  0, or -1 and why in g->err. */
+int	sb_kernel_info_fill(struct sb_gpu *, struct sb_kernel_info *info,
+	    const char *name, const void *kernel, const unsigned grid[3],
+	    const unsigned block[3], size_t dyn_smem);
+
 typedef int (*sb_gemm_fn)(struct sb_gpu *, const struct sb_gemm_call *);
 /* Fills info for the kernel a call would launch (launches nothing). */
 typedef int (*sb_gemm_describe_fn)(struct sb_gpu *, const struct sb_gemm_call *,
