@@ -22,6 +22,9 @@ sb_phase_name(enum sb_phase ph)
 		[SB_PH_UNSCALE] = "amp.unscale",
 		[SB_PH_SGD] = "sgd",
 		[SB_PH_UPDATE] = "amp.update",
+		[SB_PH_QSCALE] = "int8.scale",
+		[SB_PH_QUANT] = "int8.quant",
+		[SB_PH_DEQUANT] = "int8.dequant",
 	};
 
 	return (unsigned)ph < SB_PH_COUNT ? names[ph] : "end";

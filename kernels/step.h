@@ -38,6 +38,10 @@ enum sb_phase {
 	SB_PH_UNSCALE,		/* mixed precision: upcast, unscale, inf check */
 	SB_PH_SGD,
 	SB_PH_UPDATE,		/* mixed precision: the loss-scale update */
+	/* int8dyn (int8.h), per layer before and around its forward GEMM */
+	SB_PH_QSCALE,		/* the activations' absmax (the scale) */
+	SB_PH_QUANT,		/* fp32/fp16 -> int8 conversion */
+	SB_PH_DEQUANT,		/* int32 -> fp32 + bias, when not fused */
 	SB_PH_COUNT
 };
 #define SB_PH_END	SB_PH_COUNT	/* "the step is over" mark */
