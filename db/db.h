@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 #define DB_APPLICATION_ID	0x53544250	/* "STBP" */
 #define DB_NOTFOUND		1
 
@@ -216,6 +216,20 @@ struct db_result {
 	const int	*growth_curve;
 	const double	*ref_loss_curve;
 	double		 loss_divergence;
+	/* schema v4 (int8dyn).  quant = 1 marks a dynamic-int8 row and
+	 * stores the quant_* columns (0: all NULL).  per_channel: the
+	 * weights' granularity (0 per tensor, 1 per output channel);
+	 * err_sym / err_affine: the relative L2 error against the fp64
+	 * unquantised forward of the symmetric scheme the GPU runs and of
+	 * PyTorch's (uint8 affine activations), measured on the host for
+	 * the point's data (NaN: not measured, stored NULL); sat_act /
+	 * sat_weight: elements clamped when quantising the checked step's
+	 * activations and weights, as counted by the variant itself (-1:
+	 * not counted, stored NULL).  Negative errors are refused. */
+	int		 quant;
+	int		 quant_per_channel;
+	double		 quant_err_sym, quant_err_affine;
+	int64_t		 quant_sat_act, quant_sat_weight;
 };
 
 /* Inserts the result and its samples, phases, loss curve, loss-scale

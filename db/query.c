@@ -60,7 +60,8 @@ static const char sql_results[] =
 	"stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
 	"over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol, "
 	"check_mode, err_recheck, loss, nsteps, layout, launches, graph_nodes, "
-	"loss_divergence "
+	"loss_divergence, quant_per_channel, quant_err_sym, quant_err_affine, "
+	"quant_sat_act, quant_sat_weight "
 	"FROM result WHERE run_id = ?1 ORDER BY point_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
 

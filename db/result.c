@@ -53,6 +53,14 @@ check_result(struct db *db, const struct db_result *r)
 	else if (r->ref_loss_curve != NULL && r->loss_divergence < 0)
 		bad = "loss_divergence is negative (it is a largest |relative "
 		    "difference|; NaN means not measured)";
+	else if (r->quant && (r->quant_per_channel < 0 ||
+	    r->quant_per_channel > 1))
+		bad = "quant_per_channel is not 0 (per tensor) or 1 (per "
+		    "channel)";
+	else if (r->quant && (r->quant_err_sym < 0 ||
+	    r->quant_err_affine < 0))
+		bad = "a quantisation error is negative (a relative L2 norm; "
+		    "NaN means not measured)";
 	if (bad != NULL) {
 		db_seterr(db, "storing point %d: %s; this is a bug in the "
 		    "caller", r->point_idx, bad);
@@ -114,12 +122,15 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	    "stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
 	    "over_peak, err_y, err_loss, err_dw, err_db, err_w, err_dx, tol, "
 	    "check_mode, err_recheck, loss, nsteps, started_at, ended_at, "
-	    "layout, launches, graph_nodes, loss_divergence) "
+	    "layout, launches, graph_nodes, loss_divergence, "
+	    "quant_per_channel, quant_err_sym, quant_err_affine, "
+	    "quant_sat_act, quant_sat_weight) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
 	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
 	    "?40, ?41, ?42, ?43, ?44, ?45, coalesce(?46, " DB_NOW_SQL "), "
-	    DB_NOW_SQL ", ?47, ?48, ?49, ?50)", what) == -1)
+	    DB_NOW_SQL ", ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55)",
+	    what) == -1)
 		goto out;
 
 	/* In column order; i counts the parameters. */
@@ -186,6 +197,20 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	bad |= (r->ref_loss_curve != NULL ? db_bind_real(st, i,
 	    r->loss_divergence) : sqlite3_bind_null(st, i)) != SQLITE_OK;
 	i++;
+	/* v4: NULL unless an int8dyn row; a count < 0 is "not counted" */
+#define BQ(ok, bind) do {						\
+	bad |= (r->quant && (ok) ? (bind) : sqlite3_bind_null(st, i))	\
+	    != SQLITE_OK;						\
+	i++;								\
+} while (0)
+	BQ(1, sqlite3_bind_int64(st, i, r->quant_per_channel));
+	BQ(1, db_bind_real(st, i, r->quant_err_sym));
+	BQ(1, db_bind_real(st, i, r->quant_err_affine));
+	BQ(r->quant_sat_act >= 0, sqlite3_bind_int64(st, i,
+	    r->quant_sat_act));
+	BQ(r->quant_sat_weight >= 0, sqlite3_bind_int64(st, i,
+	    r->quant_sat_weight));
+#undef BQ
 #undef BI
 #undef BT
 #undef BR

@@ -196,6 +196,25 @@ static const char *const migrations[] = {
 	"ALTER TABLE loss_curve ADD COLUMN ref_loss REAL;\n"
 	"ALTER TABLE result ADD COLUMN loss_divergence REAL\n"
 	"	    CHECK (loss_divergence >= 0);\n",
+
+	/* v4: dynamic int8 quantisation (int8dyn).  On an int8dyn row:
+	 * the weights' granularity (0 per tensor, 1 per output channel);
+	 * the relative L2 error of the output against the fp64
+	 * unquantised forward in the symmetric scheme the GPU runs and in
+	 * PyTorch's (uint8 affine activations), measured on the host; and
+	 * the elements the variant clamped when quantising the checked
+	 * step's activations and weights.  NULL on every other row (and on
+	 * rows older than v4). */
+	"ALTER TABLE result ADD COLUMN quant_per_channel INTEGER\n"
+	"	    CHECK (quant_per_channel IN (0, 1));\n"
+	"ALTER TABLE result ADD COLUMN quant_err_sym REAL\n"
+	"	    CHECK (quant_err_sym >= 0);\n"
+	"ALTER TABLE result ADD COLUMN quant_err_affine REAL\n"
+	"	    CHECK (quant_err_affine >= 0);\n"
+	"ALTER TABLE result ADD COLUMN quant_sat_act INTEGER\n"
+	"	    CHECK (quant_sat_act >= 0);\n"
+	"ALTER TABLE result ADD COLUMN quant_sat_weight INTEGER\n"
+	"	    CHECK (quant_sat_weight >= 0);\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
