@@ -59,3 +59,18 @@ sb_launch_fill_h(struct db_launch *out, char *name,
 	shape.k = call->k;
 	sb_launch_fill(out, name, info, sms, role, layer, &shape);
 }
+
+void
+sb_launch_fill_s8(struct db_launch *out, char *name,
+    const struct sb_kernel_info *info, int sms, const char *role, int layer,
+    const struct sb_igemm_call *call)
+{
+	struct sb_gemm_call shape;
+
+	memset(&shape, 0, sizeof(shape));
+	shape.layout = SB_NT;
+	shape.m = call->m;
+	shape.n = call->n;
+	shape.k = call->k;
+	sb_launch_fill(out, name, info, sms, role, layer, &shape);
+}

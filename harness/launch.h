@@ -13,6 +13,7 @@
 #include "db.h"
 #include "engine.h"	/* SB_LAUNCH_NAME_LEN */
 #include "gemm_h16.h"
+#include "gemm_s8.h"
 #include "gpu.h"
 
 /*
@@ -28,5 +29,9 @@ void	sb_launch_fill(struct db_launch *out, char *name,
 void	sb_launch_fill_h(struct db_launch *out, char *name,
 	    const struct sb_kernel_info *info, int sms, const char *role,
 	    int layer, const struct sb_hgemm_call *call);
+/* The same for an int8 GEMM call (kernels/gemm_s8.h: layout NT). */
+void	sb_launch_fill_s8(struct db_launch *out, char *name,
+	    const struct sb_kernel_info *info, int sms, const char *role,
+	    int layer, const struct sb_igemm_call *call);
 
 #endif
