@@ -57,7 +57,7 @@ extern const struct sb_qsym sb_qsym_weight;	/* 127.5, [-128, 127] */
 extern const struct sb_qsym sb_qsym_act;	/* 127,   [-127, 127] */
 
 /* max |x[i]| over n floats (0 for n = 0; NaN if any is NaN). */
-float	sb_q_absmax(const float *x, int64_t n);
+float	sb_q_absmax_host(const float *x, int64_t n);
 /* The scale of a tensor whose absolute maximum is amax (see above). */
 float	sb_qsym_scale(const struct sb_qsym *, float amax);
 /* One value: clamp(nearbyintf(x * inv), qmin, qmax); *sat += 1 when
