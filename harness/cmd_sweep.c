@@ -50,7 +50,7 @@ enum {
 	OPT_GRAPH = SB_OPT_TIMING_END, OPT_LR, OPT_INPUT_GRAD, OPT_STEPS,
 	OPT_NORMALIZE, OPT_LR_DECAY, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_RESUME,
 	OPT_WORLD, OPT_SCALER_INIT, OPT_SCALER_GROWTH, OPT_SCALER_BACKOFF,
-	OPT_SCALER_INTERVAL, OPT_INJECT, OPT_AMP_WGRAD
+	OPT_SCALER_INTERVAL, OPT_INJECT, OPT_AMP_WGRAD, OPT_PER_CHANNEL
 };
 
 static const struct option sweep_opts[] = {
@@ -72,6 +72,7 @@ static const struct option sweep_opts[] = {
 	{ "scaler-interval", required_argument, NULL, OPT_SCALER_INTERVAL },
 	{ "inject-overflow", required_argument, NULL, OPT_INJECT },
 	{ "amp-wgrad", required_argument, NULL, OPT_AMP_WGRAD },
+	{ "per-channel", no_argument, NULL, OPT_PER_CHANNEL },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "db", required_argument, NULL, OPT_DB },
@@ -97,6 +98,10 @@ static const char measure_help[] =
     "      --inject-overflow S with --steps: plant an inf in the gradients at\n"
     "                        step S (0-based) to exercise the skip [none]\n"
     "      --amp-wgrad TYPE  half (PyTorch: fp16/bf16 weight gradients) | f32 [half]\n"
+    "dynamic int8 (*.int8dyn.*; train.int8dyn is an extension: int8 forward,\n"
+    "fp16 backward with GradScaler):\n"
+    "      --per-channel     int8 weights with one scale per output channel\n"
+    "                        [per tensor, PyTorch's default]\n"
     "recording:\n"
     "      --db PATH         SQLite file [$STEPBENCH_DB or ./stepbench.db]\n"
     "      --label TEXT      a short name for the run\n"
@@ -254,6 +259,9 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 				return sb_usage(cmd, "--amp-wgrad: '%s' is not "
 				    "valid; give half or f32", optarg);
 			break;
+		case OPT_PER_CHANNEL:
+			a->eo.int8_per_channel = 1;
+			break;
 		case OPT_LABEL:
 			a->label = optarg;
 			break;
@@ -373,7 +381,8 @@ build_plan(struct sweep_args *a, const struct sb_device *dev,
 
 	if (a->variants == NULL) {
 		a->variants = gpu ?
-		    "*.naive,*.warptile,*.mma,*.wgmma,*.cublas" : "*.cpu";
+		    "*.naive,*.warptile,*.mma,*.wgmma,*.imma,*.cublas,"
+		    "infer.int8dyn.cublaslt" : "*.cpu";
 		if (!quiet_defaults && !gpu)
 			fprintf(stderr, "stepbench %s: no GPU (%s): measuring "
 			    "the CPU variants; --variants chooses others\n",

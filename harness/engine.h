@@ -52,9 +52,16 @@ struct sb_engine_opts {
 						 * gradients at this step; -1 */
 	int		 amp_wgrad_f32;		/* weight gradients in fp32
 						 * (not PyTorch's half) */
+	/* dynamic int8 */
+	int		 int8_per_channel;	/* weights: a scale per output
+						 * channel (else per tensor) */
 };
 
 void	sb_engine_opts_default(struct sb_engine_opts *);
+struct sb_int8_opts;
+/* The int8dyn options of op (kernels/quant.h). */
+void	sb_engine_int8_opts(const struct sb_engine_opts *op,
+	    struct sb_int8_opts *io);
 
 /*
  * The timed loop, once for every kind of measurement (the step engine and

@@ -162,7 +162,9 @@ sb_gpu_amp_state(struct sb_engine *e, struct sb_ctx *c,
 
 /*
  * The step's GEMM calls from its own list (sb_step_amp_calls), described by
- * the implementation; a library (describe NULL) has no facts to give.
+ * the implementation and appended after the o->r.nlaunch_info launches
+ * already there (train.int8dyn's int8 forward GEMMs); a library
+ * (describe NULL) has no facts to give.
  */
 int
 sb_gpu_amp_describe(struct sb_engine *e, struct sb_ctx *c,
@@ -175,15 +177,13 @@ sb_gpu_amp_describe(struct sb_engine *e, struct sb_ctx *c,
 	enum sb_phase ph[SB_STEP_MAX_CALLS];
 	int layer[SB_STEP_MAX_CALLS];
 	const int sms = e->dev->gpu_count > 0 ? e->dev->gpu[0].sms : 0;
-	int ncall;
+	int ncall, n = o->r.nlaunch_info;
 
 	if (impl == NULL || impl->describe == NULL)
 		return 0;
 	p->a.f = p->d;
 	ncall = sb_step_amp_calls(impl, &p->a, c->train, call, ph, layer);
-	if (ncall > SB_OUTCOME_LAUNCHES)
-		ncall = SB_OUTCOME_LAUNCHES;
-	for (int i = 0; i < ncall; i++) {
+	for (int i = 0; i < ncall && n < SB_OUTCOME_LAUNCHES; i++, n++) {
 		const char *role = sb_phase_name(ph[i]);
 		struct sb_kernel_info info;
 
@@ -192,10 +192,10 @@ sb_gpu_amp_describe(struct sb_engine *e, struct sb_ctx *c,
 			    "GEMM of layer %d: %s", role, layer[i], ge->g.err);
 			return -1;
 		}
-		sb_launch_fill_h(&o->launch[i], o->launch_name[i], &info, sms,
+		sb_launch_fill_h(&o->launch[n], o->launch_name[n], &info, sms,
 		    role, layer[i], &call[i]);
 	}
-	o->r.nlaunch_info = ncall;
+	o->r.nlaunch_info = n;
 	o->r.launch_info = o->launch;
 	return 0;
 }

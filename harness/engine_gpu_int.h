@@ -1,8 +1,10 @@
 /*
- * harness/engine_gpu_int.h — the GPU backend's state, shared by its two
- * files: engine_gpu.c (the backend, fp32 family) and engine_gpu_amp.c
- * (what the mixed-precision step adds: half buffers, the scaler's state,
- * read-back with conversion).  Private to the GPU backend.
+ * harness/engine_gpu_int.h — the GPU backend's state, shared by its
+ * files: engine_gpu.c (the backend, fp32 family), engine_gpu_amp.c (what
+ * the mixed-precision step adds: half buffers, the scaler's state,
+ * read-back with conversion) and engine_gpu_int8.c (what dynamic int8
+ * adds: int8 buffers, the weights' quantisation, saturation counts).
+ * Private to the GPU backend.
  */
 #ifndef SB_HARNESS_ENGINE_GPU_INT_H
 #define SB_HARNESS_ENGINE_GPU_INT_H
@@ -13,7 +15,10 @@
 #include "engine_int.h"
 #include "gpu.h"
 
-#define MAX_MARKS	(4 + 2 * SB_MAX_LAYERS + 4)
+/* phase marks of one step: an int8 training step has the most (forward,
+ * four per layer for the int8 forward, two per layer backward, loss,
+ * unscale, sgd, update, end) */
+#define MAX_MARKS	(8 + 6 * SB_MAX_LAYERS)
 #define ALIGN		256
 #define BLAS_WS_BYTES	(32u << 20)
 
@@ -34,6 +39,9 @@ struct gpu_point {
 	cudaGraphExec_t	 exec;
 	int		 amp;		/* a mixed-precision variant: a.* used */
 	struct sb_dstep_amp a;		/* its half buffers; a.f mirrors d */
+	int		 int8;		/* an int8dyn variant: q used */
+	struct sb_int8_fwd q;		/* its int8 buffers (in qbase) */
+	void		*qbase;
 	int		 recording;	/* phase marks record events */
 	int		 nmarks;
 	int		 mark_phase[MAX_MARKS];
@@ -54,5 +62,16 @@ int	sb_gpu_amp_describe(struct sb_engine *, struct sb_ctx *,
 	    struct sb_outcome *);
 int	sb_gpu_amp_state(struct sb_engine *, struct sb_ctx *,
 	    struct sb_amp_obs *);
+
+/* engine_gpu_int8.c.  carve: the int8 buffers of q (q->d, per_channel and
+ * impl set) out of base (NULL: just count); returns the bytes. */
+size_t	sb_gpu_int8_carve(struct sb_int8_fwd *q, char *base);
+double	sb_gpu_int8_bytes(const struct sb_ctx *);
+int	sb_gpu_int8_setup(struct sb_engine *, struct sb_ctx *);
+int	sb_gpu_int8_reset(struct sb_engine *, struct sb_ctx *);
+int	sb_gpu_int8_state(struct sb_engine *, struct sb_ctx *, int64_t *,
+	    int64_t *);
+int	sb_gpu_int8_describe(struct sb_engine *, struct sb_ctx *,
+	    struct sb_outcome *);
 
 #endif

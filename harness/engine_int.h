@@ -68,6 +68,10 @@ struct sb_backend_ops {
 	/* mixed precision: the scaler after the last step (NULL-able) */
 	int	(*amp_state)(struct sb_engine *, struct sb_ctx *,
 		    struct sb_amp_obs *);
+	/* int8dyn: elements clamped when quantising activations and
+	 * weights since the last reset (NULL-able) */
+	int	(*int8_state)(struct sb_engine *, struct sb_ctx *,
+		    int64_t *sat_act, int64_t *sat_weight);
 	/* 1 if the device is in an error state only a new process clears */
 	int	(*sticky)(struct sb_engine *);
 };

@@ -14,6 +14,7 @@ static void	fmt_eta(char *, size_t, double);
 static void	clear_line(struct sb_progress *);
 static double	worst_err(const struct db_result *);
 static void	amp_line(FILE *, const struct db_result *);
+static void	int8_line(FILE *, const struct db_result *);
 
 
 static void
@@ -127,6 +128,7 @@ sb_table_row(FILE *f, const struct db_result *r)
 	else
 		fprintf(f, "  %s\n", r->reason ? r->reason : "");
 	amp_line(f, r);
+	int8_line(f, r);
 }
 
 /*
@@ -172,5 +174,43 @@ amp_line(FILE *f, const struct db_result *r)
 	if (r->ref_loss_curve != NULL && !isnan(r->loss_divergence))
 		fprintf(f, " loss within %.3g %% of the fp32 step's",
 		    100 * r->loss_divergence);
+	fprintf(f, "\n");
+}
+
+/*
+ * Dynamic int8, under its row: the quantisation work as a share of the
+ * int8 GEMM (int8.scale + int8.quant + int8.dequant over forward), the
+ * weights' granularity, the error against fp32 of the symmetric scheme
+ * the GPU runs and of PyTorch's, and what was clamped.
+ */
+static void
+int8_line(FILE *f, const struct db_result *r)
+{
+	double q = 0, fwd = NAN;
+	int have = 0;
+
+	if (!r->quant)
+		return;
+	for (int i = 0; i < r->nphases; i++) {
+		if (isnan(r->phases[i].median_us))
+			continue;
+		if (strncmp(r->phases[i].name, "int8.", 5) == 0) {
+			q += r->phases[i].median_us;
+			have = 1;
+		} else if (strcmp(r->phases[i].name, "forward") == 0)
+			fwd = r->phases[i].median_us;
+	}
+	fprintf(f, "      int8: weights per %s;",
+	    r->quant_per_channel ? "channel" : "tensor");
+	if (have && fwd > 0)
+		fprintf(f, " quantisation %.1f %% of the GEMM;", 100 * q / fwd);
+	if (!isnan(r->quant_err_sym))
+		fprintf(f, " error vs fp32 %.3g (symmetric, this) / %.3g "
+		    "(PyTorch's affine);", r->quant_err_sym,
+		    r->quant_err_affine);
+	if (r->quant_sat_act >= 0)
+		fprintf(f, " clamped %lld activations, %lld weights",
+		    (long long)r->quant_sat_act,
+		    (long long)r->quant_sat_weight);
 	fprintf(f, "\n");
 }

@@ -15,6 +15,7 @@
 
 struct sb_gemm_f32;
 struct sb_hgemm;
+struct sb_igemm;
 struct sb_device;
 
 enum sb_mode { SB_TRAIN, SB_INFER };
@@ -28,7 +29,10 @@ struct sb_variant {
 	enum sb_backend		 backend;
 	int			 min_cc;	/* GPU: compute capability ×10 */
 	const struct sb_gemm_f32 *gemm;		/* GPU fp32-family: the GEMMs */
-	const struct sb_hgemm	*hgemm;		/* GPU mixed precision: the GEMMs */
+	const struct sb_hgemm	*hgemm;		/* GPU mixed precision: the GEMMs
+						 * (train.int8dyn: the backward's) */
+	const struct sb_igemm	*igemm;		/* GPU int8dyn: the forward GEMM */
+	int			 int8;		/* dynamic int8 (int8dyn) */
 	enum sb_dtype		 amp;		/* mixed precision: the half type
 						 * (SB_DT_F32: not mixed) */
 	int			 scaled;	/* mixed precision with GradScaler */

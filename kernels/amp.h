@@ -30,6 +30,7 @@
 #include "dtype.h"
 #include "gemm_h16.h"
 #include "gpu.h"
+#include "int8.h"
 #include "scaler.h"
 #include "step.h"
 
@@ -78,6 +79,10 @@ struct sb_dstep_amp {
 	void	*dx_h;				/* (m, width[0]) or NULL */
 	float	*scratch;	/* SB_AMP_SCRATCH(width) floats: the bias
 				 * gradient's partial sums */
+	/* train.int8dyn (int8.h): NULL, or the int8 forward that replaces
+	 * the half forward GEMMs (its y are y_h, its out cfg.dt) and whose
+	 * sb_int8_sgd replaces sb_sgd (re-quantising the master weights) */
+	struct sb_int8_fwd *int8;
 };
 
 /* Floats of scratch the step needs for layers no wider than n. */
@@ -85,7 +90,8 @@ struct sb_dstep_amp {
 #define SB_AMP_SCRATCH(n)	((int64_t)SB_AMP_BGRAD_SPLIT * (n))
 
 /* The GEMM calls of the step in its order (like sb_step_f32_calls):
- * forward l = 0..L-1, then per layer from the last wgrad and dgrad. */
+ * forward l = 0..L-1 (none with int8: sb_int8_calls has them), then per
+ * layer from the last wgrad and dgrad. */
 int	sb_step_amp_calls(const struct sb_hgemm *, const struct sb_dstep_amp *,
 	    int train, struct sb_hgemm_call *calls, enum sb_phase *phase,
 	    int *layer);
