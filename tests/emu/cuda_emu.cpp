@@ -54,15 +54,16 @@
 enum fstate { F_RUN, F_BAR, F_WARP, F_DONE, F_FAILED };
 
 enum op { OP_NONE, OP_SHFL_IDX, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR,
-    OP_MMA, OP_MMA16, OP_LDMATRIX, OP_WMMA };
+    OP_MMA, OP_MMA16, OP_LDMATRIX, OP_WMMA, OP_MMA_S8 };
 
 static const char *const op_names[] = { "none", "__shfl_sync",
     "__shfl_up_sync", "__shfl_down_sync", "__shfl_xor_sync", "mma.m16n8k8",
-    "mma.m16n8k16", "ldmatrix", "wmma" };
+    "mma.m16n8k16", "ldmatrix", "wmma", "mma.m16n8k32.s8" };
 
 /* the ops that need every lane of a full warp */
 #define OP_FULL_WARP(op)	((op) == OP_MMA || (op) == OP_MMA16 ||	\
-				 (op) == OP_LDMATRIX || (op) == OP_WMMA)
+				 (op) == OP_LDMATRIX || (op) == OP_WMMA || \
+				 (op) == OP_MMA_S8)
 
 /* One queued cp.async (note 5 above, cuda_emu.h note 9). */
 struct cp_copy {
@@ -560,6 +561,50 @@ mma16_complete(struct fiber *base, const char *file, int line)
 }
 
 /*
+ * D += A·B, m16n8k32 s8.s8.s32, for the warp whose first fiber is base
+ * (cuda_emu.h note 12; fragments per kernels/gemm_s8.cuh and the PTX ISA:
+ * a register holds four int8 elements, the lowest-indexed in the low
+ * byte).  fiber.d points at the lane's four int32 accumulators.  The sum
+ * is exact in int64; adding it to d wraps modulo 2^32 as the hardware's
+ * non-.satfinite accumulation does.
+ */
+static void
+mma_s8_complete(struct fiber *base)
+{
+	int32_t A[16][32], B[32][8];
+	int lane, r, k;
+
+	for (lane = 0; lane < 32; lane++) {
+		const struct fiber *l = base + lane;
+		int g = lane >> 2, t = lane & 3;
+
+		for (int h = 0; h < 4; h++) {
+			A[g][4 * t + h] = (int8_t)(l->a[0] >> 8 * h);
+			A[g + 8][4 * t + h] = (int8_t)(l->a[1] >> 8 * h);
+			A[g][4 * t + 16 + h] = (int8_t)(l->a[2] >> 8 * h);
+			A[g + 8][4 * t + 16 + h] = (int8_t)(l->a[3] >> 8 * h);
+			B[4 * t + h][g] = (int8_t)(l->b[0] >> 8 * h);
+			B[4 * t + 16 + h][g] = (int8_t)(l->b[1] >> 8 * h);
+		}
+	}
+	for (lane = 0; lane < 32; lane++) {
+		const struct fiber *l = base + lane;
+		int32_t *d = reinterpret_cast<int32_t *>(l->d);
+		int g = lane >> 2, t = lane & 3;
+
+		for (r = 0; r < 4; r++) {
+			int row = g + (r >> 1) * 8, col = 2 * t + (r & 1);
+			int64_t sum = 0;
+
+			for (k = 0; k < 32; k++)
+				sum += (int64_t)A[row][k] * B[k][col];
+			d[r] = (int32_t)(uint32_t)((uint32_t)d[r] +
+			    (uint32_t)sum);
+		}
+	}
+}
+
+/*
  * ldmatrix .xN [.trans] for the warp whose first fiber is base: lane
  * 8q + i names row i of matrix q; lane l gets, in register q, elements
  * (l/4, 2(l%4)) and (l/4, 2(l%4)+1) of matrix q, or with .trans (2(l%4),
@@ -646,6 +691,8 @@ collective(enum op op, unsigned mask, const char *file, int line)
 		mma_complete(base);
 	} else if (op == OP_MMA16) {
 		mma16_complete(base, file, line);
+	} else if (op == OP_MMA_S8) {
+		mma_s8_complete(base);
 	} else if (op == OP_LDMATRIX) {
 		ldmatrix_complete(base, file, line);
 	} else if (op == OP_WMMA) {
@@ -721,6 +768,17 @@ sb_emu_mma_m16n8k16(int bf16, float d[4], const uint32_t a[4],
 	f->b = b;
 	f->arg = bf16 != 0;
 	collective(OP_MMA16, ~0u, "mma.m16n8k16", 0);
+}
+
+void
+sb_emu_mma_m16n8k32_s8(int32_t d[4], const uint32_t a[4], const uint32_t b[2])
+{
+	struct fiber *f = E.cur;
+
+	f->d = reinterpret_cast<float *>(d);	/* mma_s8_complete casts back */
+	f->a = a;
+	f->b = b;
+	collective(OP_MMA_S8, ~0u, "mma.m16n8k32.s8", 0);
 }
 
 void

@@ -81,6 +81,13 @@
  *    the requested size (128-byte aligned), refilled with 0xff (NaN as
  *    float, fp16 and bf16) before every CTA, unlike static shared memory.
  *
+ * 12. int8 (kernels/gemm_s8.cuh).  __dp4a(a, b, c) is c plus the four
+ *    signed byte products of a and b, wrapping modulo 2^32 as on the
+ *    device.  mma.m16n8k32 s8.s8.s32 is a warp collective of all 32 lanes
+ *    with the PTX fragment layout; the products are summed exactly and
+ *    added to d modulo 2^32 (no .satfinite).  ldmatrix for int8 tiles is
+ *    the b16 instruction above: it moves bytes, whatever they hold.
+ *
  * Not emulated: atomics, __syncwarp, memory fences, inter-CTA
  * communication, and anything not listed in kernels/gemm_common.cuh and
  * kernels/gemm_f16.cuh.
@@ -200,6 +207,22 @@ void		sb_emu_cp_async_commit(void);
 void		sb_emu_cp_async_wait(int pending);
 unsigned char	*sb_emu_dyn_smem(void);
 void		sb_emu_yield(void);	/* spin-waits: others run */
+
+/* Also declared by kernels/gemm_s8.cuh under SB_EMU (note 12). */
+void		sb_emu_mma_m16n8k32_s8(int32_t d[4], const uint32_t a[4],
+		    const uint32_t b[2]);
+
+/* c + Σ_q (int8)a.byte[q] · (int8)b.byte[q], modulo 2^32 (note 12). */
+static inline int
+__dp4a(int a, int b, int c)
+{
+	uint32_t s = (uint32_t)c;
+
+	for (int q = 0; q < 4; q++)
+		s += (uint32_t)((int32_t)(int8_t)((uint32_t)a >> 8 * q) *
+		    (int32_t)(int8_t)((uint32_t)b >> 8 * q));
+	return (int)s;
+}
 
 /* ---- wmma (note 10) ------------------------------------------------- */
 
