@@ -35,45 +35,29 @@
  *     (sb_hgemm_cublaslt_release) before destroying the handle.  Not
  *     thread-safe: one thread drives the GPU in stepbench.
  *  6. Errors carry cublasLtGetStatusString's text and the call's shape.
+ *  7. The cache, its slots and the heuristic (preference, alignments,
+ *     algorithm text) are shared with the int8 GEMM (gemm_s8_cublaslt.c)
+ *     through gemm_cublaslt_int.h: its keys say in s8, so the two never
+ *     meet in the table, and the release above drops both.
  */
 #include <stdio.h>
 #include <string.h>
 
-/* cublasLt.h declares a function with () — not ours to fix */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstrict-prototypes"
-#include <cublasLt.h>
-#pragma GCC diagnostic pop
-
 #include "gemm_cublaslt.h"
+#include "gemm_cublaslt_int.h"
 #include "gemm_cublaslt_names.h"
 #include "gpu_int.h"
 
 #define LT_CACHE	128
-#define LT_DESC_LEN	96
 
-struct lt_plan {
-	int			 used;
-	uint64_t		 age;		/* insertion order */
-	struct sb_hgemm_lt_key	 key;
-	struct sb_hgemm_lib_plan lib;
-	cublasLtMatmulDesc_t	 op;
-	cublasLtMatrixLayout_t	 la, lb, lc;	/* first, second, C = D */
-	cublasLtMatmulAlgo_t	 algo;
-	size_t			 ws_bytes;	/* what the algorithm needs */
-	char			 desc[LT_DESC_LEN];
-};
-
-static struct lt_plan	lt_cache[LT_CACHE];
+static struct sb_lt_plan lt_cache[LT_CACHE];
 static uint64_t		lt_clock;
 
 static int	gemm(struct sb_gpu *, const struct sb_hgemm_call *);
-static void	plan_free(struct lt_plan *);
 static int	plan_build(struct sb_gpu *, const struct sb_hgemm_call *,
 		    const struct sb_hgemm_lt_key *, const char *,
-		    struct lt_plan *);
-static void	plan_describe(struct lt_plan *);
-static const char *lt_status(cublasStatus_t);
+		    struct sb_lt_plan *);
+static void	plan_describe(struct sb_lt_plan *);
 
 const struct sb_hgemm sb_hgemm_cublaslt = {
 	.name = "cublaslt",
@@ -88,16 +72,10 @@ const struct sb_hgemm sb_hgemm_cublaslt = {
 	    "algorithm, bias / bias-gradient epilogues",
 };
 
-/* Like SB_BLAS_CHECK, with cuBLASLt's words and the call's shape. */
-#define LT_CHECK(g, what, call) do {					\
-	cublasStatus_t lt_s_ = (call);					\
-	if (lt_s_ != CUBLAS_STATUS_SUCCESS)				\
-		return sb_gpu_fail((g), __FILE__, __LINE__, (what),	\
-		    lt_status(lt_s_));					\
-} while (0)
+#define LT_CHECK	SB_LT_CHECK
 
-static const char *
-lt_status(cublasStatus_t st)
+const char *
+sb_lt_status(cublasStatus_t st)
 {
 	const char *s = cublasLtGetStatusString(st);
 
@@ -161,24 +139,85 @@ sb_hgemm_cublaslt_algo(const struct sb_hgemm_call *c, char *desc,
     size_t len)
 {
 	struct sb_hgemm_lt_key want;
-	const struct lt_plan *best = NULL;
+	const struct sb_lt_plan *best;
 
 	if (len > 0)
 		desc[0] = '\0';
-	for (int i = 0; i < LT_CACHE; i++) {
-		const struct lt_plan *p = &lt_cache[i];
-
-		if (!p->used)
-			continue;
-		sb_hgemm_lt_key_make(c, p->key.lt, p->key.ws_bytes, &want);
-		if (sb_hgemm_lt_key_equal(&want, &p->key) &&
-		    (best == NULL || p->age > best->age))
-			best = p;
-	}
-	if (best == NULL)
+	sb_hgemm_lt_key_make(c, NULL, 0, &want);
+	if ((best = sb_lt_plan_newest(&want)) == NULL)
 		return -1;
 	(void)snprintf(desc, len, "%s", best->desc);
 	return 0;
+}
+
+const struct sb_lt_plan *
+sb_lt_plan_newest(const struct sb_hgemm_lt_key *want)
+{
+	struct sb_hgemm_lt_key k = *want;
+	const struct sb_lt_plan *best = NULL;
+
+	for (int i = 0; i < LT_CACHE; i++) {
+		const struct sb_lt_plan *p = &lt_cache[i];
+
+		if (!p->used)
+			continue;
+		k.lt = p->key.lt;
+		k.ws_bytes = p->key.ws_bytes;
+		if (sb_hgemm_lt_key_equal(&k, &p->key) &&
+		    (best == NULL || p->age > best->age))
+			best = p;
+	}
+	return best;
+}
+
+struct sb_lt_plan *
+sb_lt_plan_find(const struct sb_hgemm_lt_key *key)
+{
+	for (int i = 0; i < LT_CACHE; i++)
+		if (lt_cache[i].used && sb_hgemm_lt_key_equal(key,
+		    &lt_cache[i].key))
+			return &lt_cache[i];
+	return NULL;
+}
+
+struct sb_lt_plan *
+sb_lt_plan_slot(struct sb_gpu *g, const char *what)
+{
+	enum cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+	struct sb_lt_plan *slot = NULL;
+	cudaError_t e;
+
+	/* design note 3: no heuristic inside a capture */
+	if ((e = cudaStreamIsCapturing(g->stream, &cap)) != cudaSuccess) {
+		(void)sb_gpu_fail(g, __FILE__, __LINE__,
+		    "cudaStreamIsCapturing", cudaGetErrorString(e));
+		return NULL;
+	}
+	if (cap != cudaStreamCaptureStatusNone) {
+		(void)sb_gpu_fail(g, __FILE__, __LINE__, what, "first call of "
+		    "this shape while the stream is being captured: cuBLASLt's "
+		    "heuristic may fail in a capture, so run the call once "
+		    "before capturing");
+		return NULL;
+	}
+	for (int i = 0; i < LT_CACHE; i++) {
+		if (!lt_cache[i].used) {
+			slot = &lt_cache[i];
+			break;
+		}
+		if (slot == NULL || lt_cache[i].age < slot->age)
+			slot = &lt_cache[i];
+	}
+	sb_lt_plan_free(slot);
+	return slot;
+}
+
+void
+sb_lt_plan_commit(struct sb_lt_plan *p, const struct sb_hgemm_lt_key *key)
+{
+	p->key = *key;
+	p->age = ++lt_clock;
+	p->used = 1;
 }
 
 void
@@ -186,11 +225,11 @@ sb_hgemm_cublaslt_release(void *lt)
 {
 	for (int i = 0; i < LT_CACHE; i++)
 		if (lt_cache[i].used && lt_cache[i].key.lt == lt)
-			plan_free(&lt_cache[i]);
+			sb_lt_plan_free(&lt_cache[i]);
 }
 
-static void
-plan_free(struct lt_plan *p)
+void
+sb_lt_plan_free(struct sb_lt_plan *p)
 {
 	if (p->op != NULL)
 		(void)cublasLtMatmulDescDestroy(p->op);
@@ -213,7 +252,7 @@ cuda_type(enum sb_dtype t)
 /* "lt algo 21 tile 128x256 stages 64x4 splitk 1 red none swz 0 cl 1x1x1
  * ws 0": at most 95 characters whatever the values. */
 static void
-plan_describe(struct lt_plan *p)
+plan_describe(struct sb_lt_plan *p)
 {
 	static const char *const red[] = { "none", "inplace", "compute",
 	    "?", "output" };
@@ -259,23 +298,18 @@ plan_describe(struct lt_plan *p)
 	    cn != NULL ? cn : cbuf, p->ws_bytes);
 }
 
-/* Descriptors, preference, heuristic: into *p (freed by the caller on
- * failure). */
+/* The half call's descriptors, then the heuristic (sb_lt_plan_choose):
+ * into *p (freed by the caller on failure). */
 static int
 plan_build(struct sb_gpu *g, const struct sb_hgemm_call *c,
-    const struct sb_hgemm_lt_key *key, const char *what, struct lt_plan *p)
+    const struct sb_hgemm_lt_key *key, const char *what,
+    struct sb_lt_plan *p)
 {
 	const cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
 	const cudaDataType_t scale = CUDA_R_32F, tin = cuda_type(c->in),
 	    tout = cuda_type(c->out);
-	cublasLtMatmulPreference_t pref = NULL;
-	cublasLtMatmulHeuristicResult_t res;
 	cublasOperation_t ta, tb;
 	cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_DEFAULT;
-	uint64_t ws = g->lt_ws_bytes;
-	uint32_t al;
-	int found = 0, rc = -1;
-	cublasStatus_t st;
 	char detail[200];
 
 	if (sb_hgemm_lib_plan(c, 1, &p->lib, detail, sizeof(detail)) != 0)
@@ -317,12 +351,30 @@ plan_build(struct sb_gpu *g, const struct sb_hgemm_call *c,
 	LT_CHECK(g, what, cublasLtMatrixLayoutCreate(&p->lc, tout,
 	    (uint64_t)p->lib.d_rows, (uint64_t)p->lib.d_cols, p->lib.d_ld));
 
+	return sb_lt_plan_choose(g, p, key, what, p->lib.bgradb ? "; the "
+	    "bias-gradient epilogue may not be offered for these types: "
+	    "reduce it separately" : "");
+}
+
+int
+sb_lt_plan_choose(struct sb_gpu *g, struct sb_lt_plan *p,
+    const struct sb_hgemm_lt_key *key, const char *what, const char *hint)
+{
+	cublasLtMatmulPreference_t pref = NULL;
+	cublasLtMatmulHeuristicResult_t res;
+	uint64_t ws = g->lt_ws_bytes;
+	uint32_t al;
+	int found = 0, rc = -1;
+	cublasStatus_t st;
+	char detail[256];
+
 	LT_CHECK(g, what, cublasLtMatmulPreferenceCreate(&pref));
 	/* From here pref must be destroyed: no LT_CHECK returns. */
 #define PREF(attr, v) do {						\
 	if ((st = cublasLtMatmulPreferenceSetAttribute(pref, (attr), &(v), \
 	    sizeof(v))) != CUBLAS_STATUS_SUCCESS) {			\
-		sb_gpu_fail(g, __FILE__, __LINE__, what, lt_status(st));	\
+		sb_gpu_fail(g, __FILE__, __LINE__, what,		\
+		    sb_lt_status(st));					\
 		goto out;						\
 	}								\
 } while (0)
@@ -342,10 +394,9 @@ plan_build(struct sb_gpu *g, const struct sb_hgemm_call *c,
 	if (st != CUBLAS_STATUS_SUCCESS || found < 1 ||
 	    res.state != CUBLAS_STATUS_SUCCESS) {
 		(void)snprintf(detail, sizeof(detail), "no algorithm (%s)%s",
-		    lt_status(st != CUBLAS_STATUS_SUCCESS ? st :
+		    sb_lt_status(st != CUBLAS_STATUS_SUCCESS ? st :
 		    found < 1 ? CUBLAS_STATUS_NOT_SUPPORTED : res.state),
-		    p->lib.bgradb ? "; the bias-gradient epilogue may not be "
-		    "offered for these types: reduce it separately" : "");
+		    hint != NULL ? hint : "");
 		sb_gpu_fail(g, __FILE__, __LINE__, what, detail);
 		goto out;
 	}
@@ -363,8 +414,7 @@ static int
 gemm(struct sb_gpu *g, const struct sb_hgemm_call *c)
 {
 	struct sb_hgemm_lt_key key;
-	struct lt_plan *p = NULL, *slot = NULL;
-	enum cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+	struct sb_lt_plan *p;
 	const float alpha = 1.0f;
 	cublasStatus_t st;
 	char what[160];
@@ -377,36 +427,14 @@ gemm(struct sb_gpu *g, const struct sb_hgemm_call *c)
 	    (long long)c->n, (long long)c->k, c->bias ? ", bias" : "",
 	    c->bgrad ? ", bgrad" : "");
 	sb_hgemm_lt_key_make(c, g->lt, g->lt_ws_bytes, &key);
-	for (int i = 0; i < LT_CACHE && p == NULL; i++)
-		if (lt_cache[i].used && sb_hgemm_lt_key_equal(&key,
-		    &lt_cache[i].key))
-			p = &lt_cache[i];
-
-	if (p == NULL) {
-		/* design note 3: no heuristic inside a capture */
-		SB_CUDA_CHECK(g, cudaStreamIsCapturing(g->stream, &cap));
-		if (cap != cudaStreamCaptureStatusNone)
-			return sb_gpu_fail(g, __FILE__, __LINE__, what,
-			    "first call of this shape while the stream is "
-			    "being captured: cuBLASLt's heuristic may fail in "
-			    "a capture, so run the call once before capturing");
-		for (int i = 0; i < LT_CACHE; i++) {
-			if (!lt_cache[i].used) {
-				slot = &lt_cache[i];
-				break;
-			}
-			if (slot == NULL || lt_cache[i].age < slot->age)
-				slot = &lt_cache[i];
-		}
-		plan_free(slot);
-		if (plan_build(g, c, &key, what, slot) != 0) {
-			plan_free(slot);
+	if ((p = sb_lt_plan_find(&key)) == NULL) {
+		if ((p = sb_lt_plan_slot(g, what)) == NULL)
+			return -1;
+		if (plan_build(g, c, &key, what, p) != 0) {
+			sb_lt_plan_free(p);
 			return -1;
 		}
-		slot->key = key;
-		slot->age = ++lt_clock;
-		slot->used = 1;
-		p = slot;
+		sb_lt_plan_commit(p, &key);
 	} else if (c->bias != NULL && p->lib.bias == SB_HB_EPILOGUE) {
 		LT_CHECK(g, what, cublasLtMatmulDescSetAttribute(p->op,
 		    CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c->bias,
@@ -426,6 +454,7 @@ gemm(struct sb_gpu *g, const struct sb_hgemm_call *c)
 	    &p->algo, g->lt_ws, g->lt_ws_bytes, g->stream);
 	g->launches++;
 	if (st != CUBLAS_STATUS_SUCCESS)
-		return sb_gpu_fail(g, __FILE__, __LINE__, what, lt_status(st));
+		return sb_gpu_fail(g, __FILE__, __LINE__, what,
+		    sb_lt_status(st));
 	return 0;
 }

@@ -99,6 +99,11 @@ unsigned sb_ptr_align(const void *p);
  */
 int	sb_hgemm_cublaslt_algo(const struct sb_hgemm_call *, char *desc,
 	    size_t len);
+/* The same for the int8 GEMM (gemm_s8_cublaslt.c): what cuBLASLt chose
+ * for a call of this shape, layout, output type and alignments. */
+struct sb_igemm_call;
+int	sb_igemm_cublaslt_algo(const struct sb_igemm_call *, char *desc,
+	    size_t len);
 /* Drops every plan cached for the handle lt (sb_gpu_blas_fini). */
 void	sb_hgemm_cublaslt_release(void *lt);
 

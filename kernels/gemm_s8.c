@@ -20,8 +20,7 @@
 const struct sb_igemm *const sb_igemms[] = {
 	&sb_igemm_dp4a,
 	&sb_igemm_imma,
-	/* part D adds &sb_igemm_cublaslt here when gemm_s8_cublaslt.c
-	 * lands */
+	&sb_igemm_cublaslt,
 	NULL
 };
 
