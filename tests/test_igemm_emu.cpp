@@ -12,8 +12,10 @@
  *   ld16    lda, ldb rounded up to 16, ldc = n + 3: cp.async and word
  *           loads, with tails inside the chunks
  *   off1    ld16, every base pointer one element past 16 bytes
- * Every output × memory variant × shape, except the two big shapes (s32
- * on every memory variant, one f32 epilogue).  Outputs:
+ * Every output × memory variant × shape, except the big shapes (s32 on
+ * every memory variant, one f32 epilogue) and k = 131071, the largest k
+ * that gemm_s8.h keeps exact with extreme operands (s32, packed and
+ * ld16).  Outputs:
  *   s32     must equal the exact sum bit for bit;
  *   f32/f16 fmaf((float)acc, sa·sb[j], bias[j]) against a double reference
  *           (acc exact, the scale product rounded to fp32 as gemm_s8.h
@@ -69,7 +71,8 @@ static const struct version versions[] = {
 
 struct shape {
 	int64_t	 m, n, k;
-	int	 big;		/* skipped by SB_EMU_QUICK; fewer variants */
+	int	 big;		/* skipped by SB_EMU_QUICK; fewer variants
+				 * (2: s32 on packed and ld16 only) */
 	int	 schedules;	/* also reverse and shuffled orders */
 };
 
@@ -86,6 +89,9 @@ static const struct shape shapes[] = {
 	{ 65, 129, 129, 0, 1 },
 	{ 130, 130, 301, 1, 0 },	/* k tiles > imma's pipeline stages */
 	{ 257, 131, 523, 1, 0 },	/* 3 × 2 imma CTAs, 9 k tiles */
+	/* the largest k gemm_s8.h keeps exact: C[0,0] = 16384·k = 2^31 -
+	 * 16384, C[1,0] = -16256·k (s32, aligned and packed only) */
+	{ 2, 3, 131071, 2, 0 },
 };
 
 struct memv {
@@ -604,6 +610,9 @@ main(void)
 			/* the big shapes: s32 everywhere, one epilogue */
 			if (s.big && ep.out != SB_DT_S32 &&
 			    !(ep.out == SB_DT_F32 && ep.bias && mv.round16))
+				continue;
+			if (s.big == 2 && (ep.out != SB_DT_S32 || mv.odd ||
+			    mv.offset))
 				continue;
 			operands_make(&o, &pr, ep.out, &mv);
 			for (const struct version &v : versions) {
