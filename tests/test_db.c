@@ -58,6 +58,11 @@ static char		*schema_sql(const char *);
 static void		 test_upgrade(void);
 static void		 test_amp(void);
 static void		 test_upgrade_v2(void);
+static void		 test_upgrade_v3(void);
+static void		 quant_init(struct db_result *, int, const char *,
+			    const char *, int, double, double, int64_t,
+			    int64_t);
+static void		 test_quant(void);
 
 /* Paths inside the temp dir; a few rotating buffers so calls can nest. */
 static const char *
@@ -1818,6 +1823,374 @@ test_upgrade_v2(void)
 	db_close(db);
 }
 
+/* --- 13: a v3 file upgrades in place ------------------------------------ */
+
+static void
+test_upgrade_v3(void)
+{
+	struct db_phase		 ph[1] = { { "int8.quant", 2.5 } };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	struct csv		 c;
+	struct blob		 b;
+	const char		*fresh = P("fresh4.db");
+	char			 err[1024], *s, *s1, *s2;
+	char			 v3path[PATH_MAX];
+	int64_t			 id = 0;
+	int			 rc, ci, i, empty;
+
+	snprintf(v3path, sizeof(v3path), "%s", P("v3.db"));
+	if (load_sql(SB_FIXTURES "/db_v3.sql", v3path) != 0) {
+		CHECK("db-13.0: the v3 fixture loads", 0);
+		return;
+	}
+	CHECK("db-13.0: the fixture is a v3 stepbench file",
+	    raw_int(v3path, "PRAGMA user_version") == 3 &&
+	    raw_int(v3path, "PRAGMA application_id") == DB_APPLICATION_ID &&
+	    raw_int(v3path, "SELECT count(*) FROM result") == 10 &&
+	    raw_int(v3path, "SELECT count(*) FROM scaler") == 8 &&
+	    raw_int(v3path, "SELECT count(*) FROM pragma_table_info('result') "
+	    "WHERE name LIKE 'quant%'") == 0);
+
+	b = slurp(v3path);
+	rc = db_open(&db, v3path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-13.1: READONLY refuses v3, saying how to upgrade",
+	    rc == -1 && strstr(err, "schema v3, older") != NULL &&
+	    strstr(err, "writing command") != NULL);
+	CHECK("db-13.1: and changes nothing", same(v3path, b));
+
+	rc = db_open(&db, v3path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-13.2: EXISTING upgrades v3", rc == 0 && db != NULL &&
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	db_close(db);
+	db = NULL;
+	CHECK("db-13.2: user_version is current", raw_int(v3path,
+	    "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	CHECK("db-13.2: every row kept", raw_int(v3path,
+	    "SELECT (SELECT count(*) FROM run) = 2 AND "
+	    "(SELECT count(*) FROM environment) = 1 AND "
+	    "(SELECT count(*) FROM result) = 10 AND "
+	    "(SELECT count(*) FROM sample) = 17 AND "
+	    "(SELECT count(*) FROM loss_curve) = 16 AND "
+	    "(SELECT count(*) FROM scaler) = 8 AND "
+	    "(SELECT count(*) FROM launch_info) = 0") == 1);
+	CHECK("db-13.2: its scaler rows, as the v3 code wrote them",
+	    raw_int(v3path, "SELECT count(*) FROM scaler WHERE "
+	    "result_id IN (1, 2) AND scale = 65536 AND skipped = 0 AND "
+	    "growth_tracker = step + 1") == 8);
+	CHECK("db-13.2: v3 columns intact", raw_int(v3path,
+	    "SELECT count(*) FROM result WHERE loss_divergence > 0 AND "
+	    "variant = 'train.fp16amp.cpu'") == 2 && raw_int(v3path,
+	    "SELECT count(*) FROM loss_curve WHERE ref_loss IS NOT NULL") ==
+	    8 && raw_int(v3path, "SELECT count(*) FROM result WHERE "
+	    "layout = 'nt'") == 2);
+	CHECK("db-13.2: quant_* are NULL on old rows", raw_int(v3path,
+	    "SELECT count(*) FROM result WHERE quant_per_channel IS NULL AND "
+	    "quant_err_sym IS NULL AND quant_err_affine IS NULL AND "
+	    "quant_sat_act IS NULL AND quant_sat_weight IS NULL") == 10);
+	CHECK("db-13.2: foreign keys hold", raw_int(v3path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0 &&
+	    strcmp(raw_text(v3path, "PRAGMA integrity_check"), "ok") == 0);
+
+	if (db_open(&db, fresh, DB_OPEN_WRITE, err, sizeof(err)) == 0)
+		db_close(db);
+	db = NULL;
+	s1 = schema_sql(v3path);
+	s2 = schema_sql(fresh);
+	CHECK("db-13.3: upgraded schema = new schema", s1 != NULL &&
+	    s2 != NULL && strcmp(s1, s2) == 0);
+	free(s1);
+	free(s2);
+
+	/* The old rows read back through db/, the new keys empty. */
+	if (db_open(&db, v3path, DB_OPEN_READONLY, err, sizeof(err)) != 0) {
+		CHECK("db-13.4: READONLY opens the upgraded file", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	rc = db_run_find(db, "110a7676", &row);
+	CHECK("db-13.4: the old sweep is found", rc == 0 &&
+	    strcmp(row.label, "v3-fixture") == 0 && row.done_points == 8 &&
+	    row.ok_points == 6);
+	s = capture(db, row.id, "json", &rc);
+	CHECK("db-13.4: json of the old run", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-13.4: its v3 data intact", strcmp(jx(s,
+	    "json_array_length(?1, '$.results') || ' ' || "
+	    "json_array_length(?1, '$.results[0].scaler') || ' ' || "
+	    "json_type(?1, '$.results[0].loss_curve[0].ref_loss') || ' ' || "
+	    "json_type(?1, '$.results[0].loss_divergence') || ' ' || "
+	    "json_extract(?1, '$.results[6].status')"),
+	    "8 4 real real skipped") == 0);
+	/* json_type is SQL NULL for a missing key, 'null' for a null value:
+	 * every result has the five keys, each null. */
+	CHECK("db-13.4: json has the quant keys, null", strcmp(jx(s,
+	    "(SELECT count(*) FROM json_each(?1, '$.results') AS e WHERE "
+	    "json_type(e.value, '$.quant_per_channel') = 'null' AND "
+	    "json_type(e.value, '$.quant_err_sym') = 'null' AND "
+	    "json_type(e.value, '$.quant_err_affine') = 'null' AND "
+	    "json_type(e.value, '$.quant_sat_act') = 'null' AND "
+	    "json_type(e.value, '$.quant_sat_weight') = 'null')"), "8") == 0);
+	free(s);
+	rc = db_run_find(db, "38d76144", &row);
+	CHECK("db-13.4: the old gemm run is found", rc == 0 &&
+	    strcmp(row.label, "v3-gemm") == 0 && row.done_points == 2);
+	s = capture(db, row.id, "csv", &rc);
+	CHECK("db-13.4: csv of the gemm run", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 3);
+	ci = csv_col(&c, "layout");
+	CHECK("db-13.4: its layouts", ci > 0 && c.nrows == 3 &&
+	    strcmp(c.f[1][ci], "nt") == 0 && strcmp(c.f[2][ci], "nt") == 0);
+	empty = c.nrows == 3;
+	for (i = 0; i < 5; i++) {
+		static const char *const	 quant_cols[5] = {
+		    "quant_per_channel", "quant_err_sym", "quant_err_affine",
+		    "quant_sat_act", "quant_sat_weight" };
+
+		ci = csv_col(&c, quant_cols[i]);
+		empty &= ci > 0 && strcmp(c.f[1][ci], "") == 0 &&
+		    strcmp(c.f[2][ci], "") == 0;
+	}
+	CHECK("db-13.4: csv has the five quant columns, empty", empty);
+	csv_free(&c);
+	free(s);
+	db_close(db);
+	db = NULL;
+
+	/* And it takes an int8dyn result. */
+	if (db_open(&db, v3path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-13.5: reopen", 0);
+		return;
+	}
+	run_info(&ri, "13a00000-0000-4000-8000-000000000001", "h1", 42);
+	rc = db_run_begin(db, &ri, &id);
+	result_init(&r, 0, "ok");
+	r.variant = "infer.int8dyn.cpu";
+	r.mode = "infer";
+	r.precision = "int8dyn";
+	r.nphases = 1;
+	r.phases = ph;
+	r.quant = 1;
+	r.quant_per_channel = 1;
+	r.quant_err_sym = 0.5;
+	r.quant_err_affine = 0.25;
+	r.quant_sat_act = 4;
+	r.quant_sat_weight = -1;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-13.5: an int8dyn result in the upgraded file", rc == 0 &&
+	    raw_int(v3path, "SELECT count(*) FROM result JOIN phase ON "
+	    "phase.result_id = result.id WHERE phase.name = 'int8.quant' AND "
+	    "quant_per_channel = 1 AND quant_err_sym = 0.5 AND "
+	    "quant_err_affine = 0.25 AND quant_sat_act = 4 AND "
+	    "quant_sat_weight IS NULL") == 1);
+	db_close(db);
+}
+
+/* --- 14: dynamic int8 quantisation's measures (schema v4) ---------------- */
+
+/* An int8dyn point: infer.int8dyn.IMPL with the given measures. */
+static void
+quant_init(struct db_result *r, int idx, const char *variant,
+    const char *impl, int per_channel, double err_sym, double err_affine,
+    int64_t sat_act, int64_t sat_weight)
+{
+	result_init(r, idx, "ok");
+	r->variant = variant;
+	r->mode = "infer";
+	r->precision = "int8dyn";
+	r->impl = impl;
+	r->quant = 1;
+	r->quant_per_channel = per_channel;
+	r->quant_err_sym = err_sym;
+	r->quant_err_affine = err_affine;
+	r->quant_sat_act = sat_act;
+	r->quant_sat_weight = sat_weight;
+}
+
+static void
+test_quant(void)
+{
+	/* the phases of an int8dyn step, in the order it runs them */
+	static const struct db_phase	 ph[4] = { { "int8.scale", 1.5 },
+	    { "int8.quant", 2.5 }, { "forward", 40 }, { "int8.dequant", 3 } };
+	static const double		 samples[2] = { 47, 48 };
+	struct db			*db = NULL;
+	struct db_run_info		 ri;
+	struct db_result		 r;
+	struct csv			 c;
+	const char			*path = P("quant.db");
+	char				 err[1024], *s;
+	int64_t				 id = 0;
+	int				 rc, ci;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-14.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "14a00000-0000-4000-8000-000000000001", "h1", 42);
+	if (db_run_begin(db, &ri, &id) != 0) {
+		CHECK("db-14.0: run", 0);
+		db_close(db);
+		return;
+	}
+
+	/* 0: every measure (a zero count is a count, not NULL); 1: errors
+	 * not measured (NaN, and Inf, which is not a norm either), counts
+	 * not counted; 2: one count only. */
+	quant_init(&r, 0, "infer.int8dyn.imma", "imma", 1, 0.0078125,
+	    0.005859375, 3, 0);
+	r.nsamples = 2;
+	r.samples_us = samples;
+	r.nphases = 4;
+	r.phases = ph;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-14.1: an int8dyn result with its measures", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+	CHECK("db-14.1: the five measures, as given", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx = 0 AND "
+	    "quant_per_channel = 1 AND quant_err_sym = 0.0078125 AND "
+	    "quant_err_affine = 0.005859375 AND quant_sat_act = 3 AND "
+	    "quant_sat_weight = 0") == 1);
+	CHECK("db-14.1: its int8 phases", strcmp(raw_text(path,
+	    "SELECT group_concat(name || '=' || median_us, ',') FROM (SELECT "
+	    "name, median_us FROM phase ORDER BY median_us)"),
+	    "int8.scale=1.5,int8.quant=2.5,int8.dequant=3.0,forward=40.0") ==
+	    0);
+	quant_init(&r, 1, "infer.int8dyn.cublaslt", "cublaslt", 0, NAN,
+	    INFINITY, -1, -1);
+	rc = db_result_add(db, id, &r);
+	quant_init(&r, 2, "infer.int8dyn.dp4a", "dp4a", 0, 0.001, 0.002, -1,
+	    7);
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-14.2: results with unmeasured values", rc == 0);
+	CHECK("db-14.2: per tensor is 0, not NULL", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx IN (1, 2) AND "
+	    "quant_per_channel = 0") == 2);
+	CHECK("db-14.2: NaN and Inf errors are NULL", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx = 1 AND "
+	    "quant_err_sym IS NULL AND quant_err_affine IS NULL") == 1);
+	CHECK("db-14.2: a count of -1 is NULL (not counted)", raw_int(path,
+	    "SELECT count(*) FROM result WHERE (point_idx = 1 AND "
+	    "quant_sat_act IS NULL AND quant_sat_weight IS NULL) OR "
+	    "(point_idx = 2 AND quant_sat_act IS NULL AND "
+	    "quant_sat_weight = 7)") == 2);
+
+	/* 3: a caller that knows nothing of v4 (struct zeroed); 4: quant 0
+	 * with values in the fields, which are then not read. */
+	result_init(&r, 3, "ok");
+	rc = db_result_add(db, id, &r);
+	result_init(&r, 4, "ok");
+	r.quant_per_channel = 2;
+	r.quant_err_sym = -1;
+	r.quant_err_affine = 0.5;
+	r.quant_sat_act = 9;
+	r.quant_sat_weight = 9;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-14.3: rows that are not int8dyn", rc == 0);
+	CHECK("db-14.3: quant 0 stores all five NULL", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx IN (3, 4) AND "
+	    "quant_per_channel IS NULL AND quant_err_sym IS NULL AND "
+	    "quant_err_affine IS NULL AND quant_sat_act IS NULL AND "
+	    "quant_sat_weight IS NULL") == 2);
+
+	/* Refusals name the field and store nothing of the point. */
+	quant_init(&r, 5, "infer.int8dyn.imma", "imma", 2, 0.1, 0.1, 0, 0);
+	r.nsamples = 2;
+	r.samples_us = samples;
+	r.nphases = 4;
+	r.phases = ph;
+	/* db/'s own message, not SQLite's CHECK constraint: it says what
+	 * is valid. */
+	CHECK("db-14.4: per_channel 2 refused, named",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "quant_per_channel") != NULL &&
+	    strstr(db_errmsg(db), "per tensor") != NULL &&
+	    strstr(db_errmsg(db), "point 5") != NULL);
+	r.quant_per_channel = -1;
+	CHECK("db-14.4: per_channel -1 refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "quant_per_channel") != NULL &&
+	    strstr(db_errmsg(db), "per tensor") != NULL);
+	r.quant_per_channel = 0;
+	r.quant_err_sym = -0.5;
+	CHECK("db-14.4: a negative symmetric error refused, named",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "quantisation error is negative") != NULL);
+	r.quant_err_sym = 0.1;
+	r.quant_err_affine = -1e-300;
+	CHECK("db-14.4: a negative affine error refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "quantisation error is negative") != NULL);
+	r.quant_err_affine = -INFINITY;
+	CHECK("db-14.4: -Inf refused, not stored as NULL",
+	    db_result_add(db, id, &r) == -1);
+	CHECK("db-14.4: nothing of the refused points stored", raw_int(path,
+	    "SELECT count(*) FROM result") == 5 && raw_int(path,
+	    "SELECT count(*) FROM sample") == 2 && raw_int(path,
+	    "SELECT count(*) FROM phase") == 4 && raw_int(path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+	r.quant_err_affine = 0.1;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-14.4: the point stores once it is right", rc == 0 &&
+	    raw_int(path, "SELECT count(*) FROM result WHERE point_idx = 5 "
+	    "AND quant_per_channel = 0") == 1 && raw_int(path,
+	    "SELECT count(*) FROM phase") == 8);
+
+	/* Exports. */
+	s = capture(db, id, "csv", &rc);
+	CHECK("db-14.5: csv export", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 7);
+#define CELL(row, col) ((ci = csv_col(&c, (col))) > 0 && c.nrows == 7 ?	\
+	c.f[(row)][ci] : "(no column)")
+	CHECK("db-14.5: csv quant_per_channel", strcmp(CELL(1,
+	    "quant_per_channel"), "1") == 0 &&
+	    strcmp(CELL(2, "quant_per_channel"), "0") == 0 &&
+	    strcmp(CELL(4, "quant_per_channel"), "") == 0);
+	CHECK("db-14.5: csv errors", strcmp(CELL(1, "quant_err_sym"),
+	    "0.0078125") == 0 && strcmp(CELL(1, "quant_err_affine"),
+	    "0.005859375") == 0 && strcmp(CELL(2, "quant_err_sym"), "") ==
+	    0 && strcmp(CELL(3, "quant_err_affine"), "0.002") == 0);
+	CHECK("db-14.5: csv saturation counts", strcmp(CELL(1,
+	    "quant_sat_act"), "3") == 0 && strcmp(CELL(1,
+	    "quant_sat_weight"), "0") == 0 && strcmp(CELL(3,
+	    "quant_sat_act"), "") == 0 && strcmp(CELL(3,
+	    "quant_sat_weight"), "7") == 0 && strcmp(CELL(5,
+	    "quant_sat_weight"), "") == 0);
+#undef CELL
+	csv_free(&c);
+	free(s);
+	s = capture(db, id, "json", &rc);
+	CHECK("db-14.6: json export", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-14.6: json measures of point 0", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].quant_per_channel', "
+	    "'$.results[0].quant_err_sym', '$.results[0].quant_err_affine', "
+	    "'$.results[0].quant_sat_act', '$.results[0].quant_sat_weight')"),
+	    "[1,0.0078125,0.005859375,3,0]") == 0);
+	CHECK("db-14.6: json nulls where not measured", strcmp(jx(s,
+	    "json_extract(?1, '$.results[1].quant_per_channel', "
+	    "'$.results[1].quant_err_sym', '$.results[1].quant_err_affine', "
+	    "'$.results[1].quant_sat_act', '$.results[3].quant_per_channel', "
+	    "'$.results[4].quant_err_sym')"), "[0,null,null,null,null,null]")
+	    == 0);
+	CHECK("db-14.6: json phases, the int8 ones by name", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].phases.\"int8.scale\"', "
+	    "'$.results[0].phases.\"int8.quant\"', "
+	    "'$.results[0].phases.forward', "
+	    "'$.results[0].phases.\"int8.dequant\"')"), "[1.5,2.5,40.0,3.0]")
+	    == 0);
+	free(s);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1841,6 +2214,8 @@ main(void)
 	test_upgrade();
 	test_amp();
 	test_upgrade_v2();
+	test_upgrade_v3();
+	test_quant();
 
 	chmod(P("ro"), 0755);
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

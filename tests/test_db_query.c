@@ -51,7 +51,9 @@
 	"median_us,mean_us,p10_us,p90_us,min_us,max_us,cv,stop_reason,"	\
 	"flops,bytes,tflops,gbps,peak_tflops,peak_gbps,over_peak,"	\
 	"err_y,err_loss,err_dw,err_db,err_dx,err_w,tol,check_mode,"	\
-	"err_recheck,loss,nsteps,layout,launches,graph_nodes,loss_divergence"
+	"err_recheck,loss,nsteps,layout,launches,graph_nodes,loss_divergence," \
+	"quant_per_channel,quant_err_sym,quant_err_affine,quant_sat_act," \
+	"quant_sat_weight"
 
 static const char hostile[] = "<script>\"\n\\\x01 \xc3\xa9, &end\r\n";
 
@@ -87,6 +89,7 @@ static void		 launch_init(struct db_launch *, const char *, int,
 			    int64_t);
 static void		 test_launches(void);
 static void		 test_scaler(void);
+static void		 test_quant(void);
 
 static const char *
 P(const char *name)
@@ -1740,6 +1743,115 @@ out:
 	db_close(db);
 }
 
+/* --- 14: the int8dyn measures in the results query (schema v4) ----------- */
+
+static void
+test_quant(void)
+{
+	static const struct db_phase	 ph[5] = { { "sgd", 4 },
+	    { "int8.dequant", 3 }, { "forward", 40 }, { "int8.quant", 2 },
+	    { "int8.scale", 1 } };
+	struct db			*db = NULL, *dst = NULL;
+	struct db_run_info		 ri;
+	struct db_result		 r;
+	struct csv			 c;
+	char				 err[1024], *s = NULL;
+	char				 sp[PATH_MAX], dp[PATH_MAX];
+	int64_t				 id = 0;
+	int				 rc, ci, imp = -1, skip = -1;
+
+	snprintf(sp, sizeof(sp), "%s", P("quant.db"));
+	snprintf(dp, sizeof(dp), "%s", P("quant-import.db"));
+	if (db_open(&db, sp, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-14.0: open", 0);
+		return;
+	}
+	run_info(&ri, "14a00000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	/* 0: per channel, every measure; 1: per tensor, nothing measured
+	 * or counted; 2: not an int8dyn row. */
+	result_init(&r, 0, "infer.int8dyn.imma", "imma", 64);
+	r.mode = "infer";
+	r.precision = "int8dyn";
+	r.quant = 1;
+	r.quant_per_channel = 1;
+	r.quant_err_sym = 0.0125;
+	r.quant_err_affine = 0.00875;
+	r.quant_sat_act = 12;
+	r.quant_sat_weight = 0;
+	r.nphases = 5;
+	r.phases = ph;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 1, "train.int8dyn.dp4a", "dp4a", 64);
+	r.precision = "int8dyn";
+	r.quant = 1;
+	r.quant_err_sym = r.quant_err_affine = NAN;
+	r.quant_sat_act = r.quant_sat_weight = -1;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 2, "train.fp32.naive", "naive", 64);
+	rc |= db_result_add(db, id, &r);
+	CHECK("q-14.0: data set up", rc == 0);
+
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-14.1: the measures of an int8dyn row", rc == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$[0].quant_per_channel', "
+	    "'$[0].quant_err_sym', '$[0].quant_err_affine', "
+	    "'$[0].quant_sat_act', '$[0].quant_sat_weight')"),
+	    "[1,0.0125,0.00875,12,0]") == 0);
+	CHECK("q-14.1: null where not measured, 0 for per tensor",
+	    strcmp(jx(s, "json_extract(?1, '$[1].quant_per_channel', "
+	    "'$[1].quant_err_sym', '$[1].quant_err_affine', "
+	    "'$[1].quant_sat_act', '$[1].quant_sat_weight')"),
+	    "[0,null,null,null,null]") == 0);
+	CHECK("q-14.1: null on a row that is not int8dyn", strcmp(jx(s,
+	    "(SELECT count(*) FROM json_each(?1, '$[2]') WHERE key LIKE "
+	    "'quant%' AND type = 'null')"), "5") == 0);
+	free(s);
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-14.2: results csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 4);
+	ci = csv_col(&c, "quant_err_affine");
+	CHECK("q-14.2: csv measures, empty where NULL", ci > 0 &&
+	    c.nrows == 4 && strcmp(c.f[1][ci], "0.00875") == 0 &&
+	    strcmp(c.f[2][ci], "") == 0 && strcmp(c.f[3][ci], "") == 0);
+	ci = csv_col(&c, "quant_sat_weight");
+	CHECK("q-14.2: csv count 0 is 0", ci > 0 && c.nrows == 4 &&
+	    strcmp(c.f[1][ci], "0") == 0 && strcmp(c.f[2][ci], "") == 0);
+	csv_free(&c);
+	free(s);
+
+	/* The int8 phases come back with their medians; any order of the
+	 * int8 ones is the query's (query.h lists them), so only the
+	 * set and the known phases' order are checked. */
+	s = qt(db, DB_Q_PHASES, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-14.3: int8 phases of the point", rc == 0 && strcmp(jx(s,
+	    "(SELECT group_concat(p, ',') FROM (SELECT json_extract(value, "
+	    "'$.phase') || '=' || json_extract(value, '$.median_us') AS p "
+	    "FROM json_each(?1) ORDER BY 1))"), "forward=40,"
+	    "int8.dequant=3,int8.quant=2,int8.scale=1,sgd=4") == 0);
+	free(s);
+	s = NULL;
+
+	/* import copies them like any other column */
+	if (db_open(&dst, dp, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-14.4: open the import target", 0);
+		goto out;
+	}
+	rc = db_import(dst, sp, &imp, &skip);
+	CHECK("q-14.4: import of the int8 run", rc == 0 && imp == 1 &&
+	    skip == 0);
+	CHECK("q-14.4: the measures survive import", raw_int(dp,
+	    "SELECT count(*) FROM result WHERE (point_idx = 0 AND "
+	    "quant_per_channel = 1 AND quant_err_sym = 0.0125 AND "
+	    "quant_err_affine = 0.00875 AND quant_sat_act = 12 AND "
+	    "quant_sat_weight = 0) OR (point_idx = 1 AND quant_per_channel = 0 "
+	    "AND quant_err_sym IS NULL AND quant_sat_weight IS NULL) OR "
+	    "(point_idx = 2 AND quant_per_channel IS NULL)") == 3);
+out:
+	db_close(dst);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1764,6 +1876,7 @@ main(void)
 	test_import();
 	test_launches();
 	test_scaler();
+	test_quant();
 
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,
