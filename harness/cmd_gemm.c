@@ -1,9 +1,10 @@
 /*
  * harness/cmd_gemm.c — `stepbench gemm`: the GEMM implementations alone,
- * across kernels × layouts × sizes (float kernels, and half kernels for
- * each of --types f16, bf16 with C in --out half or f32), each with its
- * TFLOP/s, its ratio to cuBLAS of the same precision at the same layout
- * and size, and the wave quantisation of its launch (or, for cuBLASLt, the
+ * across kernels × layouts × sizes (float kernels, half kernels for
+ * each of --types f16, bf16 with C in --out half or f32, and with --types
+ * s8 the int8 kernels at layout nt with C in s32 or f32), each with its
+ * TFLOP/s (TOP/s for s8), its ratio to cuBLAS of the same precision at
+ * the same layout and size (cuBLASLt s8 for the int8 kernels), and the wave quantisation of its launch (or, for cuBLASLt, the
  * algorithm it chose); a table row per point on stdout (or, with --json,
  * one JSON document at the end) and a run in the database.
  *
@@ -32,7 +33,8 @@
 struct gemm_args {
 	const char		*kernels;	/* NULL = all */
 	unsigned		 types;		/* 1 << enum sb_dtype */
-	int			 out_f32;	/* --out f32 */
+	int			 out;		/* SB_GEMM_OUT_* */
+	int			 out_given;
 	const char		*layouts;
 	const char		*sizes;
 	const char		*db;
@@ -104,8 +106,9 @@ usage_help(void)
 	    "layouts x sizes.\nEach point is checked against an fp64 GEMM "
 	    "before and after timing, and\nreports its TFLOP/s, its share "
 	    "of cuBLAS of the same precision at the same\nlayout and size "
-	    "(measured at every point, marked * when not asked for), and\n"
-	    "its kernel's resources and waves.  The rows are stored as a run "
+	    "(measured at every point, marked * when not asked for; for s8,\n"
+	    "of cuBLASLt s8), and its kernel's resources and waves.  The rows "
+	    "are stored\nas a run "
 	    "(mode 'gemm',\nids gemm.<precision>.<name>.<layout>, e.g. "
 	    "gemm.f32.warptile.nt or\ngemm.f16.mma.nt).\n\n"
 	    "  -k, --kernels GLOBS   comma-separated globs over <type>.<name>, "
@@ -127,12 +130,19 @@ usage_help(void)
 	printf("\n"
 	    "      --types LIST      input types: f32 (the float kernels, tf32 "
 	    "included),\n"
-	    "                        f16, bf16 (the half kernels) "
+	    "                        f16, bf16 (the half kernels), s8 (the int8 "
+	    "kernels,\n"
+	    "                        layout nt only; never in the default) "
 	    "[f32,f16,bf16]\n"
-	    "      --out half|f32    C of a half kernel: half (its input type, "
+	    "      --out half|f32|s32\n"
+	    "                        C of a half kernel: half (its input type, "
 	    "as in the\n"
 	    "                        autocast step) or f32 (ids then read\n"
-	    "                        gemm.<type>-f32.<name>.<layout>) [half]\n"
+	    "                        gemm.<type>-f32.<name>.<layout>) [half];\n"
+	    "                        of an s8 kernel: s32 (the int32 sums) or "
+	    "f32 (the\n"
+	    "                        dequantising epilogue, gemm.s8-f32.*) "
+	    "[s32]\n"
 	    "  -l, --layouts LIST    nt (C = A.B^T), tn (C = A^T.B), nn "
 	    "(C = A.B) [nt,tn,nn]\n"
 	    "  -s, --sizes LIST      MxNxK (C is MxN, K the reduction), "
@@ -153,10 +163,14 @@ usage_help(void)
 	    "fp64 reference\nuses the rounded values.  Tolerances: relative "
 	    "L2 error 1e-5 (f32), 2e-3\n(tf32), 1e-4 (f16, bf16 accumulation), "
 	    "grown by sqrt(k/4096) and the\nconditioning, plus one rounding of "
-	    "a half C (2^-11 f16, 2^-8 bf16).\n\n"
-	    "Columns: median_us of one call, TFLOP/s = 2MNK / median, "
-	    "%%cuBLAS = cuBLAS's\nmedian / this median (for a half kernel, "
-	    "cublasGemmEx with the same types),\nwaves/tail = CTAs / (SMs x "
+	    "a half C (2^-11 f16, 2^-8 bf16).\n"
+	    "s8 inputs are random int8 over [-128, 127]; an s32 C must equal "
+	    "the exact\ninteger sums bit for bit, an f32 C the epilogue "
+	    "fmaf(acc, sa*sb, bias) within\n1 ulp.\n\n"
+	    "Columns: median_us of one call, TFLOP/s = 2MNK / median (TOP/s "
+	    "for s8),\n%%cuBLAS = cuBLAS's median / this median (for a half "
+	    "kernel, cublasGemmEx\nwith the same types; for s8, cuBLASLt s8: "
+	    "%%cuBLASLt),\nwaves/tail = CTAs / (SMs x "
 	    "CTAs per SM) and the last wave's fill\n(harness/waves.h; '-' for "
 	    "libraries).  A cuBLASLt row ends with the algorithm\nit chose, "
 	    "also stored as its launch_info name.  Without a GPU every point "
@@ -193,9 +207,10 @@ parse_args(int argc, char **argv, struct gemm_args *a)
 				return sb_usage("gemm", "%s", err);
 			break;
 		case OPT_OUT:
-			if (sb_gemm_parse_out(optarg, &a->out_f32, err,
+			if (sb_gemm_parse_out(optarg, &a->out, err,
 			    sizeof(err)) != 0)
 				return sb_usage("gemm", "%s", err);
+			a->out_given = 1;
 			break;
 		case 'l':
 			a->layouts = optarg;
@@ -426,12 +441,22 @@ execute(struct gemm_args *a, int argc, char **argv)
 	/* everything is validated before the database is touched */
 	if (sb_gemm_parse_kernels(a->kernels != NULL ? a->kernels : "*",
 	    a->types, &sel, err, sizeof(err)) != 0 ||
+	    (a->out_given && sb_gemm_check_out(&sel, a->out, err,
+	    sizeof(err)) != 0) ||
 	    sb_gemm_parse_layouts(a->layouts, layouts, &nlayouts, err,
 	    sizeof(err)) != 0 ||
 	    sb_gemm_parse_sizes(a->sizes, &sizes, err, sizeof(err)) != 0 ||
 	    sb_gemm_plan_build(&plan, &sel, layouts, nlayouts, &sizes, a->pad,
-	    a->out_f32, err, sizeof(err)) != 0)
+	    a->out, err, sizeof(err)) != 0)
 		return sb_usage("gemm", "%s", err);
+	for (int i = 0; i < sel.count; i++)
+		if (sel.k[i].s8 != NULL && nlayouts > 1) {
+			fprintf(stderr, "stepbench gemm: note: the s8 kernels "
+			    "run at layout nt only (int8 tensor cores take "
+			    "K-major operands); they are left out of the "
+			    "other layouts\n");
+			break;
+		}
 	if ((rows = calloc((size_t)plan.count, sizeof(*rows))) == NULL) {
 		sb_gemm_plan_free(&plan);
 		return sb_fail("gemm", "out of memory");

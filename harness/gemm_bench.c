@@ -29,10 +29,12 @@
 #include "gemm_cublaslt.h"
 #include "gemm_h16.h"
 #include "gemm_host.h"
+#include "gemm_s8.h"
 #include "gpu.h"
 #include "half.h"
 #include "launch.h"
 #include "prof.h"
+#include "rng.h"
 
 #define PLAN_MAX	100000
 #define ALIGN		256
@@ -62,6 +64,10 @@ struct gemm_point {
 	struct sb_gemm_shape		 sh;
 	struct sb_gemm_call		 call;		/* float family */
 	struct sb_hgemm_call		 hcall;		/* half kernels */
+	struct sb_igemm_call		 icall;		/* int8 kernels */
+	struct sb_gemm_s8_epi		 epi;		/* int8, f32 C */
+	float				*hbias;		/* its bias, host */
+	int8_t				*qa, *qb;	/* int8, host */
 	struct sb_gemm_tol		 tol;
 	size_t				 in_size, out_size;	/* bytes */
 	void				*base;		/* device: A, B, C */
@@ -87,6 +93,7 @@ static void	algo_row(struct gemm_point *, struct sb_outcome *);
 static void	point_free(struct gemm_point *);
 static size_t	aligned(int64_t, size_t);
 static int	upload(struct gemm_point *, void *, const float *, int64_t);
+static int	s8_setup(struct gemm_point *, uint64_t, char *, size_t);
 
 #define CK(b, call) do {						\
 	cudaError_t ck_ = (call);					\
@@ -132,6 +139,15 @@ sb_gemm_kernels_all(struct sb_gemm_kernel *out, int cap)
 				out[n].name = sb_hgemms[i]->name;
 				out[n].min_cc = sb_hgemms[i]->min_cc;
 			}
+	for (int i = 0; sb_igemms[i] != NULL; i++, n++)
+		if (n < cap) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].s8 = sb_igemms[i];
+			out[n].in = SB_DT_S8;
+			out[n].type = sb_dtype_name(SB_DT_S8);
+			out[n].name = sb_igemms[i]->name;
+			out[n].min_cc = sb_igemms[i]->min_cc;
+		}
 	return n;
 }
 
@@ -139,7 +155,8 @@ int
 sb_gemm_kernel_equal(const struct sb_gemm_kernel *x,
     const struct sb_gemm_kernel *y)
 {
-	return x->f32 == y->f32 && x->h16 == y->h16 && x->in == y->in;
+	return x->f32 == y->f32 && x->h16 == y->h16 && x->s8 == y->s8 &&
+	    x->in == y->in;
 }
 
 void
@@ -191,7 +208,7 @@ sb_gemm_parse_types(const char *spec, unsigned *types, char *err,
 	if (spec == NULL || spec[0] == '\0' || spec[0] == ',' ||
 	    spec[strlen(spec) - 1] == ',' || strstr(spec, ",,") != NULL)
 		return fail(err, errlen, "--types: '%s' has an empty item; "
-		    "give f32, f16 or bf16, comma-separated",
+		    "give f32, f16, bf16 or s8, comma-separated",
 		    spec != NULL ? spec : "");
 	if ((copy = strdup(spec)) == NULL)
 		return fail(err, errlen, "out of memory");
@@ -200,13 +217,14 @@ sb_gemm_parse_types(const char *spec, unsigned *types, char *err,
 		int t;
 
 		for (t = 0; t < SB_DT_COUNT; t++)
-			if (strcmp(tok, sb_dtype_name((enum sb_dtype)t)) == 0)
+			if (t != SB_DT_S32 && strcmp(tok,
+			    sb_dtype_name((enum sb_dtype)t)) == 0)
 				break;
 		if (t == SB_DT_COUNT) {
 			rc = fail(err, errlen, "--types: '%s' is not a type; "
 			    "give f32 (the float kernels, tf32 included), f16 "
-			    "or bf16 (the half kernels' inputs), "
-			    "comma-separated", tok);
+			    "or bf16 (the half kernels' inputs) or s8 (the "
+			    "int8 kernels), comma-separated", tok);
 			goto out;
 		}
 		*types |= 1u << t;
@@ -217,16 +235,43 @@ out:
 }
 
 int
-sb_gemm_parse_out(const char *spec, int *out_f32, char *err, size_t errlen)
+sb_gemm_parse_out(const char *spec, int *out, char *err, size_t errlen)
 {
 	if (spec != NULL && strcmp(spec, "f32") == 0)
-		*out_f32 = 1;
+		*out = SB_GEMM_OUT_F32;
 	else if (spec != NULL && strcmp(spec, "half") == 0)
-		*out_f32 = 0;
+		*out = SB_GEMM_OUT_HALF;
+	else if (spec != NULL && strcmp(spec, "s32") == 0)
+		*out = SB_GEMM_OUT_S32;
 	else
 		return fail(err, errlen, "--out: '%s' is not an output type; "
 		    "give half (C in the input type, as the autocast step's "
-		    "GEMMs) or f32 (an fp32 C)", spec != NULL ? spec : "");
+		    "GEMMs), f32 (an fp32 C; the s8 kernels dequantise) or "
+		    "s32 (the s8 kernels' int32 sums)",
+		    spec != NULL ? spec : "");
+	return 0;
+}
+
+int
+sb_gemm_check_out(const struct sb_gemm_selection *sel, int out, char *err,
+    size_t errlen)
+{
+	const char *other = NULL, *s8 = NULL;
+
+	for (int i = 0; i < sel->count; i++) {
+		if (sel->k[i].s8 != NULL)
+			s8 = sel->k[i].name;
+		else if (other == NULL)
+			other = sel->k[i].type;
+	}
+	if (out == SB_GEMM_OUT_S32 && other != NULL)
+		return fail(err, errlen, "--out s32: only the s8 kernels write "
+		    "int32, and the selection has %s kernels; give --types s8, "
+		    "or --out half or f32", other);
+	if (out == SB_GEMM_OUT_HALF && s8 != NULL)
+		return fail(err, errlen, "--out half: the s8 kernels (s8.%s) "
+		    "write s32 (their int32 sums, the default) or f32 "
+		    "(dequantised); give --out s32 or f32", s8);
 	return 0;
 }
 
@@ -351,9 +396,12 @@ sb_gemm_baseline_of(const struct sb_gemm_kernel *k,
 	struct sb_gemm_kernel all[SB_GEMM_MAX_KERNELS];
 	int count = sb_gemm_kernels_all(all, SB_GEMM_MAX_KERNELS);
 
+	/* int8: cuBLASLt s8 (cuBLAS's own int8 GEMM is cuBLASLt's) */
 	for (int i = 0; i < count && i < SB_GEMM_MAX_KERNELS; i++)
-		if (strcmp(all[i].name, "cublas") == 0 &&
+		if (strcmp(all[i].name, k->s8 != NULL ? "cublaslt" :
+		    "cublas") == 0 &&
 		    (all[i].f32 != NULL) == (k->f32 != NULL) &&
+		    (all[i].s8 != NULL) == (k->s8 != NULL) &&
 		    strcmp(all[i].type, k->type) == 0) {
 			*base = all[i];
 			return 0;
@@ -362,24 +410,35 @@ sb_gemm_baseline_of(const struct sb_gemm_kernel *k,
 }
 
 enum sb_dtype
-sb_gemm_out_type(const struct sb_gemm_kernel *k, int out_f32)
+sb_gemm_out_type(const struct sb_gemm_kernel *k, int out)
 {
-	return k->h16 != NULL && !out_f32 ? k->in : SB_DT_F32;
+	if (k->s8 != NULL)
+		return out == SB_GEMM_OUT_F32 ? SB_DT_F32 : SB_DT_S32;
+	return k->h16 != NULL && out != SB_GEMM_OUT_F32 ? k->in : SB_DT_F32;
 }
 
 int
 sb_gemm_plan_build(struct sb_gemm_plan *p,
     const struct sb_gemm_selection *sel, const enum sb_layout *layouts,
     int nlayouts, const struct sb_shape_list *sizes, int64_t pad,
-    int out_f32, char *err, size_t errlen)
+    int out, char *err, size_t errlen)
 {
 	struct sb_gemm_kernel order[2 * SB_GEMM_MAX_KERNELS], base;
 	int auto_base[2 * SB_GEMM_MAX_KERNELS];
-	int64_t total;
-	int norder = 0, n = 0;
+	int64_t total = 0;
+	int norder = 0, n = 0, has_nt = 0, s8 = 0;
 
 	p->count = 0;
 	p->points = NULL;
+	for (int l = 0; l < nlayouts; l++)
+		has_nt |= layouts[l] == SB_NT;
+	for (int i = 0; i < sel->count; i++)
+		s8 |= sel->k[i].s8 != NULL;
+	if (s8 && !has_nt)
+		return fail(err, errlen, "--layouts has no nt, and the s8 "
+		    "kernels have only layout nt (int8 tensor cores take both "
+		    "operands K-major); add nt to --layouts, or drop s8 from "
+		    "--types");
 	/* Per (size, layout): the baselines first, then the rest. */
 	for (int i = 0; i < sel->count; i++) {
 		int have = 0;
@@ -407,7 +466,10 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 			auto_base[norder++] = 0;
 		}
 	}
-	total = (int64_t)sizes->count * nlayouts * norder;
+	for (int l = 0; l < nlayouts; l++)
+		for (int o = 0; o < norder; o++)
+			total += order[o].s8 == NULL || layouts[l] == SB_NT;
+	total *= sizes->count;
 	if (total == 0)
 		return fail(err, errlen, "the plan has no points");
 	if (total > PLAN_MAX)
@@ -426,9 +488,13 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 				int has_base = sb_gemm_baseline_of(&order[o],
 				    &base) == 0;
 
+				/* int8: K-major operands only */
+				if (order[o].s8 != NULL &&
+				    layouts[l] != SB_NT)
+					continue;
 				pt->idx = n++;
 				pt->kern = order[o];
-				pt->out = sb_gemm_out_type(&order[o], out_f32);
+				pt->out = sb_gemm_out_type(&order[o], out);
 				pt->layout = layouts[l];
 				pt->m = sizes->v[s].m;
 				pt->n = sizes->v[s].n;
@@ -442,7 +508,8 @@ sb_gemm_plan_build(struct sb_gemm_plan *p,
 					if (sb_gemm_kernel_equal(
 					    &p->points[q].kern, &base))
 						pt->baseline_idx = q;
-				if (order[o].h16 != NULL &&
+				if ((order[o].h16 != NULL ||
+				    order[o].s8 != NULL) &&
 				    pt->out == SB_DT_F32)
 					(void)snprintf(pt->precision,
 					    sizeof(pt->precision), "%s-f32",
@@ -540,7 +607,8 @@ call_gemm(struct gemm_point *p)
 
 	const struct sb_gemm_kernel *k = &p->pt->kern;
 
-	if (k->h16 != NULL ? k->h16->gemm(&b->g, &p->hcall) == 0 :
+	if (k->s8 != NULL ? k->s8->gemm(&b->g, &p->icall) == 0 :
+	    k->h16 != NULL ? k->h16->gemm(&b->g, &p->hcall) == 0 :
 	    k->f32->gemm(&b->g, &p->call) == 0)
 		return 0;
 	(void)snprintf(b->err, sizeof(b->err), "%s", b->g.err);
@@ -569,6 +637,13 @@ checked(struct gemm_point *p, struct sb_gemm_verdict *v)
 	p->launches = (int64_t)(b->g.launches - before);
 	CK(b, cudaStreamSynchronize(b->g.stream));
 	CK(b, cudaMemcpy(p->hc, p->dc, c_bytes, cudaMemcpyDeviceToHost));
+	if (p->pt->kern.s8 != NULL) {
+		sb_gemm_verify_s8(&p->sh, p->qa, p->qb, p->hc, p->pt->out,
+		    p->pt->out == SB_DT_F32 ? &p->epi : NULL,
+		    p->op->check_budget_flop, p->op->sample_entries,
+		    p->op->seed ^ (uint64_t)p->pt->idx, v);
+		return 0;
+	}
 	sb_gemm_verify_typed(&p->sh, p->ha, p->hb, p->hc, p->pt->out, &p->tol,
 	    p->op->check_budget_flop, p->op->sample_entries,
 	    p->op->seed ^ (uint64_t)p->pt->idx, v);
@@ -613,9 +688,14 @@ point_free(struct gemm_point *p)
 	free(p->hb);
 	free(p->hc);
 	free(p->stage);
+	free(p->qa);
+	free(p->qb);
+	free(p->hbias);
 	p->base = NULL;
 	p->ha = p->hb = NULL;
 	p->hc = p->stage = NULL;
+	p->qa = p->qb = NULL;
+	p->hbias = NULL;
 }
 
 /* elems floats of x to the device in the point's input type. */
@@ -645,7 +725,9 @@ algo_row(struct gemm_point *p, struct sb_outcome *o)
 	struct db_launch *l = &o->launch[0];
 	char desc[SB_LAUNCH_NAME_LEN];
 
-	if (sb_hgemm_cublaslt_algo(&p->hcall, desc, sizeof(desc)) != 0)
+	if ((p->pt->kern.s8 != NULL ? sb_igemm_cublaslt_algo(&p->icall, desc,
+	    sizeof(desc)) : sb_hgemm_cublaslt_algo(&p->hcall, desc,
+	    sizeof(desc))) != 0)
 		return;
 	memset(l, 0, sizeof(*l));
 	(void)snprintf(o->launch_name[0], SB_LAUNCH_NAME_LEN, "%s", desc);
@@ -663,6 +745,72 @@ algo_row(struct gemm_point *p, struct sb_outcome *o)
 	l->waves = l->tail_util = l->efficiency = NAN;
 	o->r.nlaunch_info = 1;
 	o->r.launch_info = o->launch;
+}
+
+/*
+ * An int8 point's inputs (gemm_host.h: uniform int8, random padding), on
+ * the device with C and, for an fp32 C, the epilogue's operands: scales
+ * 2^-6 and 2^-7 (their product exact) and a bias uniform in [-1, 1).
+ * Returns 0; 1 when the implementation refuses the call (why says so: a
+ * skip); -1 on a CUDA failure (b->err).
+ */
+static int
+s8_setup(struct gemm_point *p, uint64_t seed, char *why, size_t len)
+{
+	struct sb_gemm_bench *b = p->b;
+	const struct sb_gemm_shape *sh = &p->sh;
+	const struct sb_igemm *impl = p->pt->kern.s8;
+	const size_t a_off = aligned(sb_gemm_a_elems(sh), 1);
+	const size_t b_off = aligned(sb_gemm_b_elems(sh), 1);
+	const size_t c_off = aligned(sb_gemm_c_elems(sh), p->out_size);
+	const float scales[2] = { 1.0f / 64, 1.0f / 128 };
+	struct sb_rng r = { seed ^ 0x2545f4914f6cdd1dULL };
+	float *dscale;
+
+	sb_gemm_fill_s8(p->qa, sh->a_rows, sh->a_cols, sh->lda, seed);
+	sb_gemm_fill_s8(p->qb, sh->b_rows, sh->b_cols, sh->ldb,
+	    seed ^ 0x5851f42d4c957f2dULL);
+	for (int64_t j = 0; j < p->pt->n; j++)
+		p->hbias[j] = sb_rng_uniform(&r, -1.0f, 1.0f);
+	CK(b, cudaMalloc(&p->base, a_off + b_off + c_off + ALIGN +
+	    aligned(p->pt->n, sizeof(float))));
+	p->da = p->base;
+	p->db = (char *)p->base + a_off;
+	p->dc = (char *)p->base + a_off + b_off;
+	dscale = (float *)((char *)p->dc + c_off);
+	CK(b, cudaMemcpy(p->da, p->qa, (size_t)sb_gemm_a_elems(sh),
+	    cudaMemcpyHostToDevice));
+	CK(b, cudaMemcpy(p->db, p->qb, (size_t)sb_gemm_b_elems(sh),
+	    cudaMemcpyHostToDevice));
+	CK(b, cudaMemcpy(dscale, scales, sizeof(scales),
+	    cudaMemcpyHostToDevice));
+	CK(b, cudaMemcpy((char *)dscale + ALIGN, p->hbias,
+	    (size_t)p->pt->n * sizeof(float), cudaMemcpyHostToDevice));
+
+	sb_igemm_call_init(&p->icall, p->pt->out, p->pt->m, p->pt->n,
+	    p->pt->k, p->da, p->db, p->dc);
+	p->icall.lda = sh->lda;
+	p->icall.ldb = sh->ldb;
+	p->icall.ldc = sh->ldc;
+	if (p->pt->out == SB_DT_F32) {
+		p->icall.a_scale = &dscale[0];
+		p->icall.b_scale = &dscale[1];
+		p->icall.b_per_channel = 0;
+		p->icall.bias = (const float *)((char *)dscale + ALIGN);
+		p->epi.a_scale = scales[0];
+		p->epi.b_scale = scales[1];
+		p->epi.bias = p->hbias;
+	}
+	/* the float call carries the launch row's layout and sizes */
+	sb_gemm_call_init(&p->call, SB_NT, p->pt->m, p->pt->n, p->pt->k,
+	    p->da, p->db, p->dc);
+	p->call.lda = sh->lda;
+	p->call.ldb = sh->ldb;
+	p->call.ldc = sh->ldc;
+	if (impl->unsupported != NULL &&
+	    impl->unsupported(&p->icall, why, len) != 0)
+		return 1;
+	return 0;
 }
 
 /*
@@ -689,6 +837,15 @@ measure(struct gemm_point *p, struct sb_outcome *o)
 	 * type: the reference is that of the rounded values. */
 	seed = op->seed ^ ((uint64_t)p->pt->m << 42) ^
 	    ((uint64_t)p->pt->n << 21) ^ (uint64_t)p->pt->k;
+	if (kern->s8 != NULL) {
+		char why[256];
+
+		if ((drc = s8_setup(p, seed, why, sizeof(why))) < 0)
+			return -1;
+		if (drc > 0)
+			return sb_outcome_skip(o, "%s", why);
+		goto described;
+	}
 	sb_gemm_fill(p->ha, sh->a_rows, sh->a_cols, sh->lda, seed);
 	sb_gemm_fill(p->hb, sh->b_rows, sh->b_cols, sh->ldb,
 	    seed ^ 0x5851f42d4c957f2dULL);
@@ -717,10 +874,13 @@ measure(struct gemm_point *p, struct sb_outcome *o)
 	p->call.ldb = sh->ldb;
 	p->call.ldc = sh->ldc;
 
+described:
 	if (kern->f32 != NULL && kern->f32->describe != NULL)
 		drc = kern->f32->describe(&b->g, &p->call, &info);
 	else if (kern->h16 != NULL && kern->h16->describe != NULL)
 		drc = kern->h16->describe(&b->g, &p->hcall, &info);
+	else if (kern->s8 != NULL && kern->s8->describe != NULL)
+		drc = kern->s8->describe(&b->g, &p->icall, &info);
 	else
 		info.name[0] = '\0';
 	if (drc != 0) {
@@ -738,7 +898,8 @@ measure(struct gemm_point *p, struct sb_outcome *o)
 	if (checked(p, &v))
 		return -1;
 	o->r.launches = p->launches;
-	if (kern->h16 != NULL && strcmp(kern->h16->name, "cublaslt") == 0)
+	if ((kern->h16 != NULL || kern->s8 != NULL) &&
+	    strcmp(kern->name, "cublaslt") == 0)
 		algo_row(p, o);
 	(void)snprintf(o->check_mode, sizeof(o->check_mode), "%s", v.mode);
 	o->r.check_mode = o->check_mode;
@@ -782,7 +943,17 @@ measure(struct gemm_point *p, struct sb_outcome *o)
 		o->r.reason = o->reason;
 	}
 	sb_outcome_summarise(o, b->dev, 1);
-	if (kern->h16 != NULL && b->dev->gpu_count > 0) {
+	if (kern->s8 != NULL && b->dev->gpu_count > 0) {
+		/* Dense int8 tensor cores run at twice the dense fp16 rate on
+		 * sm_80 and sm_90 (624 and 1979 TOP/s for A100 and H100 SXM,
+		 * NVIDIA's datasheets); the TOP/s are in the tflops field. */
+		const struct sb_gpu_info *gi = &b->dev->gpu[0];
+
+		o->r.peak_tflops = 2 * gi->peak_f16_tflops;
+		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
+			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
+			    o->r.gbps > o->r.peak_gbps;
+	} else if (kern->h16 != NULL && b->dev->gpu_count > 0) {
 		/* Dense fp16/bf16 tensor cores with fp32 accumulation run at
 		 * twice the TF32 rate on sm_80 and sm_90 (312 and 989
 		 * TFLOP/s): the summary's ceiling is fp32 SIMT. */
@@ -832,7 +1003,8 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 	o->r.flops = 2 * m * n * k;
 	o->r.bytes = (m * k + k * n) * (double)p.in_size + m * n *
 	    (double)p.out_size;
-	if (sb_gemm_tol_for(kern->type, pt->out, &p.tol) != 0) {
+	if (kern->s8 == NULL && sb_gemm_tol_for(kern->type, pt->out,
+	    &p.tol) != 0) {
 		o->r.status = "failed";
 		(void)snprintf(o->reason, sizeof(o->reason), "no tolerance is "
 		    "known for precision %s with C in %s", kern->type,
@@ -844,6 +1016,10 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 	/* 1. what cannot run here is skipped, with the reason */
 	if (dev->gpu_count == 0)
 		return sb_outcome_skip(o, "no GPU: %s", dev->no_gpu_reason);
+	if (kern->s8 != NULL && pt->out != SB_DT_S32 && !kern->s8->epilogue)
+		return sb_outcome_skip(o, "s8.%s has no dequantising epilogue "
+		    "(the int8 step adds sb_q_dequant after it): it writes s32 "
+		    "only; see it with --out s32", kern->name);
 	cc = dev->gpu[0].cc_major * 10 + dev->gpu[0].cc_minor;
 	if (cc < kern->min_cc)
 		return sb_outcome_skip(o, "needs compute capability %d.%d, "
@@ -866,13 +1042,22 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 		    "than %.0f%% of this machine's %.1f GiB",
 		    host_bytes / 1073741824.0, HOST_MEM_SHARE * 100,
 		    (double)dev->host_mem_bytes / 1073741824.0);
-	p.ha = malloc((size_t)sb_gemm_a_elems(&p.sh) * sizeof(float));
-	p.hb = malloc((size_t)sb_gemm_b_elems(&p.sh) * sizeof(float));
 	p.hc = malloc((size_t)sb_gemm_c_elems(&p.sh) * p.out_size);
-	p.stage = malloc((size_t)(sb_gemm_a_elems(&p.sh) >
-	    sb_gemm_b_elems(&p.sh) ? sb_gemm_a_elems(&p.sh) :
-	    sb_gemm_b_elems(&p.sh)) * p.in_size);
-	if (p.ha == NULL || p.hb == NULL || p.hc == NULL || p.stage == NULL) {
+	if (kern->s8 != NULL) {
+		/* int8 operands only (host_bytes above counts more) */
+		p.qa = malloc((size_t)sb_gemm_a_elems(&p.sh));
+		p.qb = malloc((size_t)sb_gemm_b_elems(&p.sh));
+		p.hbias = malloc((size_t)pt->n * sizeof(float));
+	} else {
+		p.ha = malloc((size_t)sb_gemm_a_elems(&p.sh) * sizeof(float));
+		p.hb = malloc((size_t)sb_gemm_b_elems(&p.sh) * sizeof(float));
+		p.stage = malloc((size_t)(sb_gemm_a_elems(&p.sh) >
+		    sb_gemm_b_elems(&p.sh) ? sb_gemm_a_elems(&p.sh) :
+		    sb_gemm_b_elems(&p.sh)) * p.in_size);
+	}
+	if (p.hc == NULL || (kern->s8 != NULL ? p.qa == NULL || p.qb == NULL ||
+	    p.hbias == NULL : p.ha == NULL || p.hb == NULL ||
+	    p.stage == NULL)) {
 		point_free(&p);
 		return sb_outcome_skip(o, "host memory allocation failed for "
 		    "%.1f GiB", host_bytes / 1073741824.0);

@@ -4,7 +4,8 @@
  * its precision family at the same layout and size.  The kernels are the
  * float ones of kernels/gpu.h (sb_gemms_f32[]: precision f32 or tf32) and
  * the half ones of kernels/gemm_h16.h (sb_hgemms[]), each of those once
- * per input type f16 and bf16: a struct sb_gemm_kernel.
+ * per input type f16 and bf16, and the int8 ones of kernels/gemm_s8.h
+ * (sb_igemms[], type s8, only with --types s8): a struct sb_gemm_kernel.
  *
  * Ids: gemm.<precision>.<name>.<layout>, e.g. gemm.f32.warptile.nt,
  * gemm.tf32.cublas.tn, gemm.f16.mma.nt.  A half kernel's precision is its
@@ -15,12 +16,22 @@
  * 'tf32.mma', 'f16.*'), the bare name ('warptile', 'cublas': every type's)
  * or the id without its layout ('gemm.f32.warptile'); --types f32,f16,bf16
  * keeps the kernels of those input types (f32 covers the float family,
- * tf32 included).
+ * tf32 included), s8 the int8 kernels (never in the default).
+ *
+ * int8 (s8): layout nt only (int8 tensor cores take K-major operands: a
+ * plan with s8 kernels and no nt is refused, and the s8 kernels are left
+ * out of tn and nn); C in s32 (the exact accumulator, precision "s8") or,
+ * with --out f32, fp32 through the dequantising epilogue (precision
+ * "s8-f32"; an implementation without one, cuBLASLt, is skipped saying
+ * so).  Integer inputs, checked exactly (gemm_host.h); throughput is
+ * TOP/s (2mnk operations, in the tflops column) and the baseline is
+ * cuBLASLt s8 of the same output type, the ceiling int8 dense tensor
+ * cores (twice the fp16 dense peak on sm_80 and sm_90).
  *
  * The plan nests sizes, then layouts, then kernels.  Within a (size,
  * layout) the cuBLAS baseline of each family that has a selected kernel
  * comes first (for a half kernel: the half cuBLAS of the same input and
- * output types), added (auto_baseline = 1) when the selection lacks it, so
+ * output types; for an int8 kernel: cuBLASLt s8), added (auto_baseline = 1) when the selection lacks it, so
  * every kernel's ratio is known when its row prints; then the selected
  * kernels in catalogue order.
  *
@@ -48,6 +59,7 @@
 
 struct sb_gemm_f32;
 struct sb_hgemm;
+struct sb_igemm;
 
 #define SB_GEMM_ID_LEN		64
 #define SB_GEMM_PREC_LEN	16
@@ -57,13 +69,22 @@ struct sb_hgemm;
 #define SB_GEMM_TYPES_ALL	((1u << SB_DT_F32) | (1u << SB_DT_F16) | \
 				    (1u << SB_DT_BF16))
 
-/* One entry of the kernels axis: a float implementation, or a half one
- * with its input type. */
+/* --out: C of a half kernel in its input type (an int8 kernel: s32), C in
+ * fp32 (an int8 kernel: through its epilogue), C in s32 (int8 only). */
+#define SB_GEMM_OUT_HALF	0
+#define SB_GEMM_OUT_F32		1
+#define SB_GEMM_OUT_S32		2
+
+/* One entry of the kernels axis: a float implementation, a half one with
+ * its input type, or an int8 one. */
 struct sb_gemm_kernel {
-	const struct sb_gemm_f32	*f32;	/* one of f32, h16 */
+	const struct sb_gemm_f32	*f32;	/* one of f32, h16, s8 */
 	const struct sb_hgemm		*h16;
-	enum sb_dtype			 in;	/* F32 with f32; F16 or BF16 */
-	const char			*type;	/* "f32", "tf32", "f16", "bf16" */
+	const struct sb_igemm		*s8;
+	enum sb_dtype			 in;	/* F32 with f32; F16 or BF16;
+						 * S8 */
+	const char			*type;	/* "f32", "tf32", "f16", "bf16",
+						 * "s8" */
 	const char			*name;
 	int				 min_cc;
 };
@@ -92,12 +113,16 @@ struct sb_gemm_selection {
 
 /* Parsers never print: -1 with a message naming the bad value and what is
  * valid in err. */
-/* --types: a mask of 1 << enum sb_dtype (f32, f16, bf16). */
+/* --types: a mask of 1 << enum sb_dtype (f32, f16, bf16, s8). */
 int	sb_gemm_parse_types(const char *spec, unsigned *types, char *err,
 	    size_t errlen);
-/* --out: "f32" (*out_f32 = 1) or "half" (0). */
-int	sb_gemm_parse_out(const char *spec, int *out_f32, char *err,
+/* --out: "half", "f32" or "s32" into *out (SB_GEMM_OUT_*). */
+int	sb_gemm_parse_out(const char *spec, int *out, char *err,
 	    size_t errlen);
+/* --out against the selection: s32 only with s8 kernels alone, half only
+ * without them; -1 and why otherwise. */
+int	sb_gemm_check_out(const struct sb_gemm_selection *, int out,
+	    char *err, size_t errlen);
 /* Every glob must match a kernel of the catalogue, and keep one of the
  * input types in types. */
 int	sb_gemm_parse_kernels(const char *globs, unsigned types,
@@ -112,7 +137,8 @@ int	sb_gemm_parse_sizes(const char *spec, struct sb_shape_list *,
  * buf. */
 void	sb_gemm_kernel_names(char *buf, size_t len);
 /* Every kernel of the catalogue, in order (float family, then the half
- * implementations for f16, then for bf16); returns the count. */
+ * implementations for f16, then for bf16, then the int8 ones); returns
+ * the count. */
 int	sb_gemm_kernels_all(struct sb_gemm_kernel *, int cap);
 int	sb_gemm_kernel_equal(const struct sb_gemm_kernel *,
 	    const struct sb_gemm_kernel *);
@@ -121,14 +147,16 @@ int	sb_gemm_kernel_equal(const struct sb_gemm_kernel *,
 int	sb_gemm_baseline_of(const struct sb_gemm_kernel *k,
 	    struct sb_gemm_kernel *base);
 /* C's type for k: fp32 for the float family; for a half kernel fp32 when
- * out_f32, else its input type. */
-enum sb_dtype sb_gemm_out_type(const struct sb_gemm_kernel *, int out_f32);
+ * out is SB_GEMM_OUT_F32, else its input type; for an int8 kernel fp32
+ * when out is SB_GEMM_OUT_F32, else s32. */
+enum sb_dtype sb_gemm_out_type(const struct sb_gemm_kernel *, int out);
 
-/* out_f32: --out f32 (half kernels write an fp32 C). */
+/* out: SB_GEMM_OUT_* (--out).  int8 kernels are planned at nt only; a
+ * selection with int8 kernels and no nt layout is refused. */
 int	sb_gemm_plan_build(struct sb_gemm_plan *,
 	    const struct sb_gemm_selection *, const enum sb_layout *layouts,
 	    int nlayouts, const struct sb_shape_list *, int64_t pad,
-	    int out_f32, char *err, size_t errlen);
+	    int out, char *err, size_t errlen);
 void	sb_gemm_plan_free(struct sb_gemm_plan *);
 
 struct sb_gemm_bench;

@@ -285,3 +285,163 @@ sb_gemm_verify_typed(const struct sb_gemm_shape *s, const float *a,
 	} else
 		v->ok = 1;
 }
+
+/* --- int8 (NT) --------------------------------------------------------- */
+
+void
+sb_gemm_fill_s8(int8_t *x, int64_t rows, int64_t cols, int64_t ld,
+    uint64_t seed)
+{
+	struct sb_rng r = { seed };
+
+	for (int64_t i = 0; i < rows; i++) {
+		for (int64_t j = 0; j < cols; j++)
+			x[i * ld + j] = (int8_t)((int)sb_rng_below(&r, 256) -
+			    128);
+		for (int64_t j = cols; j < ld; j++)
+			x[i * ld + j] = (int8_t)(1 + sb_rng_below(&r, 127));
+	}
+}
+
+int32_t
+sb_gemm_s8_entry(const struct sb_gemm_shape *s, const int8_t *a,
+    const int8_t *b, int64_t i, int64_t j)
+{
+	int64_t acc = 0;
+
+	for (int64_t p = 0; p < s->k; p++)
+		acc += (int64_t)a[i * s->lda + p] * b[j * s->ldb + p];
+	return (int32_t)acc;
+}
+
+float
+sb_gemm_s8_epilogue(int32_t acc, const struct sb_gemm_s8_epi *e, int64_t j)
+{
+	const float scale = e->a_scale * e->b_scale;
+
+	return fmaf((float)acc, scale, e->bias != NULL ? e->bias[j] : 0.0f);
+}
+
+/* One entry: its difference into the sums; 1 if it fails. */
+static int
+s8_compare(const struct sb_gemm_shape *s, const int8_t *a, const int8_t *b,
+    const void *c, enum sb_dtype ctype, const struct sb_gemm_s8_epi *epi,
+    int64_t i, int64_t j, struct sums *acc, double *got, double *want)
+{
+	const int32_t ref = sb_gemm_s8_entry(s, a, b, i, j);
+	int bad;
+
+	if (ctype == SB_DT_S32) {
+		const int32_t v = ((const int32_t *)c)[i * s->ldc + j];
+
+		*got = v;
+		*want = ref;
+		bad = v != ref;
+	} else {
+		const float v = ((const float *)c)[i * s->ldc + j];
+		const float r = sb_gemm_s8_epilogue(ref, epi, j);
+
+		*got = v;
+		*want = r;
+		bad = !(v == r || v == nextafterf(r, INFINITY) ||
+		    v == nextafterf(r, -INFINITY));
+	}
+	acc->diff2 += (*got - *want) * (*got - *want);
+	acc->ref2 += *want * *want;
+	acc->n++;
+	return bad;
+}
+
+void
+sb_gemm_verify_s8(const struct sb_gemm_shape *s, const int8_t *a,
+    const int8_t *b, const void *c, enum sb_dtype ctype,
+    const struct sb_gemm_s8_epi *epi, double budget_flop, int nsample,
+    uint64_t seed, struct sb_gemm_verdict *v)
+{
+	struct sums acc = { 0, 0, 0, 0 };
+	const uint32_t *cb = c;		/* both types are 32-bit */
+	int64_t bad = 0, bad_i = -1, bad_j = -1, first_i = -1, first_j = -1;
+	double got = 0, want = 0, bad_got = 0, bad_want = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->err = NAN;
+	v->tol = ctype == SB_DT_S32 ? 0 : ldexp(1, -23);
+	v->cond = 1;
+	if ((ctype != SB_DT_S32 && ctype != SB_DT_F32) ||
+	    (ctype == SB_DT_F32) != (epi != NULL)) {
+		v->mode = "full";
+		(void)snprintf(v->why, sizeof(v->why), "int8 check: C in %s "
+		    "with%s an epilogue; want s32 without or f32 with",
+		    sb_dtype_name(ctype), epi != NULL ? "" : "out");
+		return;
+	}
+	for (int64_t i = 0; i < s->c_rows; i++) {
+		for (int64_t j = 0; ctype == SB_DT_F32 && j < s->c_cols; j++)
+			if (!isfinite(((const float *)c)[i * s->ldc + j]) &&
+			    v->nonfinite++ == 0) {
+				first_i = i;
+				first_j = j;
+			}
+		for (int64_t j = s->c_cols; j < s->ldc; j++)
+			v->pad_written += cb[i * s->ldc + j] != SB_GEMM_POISON;
+	}
+
+#define ONE(i, j) do {							\
+	if (s8_compare(s, a, b, c, ctype, epi, (i), (j), &acc, &got,	\
+	    &want) && bad++ == 0) {					\
+		bad_i = (i);						\
+		bad_j = (j);						\
+		bad_got = got;						\
+		bad_want = want;					\
+	}								\
+} while (0)
+	if (2.0 * (double)s->m * (double)s->n * (double)s->k <= budget_flop) {
+		v->mode = "full";
+		for (int64_t i = 0; i < s->m; i++)
+			for (int64_t j = 0; j < s->n; j++)
+				ONE(i, j);
+	} else {
+		struct sb_rng r = { seed };
+		const int64_t ci[4] = { 0, 0, s->m - 1, s->m - 1 };
+		const int64_t cj[4] = { 0, s->n - 1, 0, s->n - 1 };
+
+		v->mode = "sampled";
+		for (int q = 0; q < 4; q++)
+			ONE(ci[q], cj[q]);
+		for (int q = 0; q < nsample; q++) {
+			const int64_t i = (int64_t)sb_rng_below(&r,
+			    (uint64_t)s->m);
+			const int64_t j = (int64_t)sb_rng_below(&r,
+			    (uint64_t)s->n);
+
+			ONE(i, j);
+		}
+	}
+#undef ONE
+	v->compared = acc.n;
+	v->err = acc.ref2 > 0 ? sqrt(acc.diff2 / acc.ref2) : sqrt(acc.diff2);
+	v->ok = 0;
+	if (v->nonfinite > 0) {
+		v->err = NAN;
+		(void)snprintf(v->why, sizeof(v->why), "C has %lld NaN or "
+		    "infinite entr%s (the first at [%lld,%lld])",
+		    (long long)v->nonfinite, v->nonfinite == 1 ? "y" : "ies",
+		    (long long)first_i, (long long)first_j);
+	} else if (v->pad_written > 0) {
+		(void)snprintf(v->why, sizeof(v->why), "the kernel wrote %lld "
+		    "entr%s of C's row padding (ldc %lld > n %lld): it writes "
+		    "outside C", (long long)v->pad_written,
+		    v->pad_written == 1 ? "y" : "ies", (long long)s->ldc,
+		    (long long)s->n);
+	} else if (bad > 0) {
+		(void)snprintf(v->why, sizeof(v->why), "%lld of %lld entries "
+		    "differ from the exact %s (the first at [%lld,%lld]: %.9g, "
+		    "want %.9g%s; %s check)", (long long)bad,
+		    (long long)acc.n, ctype == SB_DT_S32 ? "int32 sum" :
+		    "epilogue", (long long)bad_i, (long long)bad_j, bad_got,
+		    bad_want, ctype == SB_DT_S32 ? "" : " within 1 ulp",
+		    v->mode);
+	} else {
+		v->ok = 1;
+	}
+}

@@ -126,4 +126,37 @@ void	sb_gemm_verify(const struct sb_gemm_shape *, const float *a,
 	    const float *b, const float *c, double base_tol, double budget_flop,
 	    int nsample, uint64_t seed, struct sb_gemm_verdict *);
 
+/*
+ * The int8 GEMMs (--types s8, layout NT only: A (m,k), B (n,k)).  Operands
+ * are uniform int8 over the whole range [-128, 127]; the row padding holds
+ * random non-zero values, so a kernel that reads it sums them and fails
+ * the exact check.  The reference is exact integer arithmetic:
+ *   s32:  c[i,j] must equal Σ_p a[i,p]·b[j,p] bit for bit;
+ *   f32:  the epilogue of kernels/gemm_s8.h, fmaf((float)acc, sa·sb,
+ *         bias[j]) computed here in fp32; an entry passes within 1 ulp
+ *         of it (an fma-less but correct epilogue rounds twice).
+ * C's padding must keep its poison (every bit set) in either type.  Full
+ * when 2mnk <= budget, else the four corners and nsample random entries;
+ * every f32 entry is still scanned for NaN and infinity.  err is the
+ * relative L2 difference (0 when exact), tol 0 for s32 and 2^-23 for f32.
+ */
+struct sb_gemm_s8_epi {
+	float		 a_scale, b_scale;	/* per tensor */
+	const float	*bias;			/* n floats, or NULL */
+};
+
+void	sb_gemm_fill_s8(int8_t *x, int64_t rows, int64_t cols, int64_t ld,
+	    uint64_t seed);
+/* Σ_p a[i,p]·b[j,p] (exact while |.| < 2^31: k < 131072). */
+int32_t	sb_gemm_s8_entry(const struct sb_gemm_shape *, const int8_t *a,
+	    const int8_t *b, int64_t i, int64_t j);
+/* The f32 epilogue of one accumulator for column j. */
+float	sb_gemm_s8_epilogue(int32_t acc, const struct sb_gemm_s8_epi *,
+	    int64_t j);
+/* ctype SB_DT_S32 (epi NULL) or SB_DT_F32 (epi given). */
+void	sb_gemm_verify_s8(const struct sb_gemm_shape *, const int8_t *a,
+	    const int8_t *b, const void *c, enum sb_dtype ctype,
+	    const struct sb_gemm_s8_epi *epi, double budget_flop, int nsample,
+	    uint64_t seed, struct sb_gemm_verdict *);
+
 #endif

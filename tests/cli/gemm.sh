@@ -16,7 +16,8 @@ expect_exit gemm-1.1 0
 expect_stdout_contains gemm-1.1 "usage: stepbench gemm"
 for s in --kernels --types --out --layouts --sizes --lda-pad --json \
     --max-noise --check-limit f32.warptile tf32.mma tf32.cublas \
-    f16.cublas bf16.cublaslt "gemm.<type>-f32" "%cuBLAS" waves/tail; do
+    f16.cublas bf16.cublaslt "gemm.<type>-f32" "%cuBLAS" waves/tail \
+    s8.dp4a s8.imma s8.cublaslt "half|f32|s32" "TOP/s" "%cuBLASLt"; do
 	expect_stdout_contains gemm-1.1 "$s"
 done
 sb --help
@@ -71,6 +72,19 @@ bad gemm-2.17 "--kernels: 'warptile' matches no kernel of --types f16" \
     "f16.cublaslt" -- --kernels warptile --types f16
 bad gemm-2.18 "--kernels: 'f16.nosuch' matches no kernel of this build" \
     "bf16.cublas" -- --kernels f16.nosuch
+# int8: nt only, s32/f32 out, s8 a type but s32 not
+bad gemm-2.19 "--layouts has no nt" "only layout nt" "drop s8 from --types" \
+    -- --types s8 --layouts tn,nn
+bad gemm-2.20 "--out s32: only the s8 kernels write int32" "f16" \
+    "--types s8" -- --types f16 --out s32
+bad gemm-2.21 "--out half: the s8 kernels" "--out s32 or f32" -- \
+    --types s8 --kernels imma --out half
+bad gemm-2.22 "--types: 's32' is not a type" "s8 (the int8 kernels)" -- \
+    --types s32
+bad gemm-2.23 "--out: 'f16' is not an output type" "s32" -- \
+    --types s8 --out f16
+bad gemm-2.24 "--kernels: 'dp4a' matches no kernel of --types f32,f16" \
+    "s8.dp4a" -- --kernels dp4a --types f32,f16
 
 GPUS=$("$SB" info --json | python3 -c 'import json, sys
 print(len(json.load(sys.stdin)["gpus"]))')
@@ -177,6 +191,42 @@ assert all(x["precision"] == "bf16-f32" for x in p), p
 assert p[0]["baseline"] and not p[0]["auto_baseline"], p[0]
 assert all(x["status"] == "skipped" and x["algo"] is None for x in p), p
 ' "$OUT"
+
+# --- gemm-7: int8 kernels: skipped rows, nt only, ids, --out f32 ---------------
+sb gemm --db "$T/s8.db" --types s8 --layouts nt,tn --sizes 64x48x32,65x33x17 \
+    "${FAST[@]}"
+expect_exit gemm-7.1 0
+expect_stderr_contains gemm-7.1 "the s8 kernels run at layout nt only"
+expect_stderr_contains gemm-7.1 "6 points measured: 0 ok, 6 skipped"
+expect_stdout_contains gemm-7.1 "gemm.s8.imma.nt"
+check_eq gemm-7.2 "rows: cuBLASLt s8 (the baseline) first, nt only" \
+    "gemm.s8.cublaslt.nt|s8|cublaslt|nt gemm.s8.dp4a.nt|s8|dp4a|nt gemm.s8.imma.nt|s8|imma|nt" \
+    "$(sql "$T/s8.db" "SELECT variant, precision, impl, layout FROM result
+        WHERE m = 64 ORDER BY point_idx" | paste -sd' ')"
+# bytes: int8 A (65x17) and B (33x17), int32 C (65x33)
+check_eq gemm-7.3 "skipped for want of a GPU; int8 in, int32 out" \
+    "6|3|10246.0|72930.0" \
+    "$(sql "$T/s8.db" "SELECT count(*), count(DISTINCT impl),
+        max(bytes) FILTER (WHERE m = 65), max(flops) FILTER (WHERE m = 65)
+        FROM result WHERE status = 'skipped' AND reason LIKE 'no GPU: %'")"
+sb gemm --db "$T/s8.db" --types s8 --out f32 --layouts nt --sizes 32x16x8 \
+    --json "${FAST[@]}"
+expect_exit gemm-7.4 0
+check_cmd gemm-7.4 "--out f32: ids s8-f32, in s8, out f32, the baseline" \
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+p = d["points"]
+ids = [x["id"] for x in p]
+assert ids == ["gemm.s8-f32.cublaslt.nt", "gemm.s8-f32.dp4a.nt",
+    "gemm.s8-f32.imma.nt"], ids
+assert all(x["in"] == "s8" and x["out"] == "f32" for x in p), p
+assert p[0]["baseline"] and not p[1]["baseline"], p
+assert all(x["status"] == "skipped" for x in p), p
+' "$OUT"
+check_eq gemm-7.5 "the database still reads after the int8 runs" "2|9" \
+    "$(sql "$T/s8.db" "SELECT count(*), (SELECT count(*) FROM result)
+        FROM run")"
 
 # --- gemm-5: the defaults: every kernel, layout and size --------------------------
 sb gemm --db "$T/all.db" "${FAST[@]}"
