@@ -13,6 +13,8 @@
  *     inv   = 1.0f / scale                          (one fp32 division)
  *     q     = clamp(nearbyintf(x * inv), qmin, qmax)   (fp32 product,
  *             round half to even; clamped values are "saturated")
+ *     (a NaN amax gives a NaN scale, not SB_Q_EPS; a NaN product x * inv
+ *     gives q = 0, not counted as saturated: what the GPU's cvt.rni does)
  *   sb_qsym_weight: div 127.5, [-128, 127]   (PyTorch: scale = amax /
  *     ((qmax - qmin) / 2); the largest element can reach 127.5 and clamp)
  *   sb_qsym_act:    div 127,   [-127, 127]   (the GPU's activations: IMMA
@@ -24,7 +26,8 @@
  *     and max of the tensor widened to include 0; fbgemm's
  *     ChooseQuantizationParams(min, max, qmin, qmax): scale = (max - min) /
  *     (qmax - qmin) in double, stored as float (0.1 when that is 0 or its
- *     reciprocal is not finite); zero_point = the nudged rounding of
+ *     reciprocal is not finite; raised to 6.1e-5 when below it, min/max
+ *     rescaled, as PyTorch's copy does); zero_point = the nudged rounding of
  *     qmin - min / scale, clamped to [qmin, qmax];
  *     q = clamp(zero_point + nearbyintf(x * (1.0f / scale)), qmin, qmax).
  *     qmax is 255, or 127 with reduce_range (what fbgemm's dynamic linear
