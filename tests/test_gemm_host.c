@@ -8,7 +8,10 @@
  * turned into a db row; and for the half GEMMs: inputs rounded to the
  * type, the per-type tolerances, the check of a half C, the mapping of a
  * row-major call onto the column-major libraries and the cuBLASLt plan
- * cache's key (kernels/gemm_cublaslt.h).
+ * cache's key (kernels/gemm_cublaslt.h); for the int8 GEMMs (gh-13): the
+ * int8 inputs, the exact s32 check and the f32 epilogue's 1-ulp check,
+ * --types s8, --out s32 and the nt-only plan with cuBLASLt s8 as its
+ * baseline.
  */
 #include <math.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include "gemm_cublaslt.h"
 #include "gemm_h16.h"
 #include "gemm_host.h"
+#include "gemm_s8.h"
 #include "gpu.h"
 #include "half.h"
 #include "launch.h"
@@ -40,6 +44,8 @@ static void	test_half_parsers(void);
 static void	test_half_plan(void);
 static void	test_lib_plan(void);
 static void	test_lt_key(void);
+static void	test_s8_check(void);
+static void	test_s8_plan(void);
 
 /* C rounded to float from the fp64 reference, padding poisoned: what a
  * correct kernel leaves. */
@@ -850,6 +856,193 @@ test_lt_key(void)
 	    desc[0] == '\0');
 }
 
+/* int8: a correct C (s32 sums or the f32 epilogue), padding poisoned */
+static void *
+gemm_s8(const struct sb_gemm_shape *s, const int8_t *a, const int8_t *b,
+    const struct sb_gemm_s8_epi *epi)
+{
+	uint32_t *c = malloc((size_t)sb_gemm_c_elems(s) * 4);
+
+	if (c == NULL)
+		exit(1);
+	memset(c, 0xff, (size_t)sb_gemm_c_elems(s) * 4);
+	for (int64_t i = 0; i < s->m; i++)
+		for (int64_t j = 0; j < s->n; j++) {
+			int32_t acc = sb_gemm_s8_entry(s, a, b, i, j);
+
+			if (epi == NULL)
+				memcpy(&c[i * s->ldc + j], &acc, 4);
+			else {
+				float v = sb_gemm_s8_epilogue(acc, epi, j);
+
+				memcpy(&c[i * s->ldc + j], &v, 4);
+			}
+		}
+	return c;
+}
+
+static void
+test_s8_check(void)
+{
+	struct sb_gemm_shape s;
+	struct sb_gemm_verdict v;
+	struct sb_gemm_s8_epi epi = { 1.0f / 64, 0.01f, NULL };
+	int8_t *a, *b;
+	int32_t *c;
+	float *cf, bias[7];
+	int lo = 0, hi = 0, pad_ok = 1;
+	int64_t exact = 0;
+
+	sb_gemm_shape_init(&s, SB_NT, 9, 7, 13, 3);
+	a = malloc((size_t)sb_gemm_a_elems(&s));
+	b = malloc((size_t)sb_gemm_b_elems(&s));
+	if (a == NULL || b == NULL)
+		exit(1);
+	sb_gemm_fill_s8(a, s.a_rows, s.a_cols, s.lda, 7);
+	sb_gemm_fill_s8(b, s.b_rows, s.b_cols, s.ldb, 8);
+	for (int64_t i = 0; i < s.a_rows; i++) {
+		for (int64_t j = 0; j < s.a_cols; j++) {
+			lo |= a[i * s.lda + j] < -100;
+			hi |= a[i * s.lda + j] > 100;
+		}
+		for (int64_t j = s.a_cols; j < s.lda; j++)
+			pad_ok &= a[i * s.lda + j] > 0;
+	}
+	CHECK("gh-13.1: int8 inputs span the range, padding non-zero",
+	    lo && hi && pad_ok);
+	for (int64_t p = 0; p < s.k; p++)
+		exact += (int64_t)a[2 * s.lda + p] * b[5 * s.ldb + p];
+	CHECK("gh-13.1: an entry is the exact integer sum",
+	    sb_gemm_s8_entry(&s, a, b, 2, 5) == exact);
+
+	c = gemm_s8(&s, a, b, NULL);
+	sb_gemm_verify_s8(&s, a, b, c, SB_DT_S32, NULL, 1e12, 0, 1, &v);
+	CHECK("gh-13.2: a correct s32 C passes, fully, error 0", v.ok &&
+	    strcmp(v.mode, "full") == 0 && v.err == 0 && v.compared == 63);
+	c[4 * s.ldc + 6] += 1;
+	sb_gemm_verify_s8(&s, a, b, c, SB_DT_S32, NULL, 1e12, 0, 1, &v);
+	CHECK("gh-13.3: one sum off by one fails, naming it", !v.ok &&
+	    strstr(v.why, "1 of 63") != NULL &&
+	    strstr(v.why, "[4,6]") != NULL);
+	c[4 * s.ldc + 6] -= 1;
+	c[8 * s.ldc + 6] -= 1;
+	sb_gemm_verify_s8(&s, a, b, c, SB_DT_S32, NULL, 0, 5, 1, &v);
+	CHECK("gh-13.4: sampled, a wrong corner still fails", !v.ok &&
+	    strcmp(v.mode, "sampled") == 0 && v.compared == 9 &&
+	    strstr(v.why, "[8,6]") != NULL);
+	c[8 * s.ldc + 6] += 1;
+	c[3 * s.ldc + 7] = 0;
+	sb_gemm_verify_s8(&s, a, b, c, SB_DT_S32, NULL, 1e12, 0, 1, &v);
+	CHECK("gh-13.5: a write into C's padding fails", !v.ok &&
+	    v.pad_written == 1 && strstr(v.why, "padding") != NULL);
+	free(c);
+
+	for (int j = 0; j < 7; j++)
+		bias[j] = 0.25f * (float)(j - 3);
+	epi.bias = bias;
+	cf = gemm_s8(&s, a, b, &epi);
+	sb_gemm_verify_s8(&s, a, b, cf, SB_DT_F32, &epi, 1e12, 0, 1, &v);
+	CHECK("gh-13.6: the f32 epilogue passes", v.ok);
+	cf[1 * s.ldc + 2] = nextafterf(cf[1 * s.ldc + 2], INFINITY);
+	sb_gemm_verify_s8(&s, a, b, cf, SB_DT_F32, &epi, 1e12, 0, 1, &v);
+	CHECK("gh-13.6: one ulp off passes", v.ok);
+	cf[1 * s.ldc + 2] = nextafterf(cf[1 * s.ldc + 2], INFINITY);
+	sb_gemm_verify_s8(&s, a, b, cf, SB_DT_F32, &epi, 1e12, 0, 1, &v);
+	CHECK("gh-13.7: two ulps off fails", !v.ok &&
+	    strstr(v.why, "[1,2]") != NULL);
+	cf[1 * s.ldc + 2] = NAN;
+	sb_gemm_verify_s8(&s, a, b, cf, SB_DT_F32, &epi, 1e12, 0, 1, &v);
+	CHECK("gh-13.7: NaN fails", !v.ok && v.nonfinite == 1);
+	sb_gemm_verify_s8(&s, a, b, cf, SB_DT_F32, NULL, 1e12, 0, 1, &v);
+	CHECK("gh-13.8: f32 without the epilogue's operands is refused",
+	    !v.ok && strstr(v.why, "want s32 without or f32 with") != NULL);
+	free(cf);
+	free(a);
+	free(b);
+}
+
+static void
+test_s8_plan(void)
+{
+	struct sb_gemm_selection sel, mixed;
+	struct sb_shape_list sizes;
+	struct sb_gemm_plan p;
+	enum sb_layout l[2] = { SB_TN, SB_NT };
+	unsigned types = 0;
+	char err[2048];
+	int rc, out = -1, count = 0, ok = 1;
+
+	CHECK("gh-13.9: --types s8", sb_gemm_parse_types("s8,f16", &types,
+	    err, sizeof(err)) == 0 && types == ((1u << SB_DT_S8) |
+	    (1u << SB_DT_F16)));
+	rc = sb_gemm_parse_types("s32", &types, err, sizeof(err));
+	CHECK("gh-13.9: s32 is not an input type", rc == -1 &&
+	    strstr(err, "'s32'") != NULL && strstr(err, "s8") != NULL);
+	CHECK("gh-13.9: --out s32", sb_gemm_parse_out("s32", &out, err,
+	    sizeof(err)) == 0 && out == SB_GEMM_OUT_S32);
+	CHECK("gh-13.9: s8 is not in the default types",
+	    !(SB_GEMM_TYPES_ALL & (1u << SB_DT_S8)));
+
+	rc = sb_gemm_parse_kernels("*", 1u << SB_DT_S8, &sel, err,
+	    sizeof(err));
+	for (int i = 0; sb_igemms[i] != NULL; i++)
+		count++;
+	for (int i = 0; rc == 0 && i < sel.count; i++)
+		ok &= sel.k[i].s8 == sb_igemms[i] && sel.k[i].in == SB_DT_S8 &&
+		    strcmp(sel.k[i].type, "s8") == 0;
+	CHECK("gh-13.10: '*' of --types s8 is every int8 GEMM", rc == 0 &&
+	    sel.count == count && count >= 3 && ok);
+	CHECK("gh-13.10: --out s32 with s8 alone, f32 too",
+	    sb_gemm_check_out(&sel, SB_GEMM_OUT_S32, err, sizeof(err)) == 0 &&
+	    sb_gemm_check_out(&sel, SB_GEMM_OUT_F32, err, sizeof(err)) == 0);
+	rc = sb_gemm_check_out(&sel, SB_GEMM_OUT_HALF, err, sizeof(err));
+	CHECK("gh-13.11: --out half with s8 is refused", rc == -1 &&
+	    strstr(err, "--out half") != NULL && strstr(err, "s32") != NULL);
+	if (sb_gemm_parse_kernels("cublaslt", (1u << SB_DT_S8) |
+	    (1u << SB_DT_F16), &mixed, err, sizeof(err)) != 0 ||
+	    sb_gemm_parse_sizes("64x48x32", &sizes, err, sizeof(err)) != 0) {
+		CHECK("gh-13.0: set up", 0);
+		return;
+	}
+	rc = sb_gemm_check_out(&mixed, SB_GEMM_OUT_S32, err, sizeof(err));
+	CHECK("gh-13.11: --out s32 with half kernels is refused", rc == -1 &&
+	    strstr(err, "f16") != NULL);
+
+	rc = sb_gemm_plan_build(&p, &sel, l, 1, &sizes, 0, SB_GEMM_OUT_HALF,
+	    err, sizeof(err));
+	CHECK("gh-13.12: s8 without nt is refused, saying so", rc == -1 &&
+	    strstr(err, "nt") != NULL && strstr(err, "s8") != NULL);
+	rc = sb_gemm_plan_build(&p, &sel, l, 2, &sizes, 0, SB_GEMM_OUT_HALF,
+	    err, sizeof(err));
+	CHECK("gh-13.13: s8 at nt only, cuBLASLt s8 first, s32 C", rc == 0 &&
+	    p.count == count &&
+	    strcmp(p.points[0].id, "gemm.s8.cublaslt.nt") == 0 &&
+	    strcmp(p.points[1].id, "gemm.s8.dp4a.nt") == 0 &&
+	    p.points[0].baseline_idx == -1 && p.points[1].baseline_idx == 0 &&
+	    p.points[2].baseline_idx == 0 && p.points[1].out == SB_DT_S32 &&
+	    strcmp(p.points[2].precision, "s8") == 0);
+	if (rc == 0)
+		sb_gemm_plan_free(&p);
+	rc = sb_gemm_plan_build(&p, &sel, l, 2, &sizes, 0, SB_GEMM_OUT_F32,
+	    err, sizeof(err));
+	CHECK("gh-13.14: --out f32: s8-f32 ids, an fp32 C", rc == 0 &&
+	    strcmp(p.points[1].id, "gemm.s8-f32.dp4a.nt") == 0 &&
+	    p.points[1].out == SB_DT_F32 && p.points[1].kern.in == SB_DT_S8);
+	if (rc == 0)
+		sb_gemm_plan_free(&p);
+	rc = sb_gemm_plan_build(&p, &mixed, l, 2, &sizes, 0,
+	    SB_GEMM_OUT_HALF, err, sizeof(err));
+	/* tn: f16.cublas*, f16.cublaslt; nt: f16.cublas*, s8.cublaslt (a
+	 * baseline: before the other kernels), f16.cublaslt */
+	CHECK("gh-13.15: mixed with half kernels: s8 left out of tn",
+	    rc == 0 && p.count == 5 &&
+	    strcmp(p.points[1].id, "gemm.f16.cublaslt.tn") == 0 &&
+	    strcmp(p.points[3].id, "gemm.s8.cublaslt.nt") == 0 &&
+	    p.points[3].baseline_idx == -1 && p.points[4].baseline_idx == 2);
+	if (rc == 0)
+		sb_gemm_plan_free(&p);
+}
+
 int
 main(void)
 {
@@ -865,5 +1058,7 @@ main(void)
 	test_half_plan();
 	test_lib_plan();
 	test_lt_key();
+	test_s8_check();
+	test_s8_plan();
 	return check_summary("test_gemm_host");
 }
