@@ -30,6 +30,10 @@
  * loss itself, comparable with the fp64 reference.  (With a power-of-two
  * S, as GradScaler's defaults keep it, that division is exact.)
  *
+ * train.int8dyn (o->int8 set): the forward above is replaced by quant.h's
+ * sb_linear_int8_sym per layer (fp32 x and master weights quantised to
+ * int8, fp16 outputs); everything after it is unchanged.
+ *
  * Without the scaler (bf16amp) dw = float(dw): nothing is checked, no inf
  * is planted, no step is skipped.  bf16 has fp32's exponent range, which is
  * why PyTorch needs no scaler for it.
@@ -44,6 +48,7 @@
 #include <stdlib.h>
 
 #include "half.h"
+#include "ref_int8.h"
 #include "ref_step_amp.h"
 
 void
@@ -54,6 +59,7 @@ sb_amp_opts_default(struct sb_amp_opts *o, enum sb_dtype dt)
 	o->wgrad_out = dt;
 	sb_scaler_cfg_default(&o->cfg);
 	o->inject_at = -1;
+	o->int8 = NULL;
 }
 
 int
@@ -89,6 +95,15 @@ sb_amp_opts_check(const struct sb_amp_opts *o, char *why, size_t len)
 		return -1;
 	}
 	if (o->scaled && sb_scaler_cfg_check(&o->cfg, why, len) != 0)
+		return -1;
+	if (o->int8 != NULL && o->dt != SB_DT_F16) {
+		snprintf(why, len, "autocast step with an int8 forward: dt %d "
+		    "(%s) is not valid: it must be f16 (the int8 GEMM's "
+		    "epilogue writes fp16 or fp32)", (int)o->dt,
+		    sb_dtype_name(o->dt));
+		return -1;
+	}
+	if (o->int8 != NULL && sb_int8_opts_check(o->int8, why, len) != 0)
 		return -1;
 	why[0] = '\0';
 	return 0;
@@ -261,6 +276,16 @@ ref_step_amp(struct sb_hstep_f32 *s, int train, const struct sb_amp_opts *o,
 	for (int l = 0; l < L; l++) {
 		const float *in = l == 0 ? x_h : s->y[l - 1];
 
+		if (o->int8 != NULL) {
+			/* train.int8dyn: from fp32 x and the master weights */
+			if (sb_linear_int8_sym(l == 0 ? s->x : in, s->w[l],
+			    s->b[l], s->y[l], m, d->width[l + 1], d->width[l],
+			    o->int8, dt, NULL) != 0) {
+				free(scratch);
+				return -1;	/* errno ENOMEM */
+			}
+			continue;
+		}
 		linear_fwd(dt, in, w_h[l], b_h[l], s->y[l], m, d->width[l + 1],
 		    d->width[l]);
 	}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "dtype.h"
+#include "quant.h"
 #include "scaler.h"
 #include "step.h"
 
@@ -26,6 +27,14 @@ struct sb_amp_opts {
 						 * planted in dw[0][0] (before
 						 * the check; scaled only);
 						 * -1 none */
+	/* NULL: the autocast step.  Else train.int8dyn (an extension): the
+	 * forward of every layer is quant.h's sb_linear_int8_sym(in,
+	 * s->w[l] (the fp32 MASTER weights, re-quantised every step),
+	 * s->b[l] (fp32), out = dt), in = s->x (fp32, not its half copy)
+	 * for layer 0 and y[l-1] after; dt must be F16.  The loss and the
+	 * backward are the fp16 step's unchanged (x_h, w_h: the quantiser's
+	 * gradient taken as the identity, straight-through). */
+	const struct sb_int8_opts *int8;
 };
 
 struct sb_amp_step_out {
@@ -35,12 +44,13 @@ struct sb_amp_step_out {
 };
 
 /* fp16amp (dt F16: scaled, GradScaler defaults) or bf16amp (dt BF16: not
- * scaled); wgrad_out = dt, inject_at = -1. */
+ * scaled); wgrad_out = dt, inject_at = -1, int8 = NULL. */
 void	sb_amp_opts_default(struct sb_amp_opts *, enum sb_dtype dt);
 
 /* 0, or -1 with why (naming the bad value and what is valid; why may be
  * NULL): dt F16 or BF16, wgrad_out dt or F32, scaled 0 or 1, a valid cfg
- * when scaled (sb_scaler_cfg_check), inject_at >= -1. */
+ * when scaled (sb_scaler_cfg_check), inject_at >= -1; with int8: dt F16
+ * and valid int8 options (ref_int8.h sb_int8_opts_check). */
 int	sb_amp_opts_check(const struct sb_amp_opts *, char *why, size_t len);
 
 /*
@@ -58,7 +68,9 @@ int	sb_amp_opts_check(const struct sb_amp_opts *, char *why, size_t len);
  *
  * Returns 0, or -1 with errno EINVAL (opts fail sb_amp_opts_check, or st
  * is NULL when scaled: call the check for the reason) or ENOMEM (the
- * half copies of x, w and b could not be allocated); s is then untouched.
+ * half copies of x, w and b could not be allocated); s is then untouched
+ * (except with int8, where an ENOMEM of a layer's int8 forward may leave
+ * y partly written).
  */
 int	ref_step_amp(struct sb_hstep_f32 *s, int train,
 	    const struct sb_amp_opts *, struct sb_scaler *st, int step_index,
