@@ -61,7 +61,12 @@ sb_bad_option(const char *cmd, int argc, char **argv, int c)
 
 	if (c == ':')
 		return sb_usage(cmd, "option '%s' needs a value", arg);
-	if (optopt != 0 && optopt != '?')
+	/* a long flag given a value (--per-channel=yes): getopt_long sets
+	 * optopt to the flag's code, not a character */
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL)
+		return sb_usage(cmd, "option '%.*s' takes no value (got '%s')",
+		    (int)(strchr(arg, '=') - arg), arg, arg);
+	if (optopt > 0 && optopt < 128 && optopt != '?')
 		return sb_usage(cmd, "unknown option '-%c'", optopt);
 	return sb_usage(cmd, "unknown option '%s'", arg);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "check_int8.h"
 #include "clock.h"
 #include "engine_int.h"
 #include "prof.h"
@@ -190,7 +191,17 @@ sb_outcome_init(struct sb_outcome *o)
 	o->r.err_dx = o->r.err_w = o->r.tol = o->r.err_recheck = NAN;
 	o->r.loss = NAN;
 	o->r.loss_divergence = NAN;
+	o->r.quant_err_sym = o->r.quant_err_affine = NAN;
+	o->r.quant_sat_act = o->r.quant_sat_weight = -1;
 	o->r.status = "ok";
+}
+
+void
+sb_engine_int8_opts(const struct sb_engine_opts *op, struct sb_int8_opts *io)
+{
+	memset(io, 0, sizeof(*io));
+	io->per_channel = op->int8_per_channel;
+	io->reduce_range = 1;	/* fbgemm's dynamic linear on x86 */
 }
 
 void
@@ -213,9 +224,15 @@ sb_outcome_summarise(struct sb_outcome *o, const struct sb_device *dev,
 		const struct sb_gpu_info *g = &dev->gpu[0];
 		const char *pr = o->r.precision != NULL ? o->r.precision : "";
 
+		/* int8 dense tensor-core peak: twice fp16's on sm_80/sm_90
+		 * (as stepbench gemm's s8 rows); the int8 training step's
+		 * backward is fp16 */
 		o->r.peak_tflops = strcmp(pr, "tf32") == 0 ?
 		    g->peak_tf32_tflops : strstr(pr, "16") != NULL ?
-		    g->peak_f16_tflops : g->peak_fp32_tflops;
+		    g->peak_f16_tflops : strcmp(pr, "int8dyn") == 0 ?
+		    (o->r.mode != NULL && strcmp(o->r.mode, "infer") == 0 ?
+		    2 * g->peak_f16_tflops : g->peak_f16_tflops) :
+		    g->peak_fp32_tflops;
 		o->r.peak_gbps = g->peak_gbps;
 		if (!isnan(o->r.peak_tflops) && !isnan(o->r.peak_gbps))
 			o->r.over_peak = o->r.tflops > o->r.peak_tflops ||
@@ -278,12 +295,68 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 			return -1;
 		}
 	}
-	if (ref != NULL)
+	if (c->pt->variant->int8 && !c->train) {
+		/* int8 inference: against the int8 scheme's own oracle */
+		struct sb_int8_opts io;
+
+		sb_engine_int8_opts(o, &io);
+		if (sb_check_int8(&c->init, &c->got, &io, SB_DT_F32, tol,
+		    ref != NULL ? 0 : o->sample_entries, seed, out) != 0) {
+			snprintf(c->err, sizeof(c->err), "the int8 check: %s",
+			    out->why);
+			prof_pop();
+			return -1;
+		}
+	} else if (ref != NULL)
 		sb_check_full(ref, &c->init, &c->got, c->train, tol, seed, out);
 	else
 		sb_check_sampled(&c->init, &c->got, c->train, tol, seed,
 		    o->sample_entries, out);
 	prof_pop();
+	return 0;
+}
+
+/*
+ * int8dyn: the quality of int8 for the point's data (host, both schemes)
+ * into o, and the variant's own saturation counts for the checked step,
+ * which must equal the host's for the same data: the kernels and quant.c
+ * quantise bit for bit alike.  A backend that does not count reports -1.
+ * Returns -1 on a backend error or when host memory runs out.
+ */
+static int
+int8_measures(struct sb_engine *e, const struct sb_backend_ops *bk,
+    struct sb_ctx *c, int full, struct sb_outcome *o, struct sb_check *chk)
+{
+	const struct sb_engine_opts *op = c->opts;
+	struct sb_int8_quality q;
+	struct sb_int8_opts io;
+	int64_t sa = -1, sw = -1;
+
+	sb_engine_int8_opts(op, &io);
+	o->r.quant = 1;
+	o->r.quant_per_channel = io.per_channel;
+	if (sb_int8_quality(&c->init, &io, full ? 0 : op->sample_entries,
+	    op->seed ^ (uint64_t)c->pt->idx, &q) != 0) {
+		snprintf(c->err, sizeof(c->err), "out of host memory for the "
+		    "int8 quality measures");
+		return -1;
+	}
+	o->r.quant_err_sym = q.err_sym;
+	o->r.quant_err_affine = q.err_affine;
+	if (bk->int8_state != NULL && bk->int8_state(e, c, &sa, &sw))
+		return -1;
+	o->r.quant_sat_act = sa;
+	o->r.quant_sat_weight = sw;
+	if (chk->ok && ((sa >= 0 && sa != q.sat_act) ||
+	    (sw >= 0 && sw != q.sat_weight))) {
+		chk->ok = 0;
+		snprintf(chk->why, sizeof(chk->why), "the variant clamped "
+		    "%lld activations and %lld weights when quantising; "
+		    "quant.c clamps %lld and %lld of the same data (the "
+		    "quantisation is not bit-exact)", (long long)sa,
+		    (long long)sw, (long long)q.sat_act,
+		    (long long)q.sat_weight);
+	}
 	return 0;
 }
 
@@ -591,6 +664,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	if (bk->describe != NULL && bk->describe(e, &c, o))
 		goto failed;
 	if (checked_step(e, bk, &c, full ? &ref : NULL, tol, &chk))
+		goto failed;
+	if (v->int8 && int8_measures(e, bk, &c, full, o, &chk))
 		goto failed;
 	fill_check(o, &chk);
 	o->r.loss = c.train ? c.got.loss : NAN;

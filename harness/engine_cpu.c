@@ -1,6 +1,8 @@
 /*
  * harness/engine_cpu.c — the CPU backend: the host step in float
- * (ref_step_f32), timed with CLOCK_MONOTONIC.
+ * (ref_step_f32; the autocast step ref_step_amp, with an int8 forward for
+ * train.int8dyn; the int8 forward ref_forward_int8), timed with
+ * CLOCK_MONOTONIC.
  *
  * A sample times `reps` back-to-back steps, reps chosen once per point so a
  * sample lasts at least CPU_SAMPLE_MIN_US: a one-microsecond step is below
@@ -19,6 +21,7 @@
 #include "clock.h"
 #include "engine_int.h"
 #include "ref_step.h"
+#include "ref_int8.h"
 #include "ref_step_amp.h"
 #include "registry.h"
 
@@ -34,6 +37,9 @@ struct cpu_state {
 	struct sb_scaler	scaler;
 	int			steps;
 	struct sb_amp_step_out	amp_last;
+	/* int8dyn: what the last forward's quantisation clamped (-1: the
+	 * training step does not count) */
+	int64_t			sat_act, sat_weight;
 };
 
 static int	cpu_setup(struct sb_engine *, struct sb_ctx *);
@@ -48,6 +54,8 @@ static void	cpu_teardown(struct sb_engine *, struct sb_ctx *);
 static int	cpu_sticky(struct sb_engine *);
 static int	cpu_amp_state(struct sb_engine *, struct sb_ctx *,
 		    struct sb_amp_obs *);
+static int	cpu_int8_state(struct sb_engine *, struct sb_ctx *, int64_t *,
+		    int64_t *);
 static void	cpu_phase(void *, enum sb_phase);
 static int	flush_caches(struct sb_engine *);
 
@@ -63,6 +71,7 @@ const struct sb_backend_ops sb_backend_cpu = {
 	.teardown = cpu_teardown,
 	.sticky = cpu_sticky,
 	.amp_state = cpu_amp_state,
+	.int8_state = cpu_int8_state,
 };
 
 
@@ -108,6 +117,7 @@ cpu_reset(struct sb_engine *e, struct sb_ctx *c)
 		s->steps = 0;
 	}
 	memset(&s->amp_last, 0, sizeof(s->amp_last));
+	s->sat_act = s->sat_weight = -1;
 	return 0;
 }
 
@@ -118,7 +128,23 @@ cpu_step(struct sb_engine *e, struct sb_ctx *c)
 	struct cpu_state *s = c->bk;
 
 	(void)e;
+	struct sb_int8_opts io;
+
 	c->got.lr = c->lr;
+	sb_engine_int8_opts(c->opts, &io);
+	if (v->int8 && !c->train && !c->shadow_f32) {
+		struct sb_int8_obs ob;
+
+		memset(&ob, 0, sizeof(ob));
+		if (ref_forward_int8(&c->got, &io, &ob, cpu_phase, c) != 0) {
+			snprintf(c->err, sizeof(c->err), "the host int8 "
+			    "forward: out of host memory for its int8 copies");
+			return -1;
+		}
+		s->sat_act = ob.sat_act;
+		s->sat_weight = ob.sat_weight;
+		return 0;
+	}
 	if (v->amp == SB_DT_F32 || c->shadow_f32) {
 		ref_step_f32(&c->got, c->train, cpu_phase, c);
 		return 0;
@@ -129,6 +155,7 @@ cpu_step(struct sb_engine *e, struct sb_ctx *c)
 		.wgrad_out = c->opts->amp_wgrad_f32 ? SB_DT_F32 : v->amp,
 		.cfg = c->opts->scaler,
 		.inject_at = c->inject_at,
+		.int8 = v->int8 ? &io : NULL,
 	};
 
 	if (ref_step_amp(&c->got, c->train, &ao, &s->scaler, s->steps,
@@ -157,6 +184,18 @@ cpu_amp_state(struct sb_engine *e, struct sb_ctx *c, struct sb_amp_obs *ob)
 	ob->skipped = s->amp_last.skipped;
 	ob->growth_tracker = s->scaler.growth_tracker;
 	ob->scale = s->scaler.scale;
+	return 0;
+}
+
+static int
+cpu_int8_state(struct sb_engine *e, struct sb_ctx *c, int64_t *sat_act,
+    int64_t *sat_weight)
+{
+	struct cpu_state *s = c->bk;
+
+	(void)e;
+	*sat_act = s->sat_act;
+	*sat_weight = s->sat_weight;
 	return 0;
 }
 

@@ -56,6 +56,7 @@ const struct sb_backend_ops sb_backend_gpu = {
 	.sticky = gpu_sticky,
 	.describe = gpu_describe,
 	.amp_state = sb_gpu_amp_state,
+	.int8_state = sb_gpu_int8_state,
 };
 
 #define CK(e, c, call) do {						\
@@ -183,7 +184,8 @@ sb_backend_gpu_bytes(struct sb_engine *e, const struct sb_ctx *c)
 	a.cfg.dt = v->amp;
 	a.cfg.wgrad_out = c->opts->amp_wgrad_f32 ? SB_DT_F32 : v->amp;
 	return (double)sb_gpu_carve(&d, v->amp != SB_DT_F32 ? &a : NULL,
-	    NULL, c->opts->input_grad && c->train) + 2 * l2 + 2 * BLAS_WS_BYTES;
+	    NULL, c->opts->input_grad && c->train) + sb_gpu_int8_bytes(c) +
+	    2 * l2 + 2 * BLAS_WS_BYTES;
 }
 
 static int
@@ -265,6 +267,8 @@ gpu_setup(struct sb_engine *e, struct sb_ctx *c)
 	bytes = sb_gpu_carve(&p->d, amp, NULL, c->got.dx != NULL);
 	CK(e, c, cudaMalloc(&p->base, bytes));
 	sb_gpu_carve(&p->d, amp, p->base, c->got.dx != NULL);
+	if (v->int8)
+		return sb_gpu_int8_setup(e, c);
 	return 0;
 }
 
@@ -298,6 +302,8 @@ gpu_reset(struct sb_engine *e, struct sb_ctx *c)
 	CK(e, c, cudaMemsetAsync(p->d.loss_sum, 0xff, sizeof(double), s));
 	if (p->amp && sb_gpu_amp_reset(e, c))
 		return -1;
+	if (p->int8 && sb_gpu_int8_reset(e, c))
+		return -1;
 	CK(e, c, cudaStreamSynchronize(s));
 #undef UP
 #undef POISON
@@ -328,7 +334,10 @@ enqueue_step(struct sb_engine *e, struct sb_ctx *c)
 	int rc;
 
 	p->d.lr = c->lr;
-	if (p->amp && !c->shadow_f32) {
+	if (p->int8 && !c->train) {
+		rc = sb_int8_forward(&ge->g, &p->q, gpu_phase, c);
+		gpu_phase(c, SB_PH_END);
+	} else if (p->amp && !c->shadow_f32) {
 		p->a.f = p->d;
 		p->a.cfg.inject_at = c->inject_at;
 		rc = sb_step_amp(&ge->g, v->hgemm, &p->a, c->train, gpu_phase,
@@ -504,6 +513,8 @@ gpu_teardown(struct sb_engine *e, struct sb_ctx *c)
 			cudaGraphDestroy(p->graph);
 		if (p->base != NULL)
 			cudaFree(p->base);
+		if (p->qbase != NULL)
+			cudaFree(p->qbase);
 	}
 	free(p);
 	c->bk = NULL;
@@ -535,6 +546,8 @@ gpu_describe(struct sb_engine *e, struct sb_ctx *c, struct sb_outcome *o)
 	int sms = e->dev->gpu_count > 0 ? e->dev->gpu[0].sms : 0;
 	int ncall;
 
+	if (p->int8)
+		return sb_gpu_int8_describe(e, c, o);
 	if (p->amp)
 		return sb_gpu_amp_describe(e, c, o);
 	if (impl == NULL || impl->describe == NULL)

@@ -12,6 +12,7 @@
 
 #include "device.h"
 #include "gemm_h16.h"
+#include "gemm_s8.h"
 #include "gpu.h"
 #include "registry.h"
 
@@ -24,6 +25,16 @@
  * must admit (tests/cli/amp.sh runs them at several shapes). */
 #define TOL_F16AMP	1e-2
 #define TOL_BF16AMP	6e-2
+/* int8dyn inference is checked against the fp64 oracle of the int8
+ * scheme itself (harness/check_int8.h): the operands quantise to the same
+ * int8 values on host and device, the int32 sums are exact, and what is
+ * left is the epilogue's fp32 rounding.  The training extension is
+ * checked like fp16amp against the fp64 fp32 step, its forward carrying
+ * int8's error (about 1% relative per tensor for Gaussian data: a
+ * quantisation step of amax/127 over ~4.5 sigma); the CPU variant
+ * measures it (tests/cli/int8.sh). */
+#define TOL_INT8	1e-5
+#define TOL_INT8TRAIN	6e-2
 
 const struct sb_variant sb_variants[] = {
 	{ .id = "train.fp32.cpu", .mode = SB_TRAIN, .precision = "fp32",
@@ -46,6 +57,16 @@ const struct sb_variant sb_variants[] = {
 	CPU_AMP("bf16amp", SB_DT_BF16, 0, TOL_BF16AMP,
 	    "host C autocast step, bf16 roundings, no scaler"),
 #undef CPU_AMP
+	/* dynamic int8 on the host: the bit-exact twin of the GPU's
+	 * quantisation (kernels/quant.c, ref_int8.c) */
+	{ .id = "train.int8dyn.cpu", .mode = SB_TRAIN, .precision = "int8dyn",
+	  .impl = "cpu", .backend = SB_BACKEND_CPU, .amp = SB_DT_F16,
+	  .scaled = 1, .int8 = 1, .tol = TOL_INT8TRAIN,
+	  .summary = "host C: int8 forward from fp32 master weights, fp16 "
+	  "backward, GradScaler (an extension)" },
+	{ .id = "infer.int8dyn.cpu", .mode = SB_INFER, .precision = "int8dyn",
+	  .impl = "cpu", .backend = SB_BACKEND_CPU, .int8 = 1, .tol = TOL_INT8,
+	  .summary = "host C dynamic int8 Linear: symmetric int8, int32 sums" },
 	/* GPU: a training step and its forward pass per GEMM implementation */
 #define GPU_PAIR(prec, im, g, cc, t, what)				\
 	{ .id = "train." prec "." im, .mode = SB_TRAIN, .precision = prec, \
@@ -94,6 +115,26 @@ const struct sb_variant sb_variants[] = {
 	AMP_BOTH("cublaslt", sb_hgemm_cublaslt),
 #undef AMP_BOTH
 #undef AMP_PAIR
+	/* GPU dynamic int8: the forward GEMM (kernels/gemm_s8.h); training
+	 * (an extension) runs the fp16amp step's backward with hb */
+#define INT8_PAIR(im, ig, hb, hbn, what)					\
+	{ .id = "train.int8dyn." im, .mode = SB_TRAIN,			\
+	  .precision = "int8dyn", .impl = im, .backend = SB_BACKEND_GPU, \
+	  .igemm = &ig, .hgemm = &hb, .int8 = 1, .amp = SB_DT_F16,	\
+	  .scaled = 1, .tol = TOL_INT8TRAIN,				\
+	  .summary = what "; fp16 " hbn " backward, GradScaler" },	\
+	{ .id = "infer.int8dyn." im, .mode = SB_INFER,			\
+	  .precision = "int8dyn", .impl = im, .backend = SB_BACKEND_GPU, \
+	  .igemm = &ig, .int8 = 1, .tol = TOL_INT8, .summary = what }
+	INT8_PAIR("dp4a", sb_igemm_dp4a, sb_hgemm_mma, "mma",
+	    "int8 SIMT GEMM on __dp4a, dequantise + bias in its epilogue"),
+	INT8_PAIR("imma", sb_igemm_imma, sb_hgemm_mma, "mma",
+	    "int8 mma.sync m16n8k32 tensor cores, dequantise + bias in its "
+	    "epilogue"),
+	INT8_PAIR("cublaslt", sb_igemm_cublaslt, sb_hgemm_cublaslt, "cublaslt",
+	    "cuBLASLt int8 (COMPUTE_32I) to int32, then a dequantise + bias "
+	    "kernel"),
+#undef INT8_PAIR
 	{ .id = NULL }
 };
 
@@ -138,7 +179,13 @@ sb_variant_runnable(const struct sb_variant *v, const struct sb_device *d,
 int
 sb_variant_min_cc(const struct sb_variant *v)
 {
-	return v->hgemm != NULL ? v->hgemm->min_cc : v->min_cc;
+	int cc = v->min_cc;
+
+	if (v->hgemm != NULL && v->hgemm->min_cc > cc)
+		cc = v->hgemm->min_cc;
+	if (v->igemm != NULL && v->igemm->min_cc > cc)
+		cc = v->igemm->min_cc;
+	return cc;
 }
 
 const char *
@@ -153,9 +200,15 @@ sb_variant_summary(const struct sb_variant *v)
 const char *
 sb_variant_fallback(const struct sb_variant *v, const struct sb_device *d)
 {
-	if (v->hgemm == NULL || v->hgemm->fallback == NULL ||
-	    d->gpu_count == 0)
+	int cc;
+
+	if (d->gpu_count == 0)
 		return NULL;
-	return v->hgemm->fallback(d->gpu[0].cc_major * 10 +
-	    d->gpu[0].cc_minor);
+	cc = d->gpu[0].cc_major * 10 + d->gpu[0].cc_minor;
+	if (v->igemm != NULL)
+		return v->igemm->fallback != NULL ? v->igemm->fallback(cc) :
+		    NULL;
+	if (v->hgemm == NULL || v->hgemm->fallback == NULL)
+		return NULL;
+	return v->hgemm->fallback(cc);
 }

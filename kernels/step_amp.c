@@ -22,6 +22,11 @@
  *     steps; the engine resets it (sb_amp_state_reset) with the parameters.
  *  3. bf16amp (cfg.scaled = 0) runs the same step with S = 1: no found_inf,
  *     no skip, no update launch.
+ *  4. train.int8dyn is this step with s->int8 set: the forward is the
+ *     dynamic-int8 one of step_int8.c (fp16 outputs into y_h, from the
+ *     fp32 master weights), the backward is unchanged (straight-through:
+ *     the half casts of x and w), and the SGD launch also takes the
+ *     weights' absmax for the next step's re-quantisation.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,6 +83,8 @@ sb_step_amp(struct sb_gpu *g, const struct sb_hgemm *impl,
 		}
 		TRY(sb_amp_cast(g, cfg->dt, c, n));
 	}
+	if (s->int8 != NULL)
+		TRY(sb_int8_forward(g, s->int8, phase, phase_ctx));
 	for (i = 0; i < ncalls && ph[i] == SB_PH_FORWARD; i++)
 		TRY(impl->gemm(g, &calls[i]));
 	if (!train)
@@ -126,8 +133,12 @@ sb_step_amp(struct sb_gpu *g, const struct sb_hgemm *impl,
 			t[2 * l + 1].g = s->f.db[l];
 			t[2 * l + 1].count = d->width[l + 1];
 		}
-		TRY(sb_sgd(g, t, 2 * L, s->f.lr,
-		    st != NULL ? &st->found_inf : NULL));
+		if (s->int8 != NULL)
+			TRY(sb_int8_sgd(g, s->int8, t, 2 * L, s->f.lr,
+			    st != NULL ? &st->found_inf : NULL));
+		else
+			TRY(sb_sgd(g, t, 2 * L, s->f.lr,
+			    st != NULL ? &st->found_inf : NULL));
 	}
 
 	if (st != NULL) {
@@ -150,7 +161,7 @@ sb_step_amp_calls(const struct sb_hgemm *impl, const struct sb_dstep_amp *s,
 	const int L = d->layers;
 	int nc = 0;
 
-	for (int l = 0; l < L; l++) {
+	for (int l = 0; s->int8 == NULL && l < L; l++) {
 		const int64_t n = d->width[l + 1], k = d->width[l];
 
 		/* in_h is (m,k), w_h[l] is (n,k), y_h[l] is (m,n) */
