@@ -125,7 +125,7 @@ struct sb_int8_obs {
  * tensor and w (n,k) with sb_qsym_weight (per tensor or per channel),
  * then y (m,n) = out(float(acc)·(xs·ws[j]) + b[j]) with out F32 or F16
  * (the value stored in float).  obs may be NULL (counts are added to it).
- * Returns 0, or -1 with errno ENOMEM.
+ * Returns 0, or -1 with errno ENOMEM (or EINVAL: out neither F32 nor F16).
  */
 int	sb_linear_int8_sym(const float *in, const float *w, const float *b,
 	    float *y, int64_t m, int64_t n, int64_t k,

@@ -17,7 +17,8 @@
  *            point); x's own padding is never read
  *   quant-6  sb_igemm_host against an independent int64 loop: random
  *            int8, extremes (-128·-128 over k = 131071, the largest exact
- *            sum), uint8 with zero points 0, 128, 255, leading dimensions
+ *            sum), uint8 with zero points 0, 128, 255, leading dimensions,
+ *            u8 sums whose Σ a·b leaves int32 while the result fits
  *   quant-7  sb_qaffine_choose on cases worked by hand (below)
  *   quant-8  symmetric vs affine on skewed (all-positive) and symmetric
  *            data, weights exact on the int8 grid: the measured errors
@@ -342,6 +343,25 @@ igemm(void)
 		memset(v, 0x80, (size_t)k);
 		sb_igemm_host(1, 1, k, v, 0, 0, k, v, k, &c, 1);
 		CHECK("quant-6.4: largest exact sum", c == 2147467264);
+		free(v);
+	}
+	{
+		/* u8 255 with zero point 128 against -128 over k = 70000:
+		 * (255 - 128)·-128·k = -1137920000 fits, but Σ a·b alone
+		 * (-2.28e9) does not fit in int32 (wrapping would still give
+		 * the right answer; UBSan, in the sanitizer build, reports
+		 * the signed overflow if the partial sums are not blocked) */
+		int64_t k = 70000;
+		uint8_t *u = malloc((size_t)k);
+		int8_t *v = malloc((size_t)k);
+		int32_t c = 0;
+
+		memset(u, 255, (size_t)k);
+		memset(v, 0x80, (size_t)k);
+		sb_igemm_host(1, 1, k, u, 1, 128, k, v, k, &c, 1);
+		CHECK("quant-6.5: u8 partial sums beyond int32",
+		    c == -1137920000);
+		free(u);
 		free(v);
 	}
 }
