@@ -21,13 +21,17 @@
  *     "TN" in cuBLAS's words: the only order cuBLASLt's IMMA kernels take
  *     with the regular (column) layouts, and the NT row of gemm_cublaslt.h.
  *  2. What the IMMA kernels require with regular layouts (the cuBLAS
- *     documentation, cublasLtMatmul: "To use IMMA kernels"): every matrix
- *     pointer 4-byte aligned, the leading dimensions of A, B and C
- *     multiples of 4, the TN format, and M and K (here n and k) multiples
- *     of 4.  `unsupported` refuses the rest with the value and the remedy
- *     (the int8 step pads K and the leading dimensions of its operands to
- *     SB_S8_KPAD), so a refusal is a skip with its reason rather than the
- *     heuristic's bare NOT_SUPPORTED.
+ *     documentation, cublasLtMatmul, as quoted in several public
+ *     projects; not re-read here): the TN format, dimensions m and k (here
+ *     n and k) multiples of 4, every pointer 4-byte aligned (16 better).
+ *     The int8 operands' rows must then start 4-byte aligned too, so lda
+ *     and ldb are held to multiples of 4 as well (our inference; ldc of an
+ *     int32 C keeps its rows aligned whatever it is, and is left to the
+ *     heuristic).  `unsupported` refuses the rest with the value and the
+ *     remedy (the int8 step pads K and the leading dimensions of its
+ *     operands to SB_S8_KPAD), so a refusal is a skip with its reason
+ *     rather than the heuristic's bare NOT_SUPPORTED.  On a GPU,
+ *     test_int8_gpu shows whether the heuristic agrees.
  *  3. The plan cache, the refusal of a first call inside a graph capture,
  *     the alignment preferences and the algorithm text are gemm_cublaslt.c's
  *     (gemm_cublaslt_int.h); the key is struct sb_hgemm_lt_key with layout
@@ -78,8 +82,8 @@ unsupported(const struct sb_igemm_call *c, char *why, size_t len)
 	const struct {
 		const char	*name;
 		int64_t		 v;
-	} dim[5] = { { "k", c->k }, { "n", c->n }, { "lda", c->lda },
-	    { "ldb", c->ldb }, { "ldc", c->ldc } };
+	} dim[4] = { { "k", c->k }, { "n", c->n }, { "lda", c->lda },
+	    { "ldb", c->ldb } };
 
 	for (int i = 0; i < 3; i++)
 		if (((uintptr_t)ptr[i].p & 3) != 0) {
@@ -89,11 +93,11 @@ unsupported(const struct sb_igemm_call *c, char *why, size_t len)
 			    ptr[i].p);
 			return 1;
 		}
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 4; i++)
 		if (dim[i].v % 4 != 0) {
 			(void)snprintf(why, len, "cuBLASLt's int8 (IMMA) "
-			    "kernels want k, n, lda, ldb and ldc multiples of "
-			    "4; %s = %lld: pad it with zeros to %lld (the int8 "
+			    "kernels want k, n, lda and ldb multiples of 4; "
+			    "%s = %lld: pad it with zeros to %lld (the int8 "
 			    "step pads K to %d)", dim[i].name,
 			    (long long)dim[i].v, (long long)((dim[i].v + 3) /
 			    4 * 4), SB_S8_KPAD);
