@@ -3,22 +3,34 @@
 #
 # Makes a database with two real CPU sweeps (the first labelled with a
 # <script> tag, the second without loss curves and with another "host" in
-# its environment record) and a third, mixed-precision run C seeded by
-# tests/web/seed_amp.sh (made-up figures: there is no GPU), starts
+# its environment record), a third, mixed-precision run C seeded by
+# tests/web/seed_amp.sh and a fourth, dynamic-int8 run D seeded by
+# tests/web/seed_int8.sh (made-up figures: there is no GPU), starts
 # `stepbench serve` on a free port, loads /, /run?id=A, /run?id=B,
-# /run?id=C and /compare?a=A&b=B with --dump-dom and checks:
+# /run?id=C, /run?id=D and /compare?a=A&b=B with --dump-dom and checks:
 #   - #status is data-state="ready" with data-charts = the charts that run
 #     has data for, worked out here from the database itself (not the API):
 #     throughput/time (ok points), baseline (an ok cuBLAS(Lt) point at the
 #     same mode/precision/shape), roofline (ok, flops and bytes), phases
-#     (phase rows), amp (amp.unscale/amp.update phase rows), error (ok
-#     with a non-zero error), loss (loss curves), scale (scaler rows);
-#     every other chart is a "no … in this run" line (data-absent);
+#     (phase rows), amp (amp.unscale/amp.update phase rows),
+#     quant-overhead (an int8dyn point with forward, int8.scale and
+#     int8.quant timed, int8.dequant timed or absent), error (ok with a
+#     non-zero error), quant-error (an ok int8dyn point with either
+#     quant_err), loss (loss curves), scale (scaler rows); every other
+#     chart is a "no … in this run" line (data-absent), and a run without
+#     int8dyn rows has neither int8 chart;
 #   - the amp chart lists each point's share, 100·(amp.unscale +
 #     amp.update) / sum of phases, as the database gives it; the loss
 #     chart draws an fp32 reference curve exactly for the points that
 #     have ref_loss and lists their divergence; the scale chart has a
 #     line per point with a trajectory and counts its skipped steps;
+#   - the quant-overhead chart lists each int8dyn point's 100 ·
+#     (int8.scale + int8.quant + int8.dequant) / forward, its granularity
+#     and whether it dequantised in the GEMM, "not measured" (no bar)
+#     where a phase has no time; the quant-error chart lists each point's
+#     two errors and saturation counts, 'none' where NULL; both as the
+#     database gives them, and the drawn Chart objects (over CDP) hold
+#     exactly those values;
 #   - the series (canvas fallback lists) name every variant; the phases
 #     chart has exactly the points with phase rows, the loss chart exactly
 #     those with curves; the #points table has a row per result;
@@ -30,17 +42,19 @@
 #     Refused …: CSP violations included);
 #   - clicks, driven over Chromium's --remote-debugging-pipe (CDP, no extra
 #     packages): each click on a #points header sorts the rows (then
-#     reverses them; run C's "vs fp32" too), ticking two runs enables
+#     reverses them; run C's "vs fp32" and run D's "int8 err sym" too,
+#     whose NULLs read "not measured" and sort last), ticking two runs enables
 #     Compare, which opens /compare?a=A&b=B; no exception or console error
 #     meanwhile.
-# Writes screenshots of the run pages to ${TEST_OUT:-$PWD}/web-run-page.png
-# and web-amp-page.png.
+# Writes screenshots of the run pages to ${TEST_OUT:-$PWD}/web-run-page.png,
+# web-amp-page.png and web-int8-page.png.
 # Exit 77 (skipped) only when chromium or kore is missing.
 set -u
 
 SB=${1:?usage: browser.sh path/to/stepbench}
 case $SB in /*) ;; *) SB=$PWD/$SB ;; esac
 SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
+SEED_INT8=$(cd "$(dirname "$0")" && pwd)/seed_int8.sh
 if [ -n "${SB_WEB_SKIP:-}" ]; then
 	echo "web_browser: skipped: $SB_WEB_SKIP"
 	exit 77
@@ -127,6 +141,13 @@ if ! RUN_C=$(bash "$SEED_AMP" "$SB" "$DB" 2>"$WORK/seed.err") ||
 	finish
 fi
 pass "a seeded mixed-precision run $RUN_C"
+if ! RUN_D=$(bash "$SEED_INT8" "$SB" "$DB" 2>"$WORK/seed8.err") ||
+    [ -z "$RUN_D" ]; then
+	cat "$WORK/seed8.err"
+	fail "seed a dynamic-int8 run (tests/web/seed_int8.sh)"
+	finish
+fi
+pass "a seeded dynamic-int8 run $RUN_D"
 
 # The Python half: expected figures from the database, DOM checks.
 cat >"$WORK/check.py" <<'EOF'
@@ -139,6 +160,32 @@ def run_ids(c):
     return [r[0] for r in c.execute('select id from run order by id')]
 
 ERRS = ['err_y', 'err_loss', 'err_dw', 'err_db', 'err_dx', 'err_w', 'err_recheck']
+INT8 = "(r.precision = 'int8dyn' or r.variant like '%.int8dyn.%')"
+
+def quant_pct(c, rid):
+    """point -> 100 * (int8.scale + int8.quant + int8.dequant) / forward, or
+    None where forward, int8.scale, int8.quant or a stored int8.dequant has
+    no time (an absent int8.dequant: dequantised in the GEMM, 0), for each
+    int8dyn point with phase rows; with its granularity and dequant kind."""
+    ph = lambda n, a: ("left join phase %s on %s.result_id = r.id and %s.name = '%s'" %
+                       (a, a, a, n))
+    return {i: (pct, pc, dq) for i, pct, pc, dq in c.execute(
+        """select r.point_idx, case when f.median_us > 0 and s.median_us is not null and
+        q.median_us is not null and (d.result_id is null or d.median_us is not null)
+        then 100.0 * (s.median_us + q.median_us + coalesce(d.median_us, 0)) / f.median_us
+        end, r.quant_per_channel, case when d.result_id is null then 'fused' else 'separate' end
+        from result r """ + ' '.join((ph('forward', 'f'), ph('int8.scale', 's'),
+        ph('int8.quant', 'q'), ph('int8.dequant', 'd'))) + """
+        where r.run_id = :r and """ + INT8 + """ and
+        exists (select 1 from phase x where x.result_id = r.id)""", {'r': rid})}
+
+def quant_err(c, rid):
+    """point -> (err_sym, err_affine, sat_act, sat_weight, per_channel) of each
+    int8dyn point that was checked (ok or mismatch)."""
+    return {r[0]: tuple(r[1:]) for r in c.execute(
+        """select point_idx, quant_err_sym, quant_err_affine, quant_sat_act,
+        quant_sat_weight, quant_per_channel from result r where r.run_id = :r and """ +
+        INT8 + " and r.status in ('ok', 'mismatch')", {'r': rid})}
 
 def expect_run(c, rid):
     """Which charts run rid has data for, from the tables (docs/dashboard.md)."""
@@ -162,8 +209,11 @@ def expect_run(c, rid):
             where r.run_id = :r and p.name in ('amp.unscale', 'amp.update')"""),
         'loss': one('select count(*) from loss_curve l join result r on r.id = l.result_id where r.run_id = :r'),
         'scale': one('select count(*) from scaler s join result r on r.id = s.result_id where r.run_id = :r'),
+        'quant-overhead': any(v[0] is not None for v in quant_pct(c, rid).values()),
+        'quant-error': any(v[0] is not None or v[1] is not None for v in quant_err(c, rid).values()),
     }
-    order = ['throughput', 'time', 'baseline', 'roofline', 'phases', 'amp', 'error', 'loss', 'scale']
+    order = ['throughput', 'time', 'baseline', 'roofline', 'phases', 'amp', 'quant-overhead',
+             'error', 'quant-error', 'loss', 'scale']
     q = lambda sql: [x[0] for x in c.execute(sql, {'r': rid})]
     d = lambda sql: {a: b for a, b in c.execute(sql, {'r': rid})}
     return {
@@ -188,6 +238,11 @@ def expect_run(c, rid):
             (select 1 from loss_curve l where l.result_id = r.id and l.ref_loss is not null))"""),
         'skipped': d("""select r.point_idx, sum(s.skipped) from result r join scaler s
             on s.result_id = r.id where r.run_id = :r group by r.id"""),
+        'int8_rows': one('select count(*) from result r where r.run_id = :r and ' + INT8),
+        'int8_null_sym': one('select count(*) from result r where r.run_id = :r and ' + INT8 +
+                             ' and r.quant_err_sym is null'),
+        'quant_pct': quant_pct(c, rid),
+        'quant_err': quant_err(c, rid),
     }
 
 class Dom(html.parser.HTMLParser):
@@ -464,22 +519,64 @@ def page_errors(c, since, page):
     errs = [e for e in Chrome.errors_of(c.events[since:]) if '/favicon.ico' not in e]
     out(not errs, '%s: no errors in the console (CDP) %s' % (page, errs or ''))
 
+# Cells that hold no value: empty, a dash, or an int8dyn row's NULL.
+NOVALUE = ('', '\u2013', 'not measured', 'not counted', 'not recorded')
+
 def check_sort(c, table, label, numeric, page):
+    """Clicks twice; returns the column's cells after the last click."""
+    vals = None
     for want in ('ascending', 'descending'):
         r = c.js(CLICK % (json.dumps(table), json.dumps(label)))
         if r is None:
             out(False, '%s: #%s has a "%s" column' % (page, table, label))
-            return
+            return None
         vals = r['values']
-        blank = [v in ('', '\u2013') for v in vals]
-        keys = [v for v in vals if v not in ('', '\u2013')]
+        blank = [v in NOVALUE for v in vals]
+        keys = [v for v in vals if v not in NOVALUE]
         if numeric:
             keys = [float(v.split('\u2013')[0].rstrip('\u00d7')) for v in keys]
         ordered = sorted(keys, reverse=(want == 'descending'))
         out(r['sort'] == want and keys == ordered and blank == sorted(blank),
             '%s: click "%s" sorts #%s %s (%d rows)' % (page, label, table, want, len(vals)))
+    return vals
 
-def interact(base, a, b, amp):
+# The data of the drawn int8 charts, read from Chart.js itself.
+CHART_DATA = """(function () {
+  const out = {};
+  for (const name of ['quant-overhead', 'quant-error']) {
+    const cv = document.querySelector('section[data-chart="' + name + '"] canvas');
+    const ch = cv && Chart.getChart(cv);
+    out[name] = ch ? { labels: ch.data.labels,
+                       data: ch.data.datasets.map((d) => d.data) } : null;
+  }
+  return out;
+})()"""
+
+def check_int8_charts(c, rid, page):
+    e = expect_run(db(), rid)
+    got = c.js(CHART_DATA)
+    close = lambda a, b: (a is None) == (b is None) and (a is None or abs(a - b) <= 1e-9 * abs(b))
+    ov, want = got.get('quant-overhead'), e['quant_pct']
+    pts = sorted(want)
+    sums = None
+    if ov is not None and all(len(d) == len(pts) for d in ov['data']):
+        sums = [None if all(d[i] is None for d in ov['data']) else
+                sum(d[i] or 0 for d in ov['data']) for i in range(len(pts))]
+    out(ov is not None and sums is not None and len(ov['data']) == 3 and
+        all(close(sums[i], want[k][0]) for i, k in enumerate(pts)) and
+        all(all(d[i] is None for d in ov['data']) for i, k in enumerate(pts) if want[k][0] is None),
+        '%s: the drawn overhead bars are the database\'s %r (chart %r)' %
+        (page, {k: v[0] for k, v in want.items()}, sums))
+    er, want = got.get('quant-error'), e['quant_err']
+    pts = sorted(want)
+    out(er is not None and len(er['data']) == 2 and
+        all(len(d) == len(pts) for d in er['data']) and
+        all(close(er['data'][0][i], want[k][0]) and close(er['data'][1][i], want[k][1])
+            for i, k in enumerate(pts)),
+        '%s: the drawn error bars are the database\'s %r (chart %r)' %
+        (page, {k: v[:2] for k, v in want.items()}, er and er['data']))
+
+def interact(base, a, b, amp, int8):
     c = Chrome()
     try:
         n = len(c.events)
@@ -487,6 +584,18 @@ def interact(base, a, b, amp):
         out(bool(c.wait(READY)), 'click: run %d page ready' % amp)
         check_sort(c, 'points', 'vs fp32', True, 'click: run %d' % amp)
         page_errors(c, n, 'click: run %d' % amp)
+
+        n = len(c.events)
+        c.open('%s/run?id=%d' % (base, int8))
+        out(bool(c.wait(READY)), 'click: run %d page ready' % int8)
+        check_int8_charts(c, int8, 'click: run %d' % int8)
+        vals = check_sort(c, 'points', 'int8 err sym', True, 'click: run %d' % int8)
+        e = expect_run(db(), int8)
+        out(vals is not None and vals.count('not measured') == e['int8_null_sym'] and
+            len(vals) - vals.count('') == e['int8_rows'],
+            'click: run %d: "not measured" for each int8dyn row without the error (%d), '
+            'empty for the other rows (%r)' % (int8, e['int8_null_sym'], vals))
+        page_errors(c, n, 'click: run %d' % int8)
 
         n = len(c.events)
         c.open('%s/run?id=%d' % (base, a))
@@ -522,7 +631,8 @@ def main():
         print(json.dumps(expect_run(c, int(sys.argv[3]))))
         return
     if mode == 'interact':
-        interact(sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
+        interact(sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
+                 int(sys.argv[8]))
         return
     d, text = parse(sys.argv[3])
     base = sys.argv[4]
@@ -584,6 +694,40 @@ def main():
             out(lines == sorted(want) and marks == sorted(k for k, v in want.items() if v > 0),
                 '%s: a scale line per trajectory %r, skip marks %r (database %r)' % (page, lines, marks, want))
             out(got == want, '%s: skipped steps counted %r (database %r)' % (page, got, want))
+        if e['int8_rows'] == 0:
+            out('quant-overhead' in d.absent and 'quant-error' in d.absent and
+                not {'quant-overhead', 'quant-error'} & set(d.charts),
+                '%s: no int8dyn rows, so neither int8 chart (absent %r)' % (page, d.absent))
+        same = lambda a, b: (a is None) == (b is None) and (a is None or abs(a - b) <= 1e-12 * abs(b))
+        num = lambda v: None if v == 'none' else float(v)
+        gran = lambda pc: {0: 'per-tensor', 1: 'per-channel'}.get(pc, 'unknown')
+        if 'quant-overhead' in d.charts:
+            want = e['quant_pct']
+            got = {int(f['data-point']): f for f in d.figures.get('quant-overhead', [])}
+            out(got.keys() == want.keys() and all(
+                same(num(got[k]['data-pct']), want[k][0]) and
+                got[k]['data-granularity'] == gran(want[k][1]) and
+                got[k]['data-dequant'] == want[k][2] for k in want),
+                '%s: quantisation overhead per int8dyn point %r (database %r)' %
+                (page, {k: (v['data-pct'], v['data-granularity'], v['data-dequant'])
+                        for k, v in got.items()}, want))
+            cats = d.categories['quant-overhead']
+            out(len(cats) == len(want) and
+                sorted(int(x.split()[0][1:]) for x in cats if x.endswith(' · not measured')) ==
+                sorted(k for k, v in want.items() if v[0] is None) and
+                all((' · per channel' in x) == (want[int(x.split()[0][1:])][1] == 1) for x in cats),
+                '%s: a bar per int8dyn point, "not measured" where a phase has no time, '
+                'granularity in its label %r' % (page, cats))
+        if 'quant-error' in d.charts:
+            want = e['quant_err']
+            got = {int(f['data-point']): f for f in d.figures.get('quant-error', [])}
+            keys = ('data-err-sym', 'data-err-affine', 'data-sat-act', 'data-sat-weight')
+            out(got.keys() == want.keys() and all(
+                all(same(num(got[k][a]), want[k][i]) for i, a in enumerate(keys)) for k in want),
+                '%s: int8 errors and saturation per point %r (database %r)' %
+                (page, {k: tuple(v[a] for a in keys) for k, v in got.items()}, want))
+            out(d.series['quant-error'] == ['symmetric int8 (GPU)', 'affine uint8 (PyTorch)'],
+                '%s: the two schemes are the series %r' % (page, d.series['quant-error']))
         out(d.rows.get('points') == e['points'], '%s: #points has a row per result (%s of %d)' %
             (page, d.rows.get('points'), e['points']))
         check_links(page, d, base)
@@ -728,10 +872,12 @@ page runs / runs
 page run-a "/run?id=$RUN_A" run "$RUN_A" hostile
 page run-b "/run?id=$RUN_B" run "$RUN_B" plain
 page run-c "/run?id=$RUN_C" run "$RUN_C" plain
+page run-d "/run?id=$RUN_D" run "$RUN_D" plain
 page compare "/compare?a=$RUN_A&b=$RUN_B" compare "$RUN_A" "$RUN_B"
 
-# Clicks (CDP over --remote-debugging-pipe): sorting, ticking two runs, Compare.
-py interact - "$RUN_A" "$RUN_B" "$RUN_C"
+# Clicks (CDP over --remote-debugging-pipe): sorting, ticking two runs,
+# Compare; the int8 charts' drawn data.
+py interact - "$RUN_A" "$RUN_B" "$RUN_C" "$RUN_D"
 
 mkdir -p "$OUT"
 SHOT=$OUT/web-run-page.png
@@ -752,5 +898,14 @@ else
 	fail "screenshot of the mixed-precision run page: $SHOT"
 fi
 check_console "screenshot (amp)" "$WORK/shot-amp.log"
+SHOT=$OUT/web-int8-page.png
+rm -f "$SHOT"
+chrome "$BASE/run?id=$RUN_D" "$WORK/shot-int8" "$SHOT"
+if [ -s "$SHOT" ] && [ "$(head -c 8 "$SHOT" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+	pass "screenshot of the dynamic-int8 run page: $SHOT"
+else
+	fail "screenshot of the dynamic-int8 run page: $SHOT"
+fi
+check_console "screenshot (int8)" "$WORK/shot-int8.log"
 
 finish

@@ -5,12 +5,14 @@
 # formats; /static traversal; methods; HTML escaping; the database left
 # byte-for-byte unchanged; reads during a concurrent sweep; the loss-scale
 # trajectory, fp32 curve and divergence of a seeded mixed-precision run
-# (tests/web/seed_amp.sh); module reload; a missing database; a v2 file
-# refused until upgraded; clean stops on SIGTERM and SIGINT; no seccomp
-# violation in any Kore log.
+# (tests/web/seed_amp.sh); the quantisation measures and int8 phases of a
+# seeded dynamic-int8 run (tests/web/seed_int8.sh); module reload; a
+# missing database; v2 and v3 files refused until upgraded; clean stops
+# on SIGTERM and SIGINT; no seccomp violation in any Kore log.
 #
 #   bash tests/web/http.sh /path/to/stepbench
 SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
+SEED_INT8=$(cd "$(dirname "$0")" && pwd)/seed_int8.sh
 FIXTURES=$(cd "$(dirname "$0")/../fixtures" && pwd)
 # shellcheck source=tests/web/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -353,6 +355,55 @@ assert got == ["forward", "loss", "backward.wgrad", "backward.dgrad",
     "amp.unscale", "sgd", "amp.update"], got'
 expect_req web-1.14g GET "/run?id=$AMP" 200 text/html
 
+# --- 1.14h: a dynamic-int8 run (seeded: no GPU here) --------------------------
+# /api/results carries the five quant_* measures as stored (null where
+# NULL, 0 kept as 0), in JSON and CSV; the int8 phases come back with
+# their medians; a run without int8 rows has the keys, all null.
+INT8=$(bash "$SEED_INT8" "$SB" "$DB" 2>"$T/seed8.err")
+check_cmd web-1.14h "seed_int8.sh stored a run ($(show "$(cat "$T/seed8.err")"))" \
+    test -n "$INT8"
+expect_req web-1.14h GET "/api/results?id=$INT8" 200 'application/json; charset=utf-8'
+check_cmd web-1.14h "every result's quant_* as stored" python3 -c '
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+c = sqlite3.connect(sys.argv[2])
+cols = ("quant_per_channel", "quant_err_sym", "quant_err_affine",
+        "quant_sat_act", "quant_sat_weight")
+want = c.execute("SELECT point_idx, " + ", ".join(cols) + " FROM result "
+                 "WHERE run_id = ? ORDER BY point_idx", (int(sys.argv[3]),)).fetchall()
+got = [tuple([x["point_idx"]] + [x[k] for k in cols]) for x in d]
+assert len(want) == 8 and got == [tuple(w) for w in want], (got, want)
+# the seed has each kind of value: 0 and 1, a number, NULL, a 0 count
+assert (0, 0, 0.0121, 0.0089, 0, 0) in got and got[1][1] == 1, got
+assert got[3][3] is None and got[2][4] is None and got[6][1:] == (None,) * 5, got' \
+    "$T/body" "$DB" "$INT8"
+expect_req web-1.14h GET "/api/results?id=$INT8&format=csv" 200 'text/csv; charset=utf-8'
+check_cmd web-1.14h "the CSV has the quant_* columns, empty where NULL" python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 8, len(rows)
+assert [r["quant_err_affine"] for r in rows] == ["0.0089", "0.0052", "0.0089", "",
+    "0.017", "", "", ""], [r["quant_err_affine"] for r in rows]
+assert [r["quant_sat_act"] for r in rows] == ["0", "3", "", "0", "0", "1", "", ""], rows' \
+    "$T/body"
+expect_req web-1.14h GET "/api/phases?id=$INT8" 200 application/json
+check_cmd web-1.14h "the int8 phases with their medians (NULL as null)" python3 -c '
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+c = sqlite3.connect(sys.argv[2])
+want = sorted(c.execute("""SELECT r.point_idx, p.name, p.median_us FROM phase p
+    JOIN result r ON r.id = p.result_id WHERE r.run_id = ?""", (int(sys.argv[3]),)).fetchall())
+got = sorted((x["point_idx"], x["phase"], x["median_us"]) for x in d)
+assert got == [tuple(w) for w in want], (got, want)
+assert (3, "int8.quant", None) in got and (2, "int8.dequant", 45) in got, got' \
+    "$T/body" "$DB" "$INT8"
+expect_req web-1.14h GET '/api/results?id=1' 200 application/json
+json_check web-1.14h '
+cols = ("quant_per_channel", "quant_err_sym", "quant_err_affine",
+        "quant_sat_act", "quant_sat_weight")
+assert d and all(k in r and r[k] is None for r in d for k in cols), d[0]'
+expect_req web-1.14h GET "/run?id=$INT8" 200 text/html
+
 # --- 1.15: module reload (SIGHUP to Kore's parent, then to serve) ---------------
 kill -HUP "$KORE_PID"
 sleep 1
@@ -474,7 +525,8 @@ if serve_start v2 --db "$V2"; then
 	    "$(fsum "$V2")"
 	sb runs --db "$V2"
 	expect_exit web-1.18e 0
-	check_eq web-1.18e "runs upgraded it" 3 "$(sql "$V2" "PRAGMA user_version")"
+	check_eq web-1.18e "runs upgraded it to the current schema" \
+	    "$(sql_snap "$DB" "PRAGMA user_version")" "$(sql "$V2" "PRAGMA user_version")"
 	expect_req web-1.18e GET /api/runs 200 application/json
 	json_check web-1.18e 'assert sorted(r["label"] for r in d) == ["v2-fixture", "v2-gemm"], d'
 	expect_req web-1.18e GET '/api/scaler?id=1' 200 application/json
@@ -488,6 +540,39 @@ assert len(d) == 6 and all(r["ref_loss"] is None for r in d), d'
 	no_sandbox_violation web-1.18e "$SERVE_LOG"
 else
 	fail web-1.18d "serve --db $V2 did not start (log $(show "$(cat "$SERVE_LOG")"))"
+fi
+
+# --- 1.18f: a v3 file (tests/fixtures/db_v3.sql) likewise; once upgraded its
+# results carry the quant_* keys, null
+V3=$T/v3.db
+sqlite3 -batch "$V3" <"$FIXTURES/db_v3.sql"
+BEFORE_SUM=$(fsum "$V3")
+if serve_start v3 --db "$V3"; then
+	V3_KORE=$KORE_PID
+	expect_req web-1.18f GET '/run?id=1' 200 text/html
+	body_has web-1.18f 'has schema v3, older than this stepbench'
+	expect_req web-1.18f GET '/api/results?id=1' 503 application/json
+	json_check web-1.18f "assert 'schema v3, older' in d['error'], d"
+	check_eq web-1.18f "the v3 file is unchanged by serve" "$BEFORE_SUM" \
+	    "$(fsum "$V3")"
+	sb runs --db "$V3"
+	expect_exit web-1.18g 0
+	check_eq web-1.18g "runs upgraded it to the current schema" \
+	    "$(sql_snap "$DB" "PRAGMA user_version")" "$(sql "$V3" "PRAGMA user_version")"
+	expect_req web-1.18g GET '/api/results?id=1' 200 application/json
+	json_check web-1.18g '
+cols = ("quant_per_channel", "quant_err_sym", "quant_err_affine",
+        "quant_sat_act", "quant_sat_weight")
+assert len(d) == 8 and all(k in r and r[k] is None for r in d for k in cols), d
+assert [r["loss_divergence"] is not None for r in d[:3]] == [True, True, False], d'
+	expect_req web-1.18g GET '/api/scaler?id=1' 200 application/json
+	json_check web-1.18g 'assert len(d) == 8, d'
+	serve_stop TERM
+	check_eq web-1.18g "serve's exit status" 0 "$SERVE_RC"
+	check_eq web-1.18g "Kore processes left" "" "$(kore_left "$V3_KORE")"
+	no_sandbox_violation web-1.18g "$SERVE_LOG"
+else
+	fail web-1.18f "serve --db $V3 did not start (log $(show "$(cat "$SERVE_LOG")"))"
 fi
 
 # --- 1.19b: a reload right after a stop does not cancel the stop ---------------------

@@ -261,11 +261,28 @@ function groupBy(rows, key) {
 	return m;
 }
 
-/* The phases of a step in the order it runs them (kernels/step.h). */
-const PHASE_ORDER = ['forward', 'loss', 'backward.wgrad', 'backward.dgrad',
-    'amp.unscale', 'sgd', 'amp.update'];
+/* The phases of a step in the order it runs them (kernels/step.h): an
+ * int8dyn layer finds its input's scale, quantises it, runs the int8 GEMM
+ * (forward) and, where the GEMM has no dequantising epilogue, dequantises. */
+const PHASE_ORDER = ['int8.scale', 'int8.quant', 'forward', 'int8.dequant',
+    'loss', 'backward.wgrad', 'backward.dgrad', 'amp.unscale', 'sgd',
+    'amp.update'];
 /* Mixed precision's own phases: unscale + inf check, the scale update. */
 const AMP_PHASES = ['amp.unscale', 'amp.update'];
+/* Dynamic int8's own phases around the GEMM: absmax, convert, dequantise. */
+const QUANT_PHASES = ['int8.scale', 'int8.quant', 'int8.dequant'];
+
+/* A dynamic-int8 row (results carry precision; phase rows only the variant). */
+function isInt8(r) {
+	return r.precision === 'int8dyn' ||
+	    String(r.variant || '').split('.')[1] === 'int8dyn';
+}
+
+/* The weights' quantisation granularity of an int8dyn result, or null. */
+function granularity(r) {
+	return r.quant_per_channel === 1 ? 'per channel' :
+	    r.quant_per_channel === 0 ? 'per tensor' : null;
+}
 
 /* "#3 train.fp16amp.mma L1 4096x4096x4096 graph": a point in a bar chart. */
 function pointLabel(idx, r) {
@@ -569,9 +586,9 @@ function specPhases(phases) {
 		borderWidth: 0,
 		stack: 'phases'
 	}));
-	spec.caption = 'Median µs of each phase of the step (forward, loss, ' +
-	    'backward.wgrad, backward.dgrad, amp.unscale, sgd, amp.update), ' +
-	    'stacked, per point.';
+	spec.caption = 'Median µs of each phase of the step, in the order ' +
+	    'it runs them (' + PHASE_ORDER.filter((n) => names.indexOf(n) >= 0)
+	    .join(', ') + '), stacked, per point.';
 	spec.wide = true;
 	spec.height = Math.min(2400, 90 + 22 * labels.length);
 	spec.config = {
@@ -709,6 +726,214 @@ function specAmp(phases) {
 					callbacks: {
 						label: (ctx) => ctx.dataset.label + ': ' + fmtPct(ctx.parsed.x) +
 						    ' (together ' + fmtPct(shares[ctx.dataIndex].sum) + ')'
+					}
+				}
+			}
+		}
+	};
+	return spec;
+}
+
+/*
+ * Dynamic int8's cost around its GEMM: per int8dyn point timed per phase,
+ * 100 · (int8.scale + int8.quant + int8.dequant) / forward, the three as
+ * stacked bars.  forward is the int8 GEMM (with the dequantising epilogue
+ * where the implementation has one: then there is no int8.dequant phase,
+ * and the point says "fused").  A phase that is missing (scale, quant) or
+ * stored without a time is "not measured", never 0: such a point has no
+ * bar.  The figures are listed under the caption
+ * (li[data-point][data-pct][data-granularity][data-dequant]).
+ */
+function specQuantOverhead(phases, results) {
+	const spec = { name: 'quant-overhead', title: 'Quantisation overhead',
+	    api: 'phases' };
+	const byPoint = groupBy(phases, (r) => r.point_idx);
+	const pts = [];
+	for (const r of results) {
+		if (!isInt8(r) || !byPoint.has(r.point_idx))
+			continue;
+		const ph = new Map(byPoint.get(r.point_idx).map((x) =>
+		    [x.phase, x.median_us]));
+		const fused = !ph.has('int8.dequant');
+		const us = QUANT_PHASES.map((n) => n === 'int8.dequant' && fused ?
+		    0 : (isNum(ph.get(n)) ? ph.get(n) : null));
+		const fwd = ph.get('forward');
+		const missing = QUANT_PHASES.filter((n, i) => us[i] === null);
+		if (!(isNum(fwd) && fwd > 0))
+			missing.unshift('forward');
+		const pct = missing.length ? null : us.map((x) => 100 * x / fwd);
+		pts.push({ idx: r.point_idx, r: r, us: us, fwd: fwd, fused: fused,
+		    missing: missing, pct: pct,
+		    sum: pct ? pct[0] + pct[1] + pct[2] : null });
+	}
+	if (!pts.some((p) => p.pct))
+		return Object.assign(spec, { absent: 'no quantisation overhead ' +
+		    'in this run (' + (pts.length ? pts.length + ' int8dyn points ' +
+		    'have phase rows, none with int8.scale, int8.quant and forward ' +
+		    'all timed' : 'int8dyn points timed per phase record it') + ')' });
+	const label = (p) => pointLabel(p.idx, p.r) + ' · ' +
+	    (granularity(p.r) || 'granularity not recorded') +
+	    (p.pct ? '' : ' · not measured');
+	const colours = ['#59a14f', '#4e79a7', '#b07aa1'];
+	const ds = QUANT_PHASES.map((name, i) => ({
+		label: name + (i === 2 ? ' (0 where fused into the GEMM)' : ''),
+		data: pts.map((p) => p.pct ? p.pct[i] : null),
+		backgroundColor: colours[i],
+		borderWidth: 0,
+		stack: 'quant'
+	}));
+	const top = Math.max.apply(null, pts.filter((p) => p.pct).map((p) => p.sum));
+	spec.caption = 'Dynamic int8\'s work around its GEMM, per int8dyn ' +
+	    'point: the activations\' absmax (int8.scale), their conversion ' +
+	    'to int8 (int8.quant) and, for GEMMs without a dequantising ' +
+	    'epilogue, int8.dequant, each as % of the GEMM (the forward ' +
+	    'phase); weights per tensor or per channel as labelled. In ' +
+	    'train.int8dyn steps int8.quant also re-quantises the weights ' +
+	    'from the fp32 master copy.';
+	spec.notes = el('ul', { class: 'figures quant-overhead' }, pts.map((p) =>
+	    el('li', {
+		'data-point': p.idx,
+		'data-pct': p.pct ? p.sum : 'none',
+		'data-granularity': p.r.quant_per_channel === 1 ? 'per-channel' :
+		    p.r.quant_per_channel === 0 ? 'per-tensor' : 'unknown',
+		'data-dequant': p.fused ? 'fused' : 'separate'
+	    }, '#' + p.idx + ' ' + (granularity(p.r) || 'granularity not recorded') +
+		': ' + (p.pct ? fmtPct(p.sum) + ' of the GEMM (' +
+		fmt(p.us[0] + p.us[1] + p.us[2]) + ' of ' + fmt(p.fwd) + ' µs; ' +
+		(p.fused ? 'dequantised in the GEMM\'s epilogue' :
+		'int8.dequant ' + fmtPct(p.pct[2])) + ')' :
+		'not measured (no time for ' + p.missing.join(', ') + ')'))));
+	spec.wide = true;	/* the point labels are long */
+	spec.height = Math.min(1200, 110 + 22 * pts.length);
+	spec.config = {
+		type: 'bar',
+		data: { labels: pts.map(label), datasets: ds },
+		options: {
+			animation: false,
+			responsive: true,
+			maintainAspectRatio: false,
+			indexAxis: 'y',
+			scales: {
+				x: axis('linear', '% of the GEMM (forward phase)', {
+					stacked: true, min: 0,
+					suggestedMax: Math.max(5, 1.2 * top)
+				}),
+				y: { stacked: true, ticks: { autoSkip: false } }
+			},
+			plugins: {
+				legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+				tooltip: {
+					callbacks: {
+						label: (ctx) => {
+							const p = pts[ctx.dataIndex];
+							const i = ctx.datasetIndex;
+							if (i === 2 && p.fused)
+								return 'int8.dequant: fused into the GEMM';
+							return QUANT_PHASES[i] + ': ' + fmtPct(ctx.parsed.x) +
+							    ' of the GEMM (' + fmt(p.us[i]) + ' µs; together ' +
+							    fmtPct(p.sum) + ')';
+						}
+					}
+				}
+			}
+		}
+	};
+	return spec;
+}
+
+/* "3 activations, 1 weight"; a count the variant did not make says so. */
+function satText(r) {
+	const n = (x, what) => !isNum(x) ? what + 's not counted' :
+	    x + ' ' + what + (x === 1 ? '' : 's');
+	return n(r.quant_sat_act, 'activation') + ', ' +
+	    n(r.quant_sat_weight, 'weight');
+}
+
+/*
+ * The error int8 adds, in both activation schemes (results.quant_err_sym:
+ * symmetric int8, what the GPU's int8 tensor cores take; quant_err_affine:
+ * PyTorch's uint8 affine), against the unquantised forward, per int8dyn
+ * point, as two bars; saturation counts in the tooltip and the list under
+ * the caption (li[data-point][data-err-sym][data-err-affine]
+ * [data-sat-act][data-sat-weight], 'none' where not measured or counted).
+ */
+function specQuantError(results) {
+	const spec = { name: 'quant-error', title: 'int8 error: symmetric vs ' +
+	    'PyTorch\'s affine', api: 'results' };
+	const pts = results.filter((r) => isInt8(r) &&
+	    (r.status === 'ok' || r.status === 'mismatch'));
+	if (!pts.some((r) => isNum(r.quant_err_sym) || isNum(r.quant_err_affine)))
+		return Object.assign(spec, { absent: 'no int8 quantisation error ' +
+		    'in this run (int8dyn points record the error of both ' +
+		    'activation schemes against fp32)' });
+	const errs = [];
+	for (const r of pts)
+		for (const v of [r.quant_err_sym, r.quant_err_affine])
+			if (isNum(v))
+				errs.push(v);
+	const logX = errs.every((v) => v > 0);
+	const measured = (r) => isNum(r.quant_err_sym) || isNum(r.quant_err_affine);
+	const label = (r) => pointLabel(r.point_idx, r) + ' · ' +
+	    (granularity(r) || 'granularity not recorded') +
+	    (measured(r) ? '' : ' · not measured');
+	const schemes = [
+		['quant_err_sym', 'symmetric int8 (GPU)', '#4e79a7'],
+		['quant_err_affine', 'affine uint8 (PyTorch)', '#f28e2b']
+	];
+	const ds = schemes.map(([key, name, c]) => ({
+		label: name,
+		data: pts.map((r) => isNum(r[key]) && (!logX || r[key] > 0) ? r[key] : null),
+		backgroundColor: c,
+		borderWidth: 0
+	}));
+	const errText = (x) => isNum(x) ? fmt(x) : 'not measured';
+	spec.caption = 'Relative L2 error of the int8 forward against the ' +
+	    'unquantised one, on the host for each point\'s data: activations ' +
+	    'quantised symmetric int8 (what int8 tensor cores take, what the GPU ' +
+	    'variants run) and uint8 affine (PyTorch\'s quantize_dynamic); ' +
+	    'weights per tensor or per channel as labelled' +
+	    (logX ? '; log axis.' : '.') + ' Saturated: elements clamped ' +
+	    'when the variant quantised the checked step.';
+	spec.notes = el('ul', { class: 'figures quant-error' }, pts.map((r) =>
+	    el('li', {
+		'data-point': r.point_idx,
+		'data-err-sym': isNum(r.quant_err_sym) ? r.quant_err_sym : 'none',
+		'data-err-affine': isNum(r.quant_err_affine) ? r.quant_err_affine : 'none',
+		'data-sat-act': isNum(r.quant_sat_act) ? r.quant_sat_act : 'none',
+		'data-sat-weight': isNum(r.quant_sat_weight) ? r.quant_sat_weight : 'none'
+	    }, '#' + r.point_idx + ' ' + (granularity(r) || 'granularity not recorded') +
+		': symmetric ' + errText(r.quant_err_sym) + ', affine ' +
+		errText(r.quant_err_affine) +
+		(isNum(r.quant_err_sym) && isNum(r.quant_err_affine) &&
+		r.quant_err_affine > 0 ? ' (×' + fmt(r.quant_err_sym /
+		r.quant_err_affine) + ')' : '') + '; saturated: ' + satText(r))));
+	spec.wide = true;
+	spec.height = Math.min(1600, 110 + 34 * pts.length);
+	spec.config = {
+		type: 'bar',
+		data: { labels: pts.map(label), datasets: ds },
+		options: {
+			animation: false,
+			responsive: true,
+			maintainAspectRatio: false,
+			indexAxis: 'y',
+			scales: {
+				x: axis(logX ? 'logarithmic' : 'linear',
+				    'relative error vs the unquantised forward',
+				    logX ? null : { min: 0 }),
+				y: { ticks: { autoSkip: false } }
+			},
+			plugins: {
+				legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+				tooltip: {
+					callbacks: {
+						label: (ctx) => {
+							const r = pts[ctx.dataIndex];
+							return schemes[ctx.datasetIndex][1] + ': ' +
+							    errText(r[schemes[ctx.datasetIndex][0]]);
+						},
+						footer: (items) => items.length ? 'saturated: ' +
+						    satText(pts[items[0].dataIndex]) : ''
 					}
 				}
 			}
@@ -1064,6 +1289,38 @@ function runHeader(run) {
 		fact('command', el('code', { class: 'argv' }, argvText(run.argv)))));
 }
 
+/*
+ * The #points columns of dynamic int8, shown when the run has int8dyn rows:
+ * an int8dyn row whose value is NULL says so ("not measured", "not
+ * counted"); other rows leave the cells empty.
+ */
+function int8Columns(results) {
+	if (!results.some(isInt8))
+		return [];
+	const col = (label, key, none, what) => ({
+		label: label, num: true,
+		get: (r) => isInt8(r) && isNum(r[key]) ? r[key] : null,
+		show: (r) => !isInt8(r) ? '' : isNum(r[key]) ?
+		    (key.startsWith('quant_sat') ? String(r[key]) : fmt(r[key])) : none,
+		cls: (r) => isInt8(r) && !isNum(r[key]) ? 'unmeasured' : '',
+		title: () => what
+	});
+	return [
+		{ label: 'int8 weights',
+		  get: (r) => isInt8(r) ? granularity(r) : null,
+		  show: (r) => !isInt8(r) ? '' : granularity(r) || 'not recorded',
+		  title: () => 'int8 weights quantised per tensor or per output channel' },
+		col('int8 err sym', 'quant_err_sym', 'not measured',
+		    'relative error vs the unquantised forward, symmetric int8 activations (the GPU scheme)'),
+		col('int8 err affine', 'quant_err_affine', 'not measured',
+		    'relative error vs the unquantised forward, uint8 affine activations (PyTorch\'s scheme)'),
+		col('sat act', 'quant_sat_act', 'not counted',
+		    'activation elements clamped when quantising the checked step'),
+		col('sat W', 'quant_sat_weight', 'not counted',
+		    'weight elements clamped when quantising the checked step')
+	];
+}
+
 function pointsTable(results, q) {
 	const anyWorld = results.some((r) => r.world > 1);
 	const anyGraph = results.some((r) => r.graph);
@@ -1097,6 +1354,7 @@ function pointsTable(results, q) {
 		    { label: 'vs fp32', num: true, get: (r) => r.loss_divergence,
 		      show: (r) => fmt(r.loss_divergence),
 		      title: () => 'loss divergence from the fp32 curve: max |loss − fp32| / |fp32| over --steps' } : null,
+		...int8Columns(results),
 		{ label: 'stop', get: (r) => r.stop_reason, show: (r) => r.stop_reason || '' }
 	].filter(Boolean);
 	return el('section', { class: 'points' },
@@ -1128,8 +1386,9 @@ async function pageRun(id) {
 
 	const specs = [specThroughput(results), specTime(results),
 	    specBaseline(baseline), specRoofline(results), specPhases(phases),
-	    specAmp(phases), specError(results), specLoss(curves, results),
-	    specScale(scaler)];
+	    specAmp(phases), specQuantOverhead(phases, results),
+	    specError(results), specQuantError(results),
+	    specLoss(curves, results), specScale(scaler)];
 	const absent = specs.filter((s) => !s.config);
 	if (absent.length)
 		app.appendChild(el('div', { class: 'absent-list' }, absent.map(absentLine)));
