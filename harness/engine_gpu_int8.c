@@ -55,12 +55,13 @@ sb_gpu_int8_carve(struct sb_int8_fwd *q, char *base)
 		const int64_t ns = q->per_channel ? n : 1;
 
 		q->kq[l] = sb_int8_kpad(d->width[l]);
+		q->nq[l] = sb_int8_kpad(n);
 		CARVE(q->in_q[l], int8_t, m * q->kq[l]);
-		CARVE(q->w_q[l], int8_t, n * q->kq[l]);
+		CARVE(q->w_q[l], int8_t, q->nq[l] * q->kq[l]);
 		CARVE(q->w_scale[l], float, ns);
 		CARVE(q->w_amax[l], uint32_t, ns);
-		if (n > widest)
-			widest = n;
+		if (q->nq[l] > widest)
+			widest = q->nq[l];
 	}
 	q->acc = NULL;
 	if (q->impl != NULL && !q->impl->epilogue)
@@ -105,6 +106,8 @@ sb_gpu_int8_setup(struct sb_engine *e, struct sb_ctx *c)
 	int8_config(q, c);
 	bytes = sb_gpu_int8_carve(q, NULL);
 	CK(c, cudaMalloc(&p->qbase, bytes));
+	/* the weights' padding rows and columns: zero once (int8.h) */
+	CK(c, cudaMemset(p->qbase, 0, bytes));
 	sb_gpu_int8_carve(q, p->qbase);
 	q->x = p->d.x;
 	for (int l = 0; l < c->dims.layers; l++) {

@@ -23,7 +23,11 @@
  * Quantised buffers are K-padded: a layer of width k has rows of kq =
  * round_up(k, SB_S8_KPAD) int8, the columns k..kq-1 zero, so every GEMM
  * sees aligned K-major operands (cuBLASLt's int8 kernels need it) and the
- * zeros add nothing.
+ * zeros add nothing.  The weights also have nq = round_up(n, SB_S8_KPAD)
+ * rows, rows n..nq-1 zero (the caller zeroes them once): an implementation
+ * without an epilogue (cuBLASLt, which wants n a multiple of 4) computes
+ * all nq int32 columns into acc (ldc nq) and sb_q_dequant reads the first
+ * n; one with an epilogue computes n columns straight into y.
  *
  * absmax buffers hold the bits of a non-negative float (uint32_t): the
  * kernels reduce with atomicMax on the bits, which orders non-negative
@@ -101,13 +105,15 @@ struct sb_int8_fwd {
 	const float		*b[SB_MAX_LAYERS];	/* fp32 */
 	void			*y[SB_MAX_LAYERS];	/* (m, width[l+1]), out */
 	int64_t			 kq[SB_MAX_LAYERS];	/* padded width[l] */
+	int64_t			 nq[SB_MAX_LAYERS];	/* padded width[l+1] */
 	int8_t			*in_q[SB_MAX_LAYERS];	/* (m, kq[l]) */
-	int8_t			*w_q[SB_MAX_LAYERS];	/* (width[l+1], kq[l]) */
+	int8_t			*w_q[SB_MAX_LAYERS];	/* (nq[l], kq[l]); rows
+							 * n..nq-1 zero */
 	float			*in_scale;		/* L floats */
 	float			*w_scale[SB_MAX_LAYERS]; /* 1 or width[l+1] */
 	uint32_t		*in_amax;		/* L */
 	uint32_t		*w_amax[SB_MAX_LAYERS];	/* 1 or width[l+1] */
-	int32_t			*acc;	/* (m, max width) int32 when the
+	int32_t			*acc;	/* (m, max nq) int32 when the
 					 * implementation has no epilogue */
 	unsigned long long	*sat;	/* device [2]: activations, weights */
 	int			 requant;	/* train: forward converts the

@@ -68,8 +68,8 @@ sb_int8_calls(const struct sb_int8_fwd *q, struct sb_igemm_call *calls,
 
 		/* in_q[l] is (m, kq), w_q[l] is (n, kq): NT, both K-major */
 		sb_igemm_call_init(c, epi ? q->out : SB_DT_S32, d->m,
-		    d->width[l + 1], q->kq[l], q->in_q[l], q->w_q[l],
-		    epi ? q->y[l] : (void *)q->acc);
+		    epi ? d->width[l + 1] : q->nq[l], q->kq[l], q->in_q[l],
+		    q->w_q[l], epi ? q->y[l] : (void *)q->acc);
 		if (epi) {
 			c->a_scale = &q->in_scale[l];
 			c->b_scale = q->w_scale[l];
@@ -125,7 +125,7 @@ sb_int8_forward(struct sb_gpu *g, struct sb_int8_fwd *q, sb_phase_fn phase,
 			return rc;
 		if (!impl->epilogue) {
 			MARK(SB_PH_DEQUANT);
-			if ((rc = sb_q_dequant(g, q->acc, m, n, n,
+			if ((rc = sb_q_dequant(g, q->acc, m, n, q->nq[l],
 			    &q->in_scale[l], q->w_scale[l], q->per_channel,
 			    q->b[l], q->out, q->y[l], n)) != 0)
 				return rc;
@@ -209,11 +209,15 @@ check_fwd(struct sb_gpu *g, const struct sb_int8_fwd *q)
 			return fwd_fail(g, __LINE__, "layer %d is %lld -> %lld; "
 			    "widths must be >= 1", l, (long long)d->width[l],
 			    (long long)d->width[l + 1]);
-		if (q->kq[l] < d->width[l] || q->kq[l] % SB_S8_KPAD != 0)
-			return fwd_fail(g, __LINE__, "layer %d: padded K %lld "
-			    "for width %lld; want sb_int8_kpad(width) = %lld",
-			    l, (long long)q->kq[l], (long long)d->width[l],
-			    (long long)sb_int8_kpad(d->width[l]));
+		if (q->kq[l] != sb_int8_kpad(d->width[l]) ||
+		    q->nq[l] != sb_int8_kpad(d->width[l + 1]))
+			return fwd_fail(g, __LINE__, "layer %d: padded K, N "
+			    "%lld, %lld for widths %lld -> %lld; want "
+			    "sb_int8_kpad of each: %lld, %lld", l,
+			    (long long)q->kq[l], (long long)q->nq[l],
+			    (long long)d->width[l], (long long)d->width[l + 1],
+			    (long long)sb_int8_kpad(d->width[l]),
+			    (long long)sb_int8_kpad(d->width[l + 1]));
 		if (q->w[l] == NULL || q->b[l] == NULL || q->y[l] == NULL ||
 		    q->in_q[l] == NULL || q->w_q[l] == NULL ||
 		    q->w_scale[l] == NULL || q->w_amax[l] == NULL)
