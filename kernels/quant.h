@@ -48,6 +48,10 @@
 
 #include "dtype.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SB_Q_EPS	FLT_EPSILON	/* torch.finfo(torch.float32).eps */
 
 struct sb_qsym {
@@ -137,5 +141,9 @@ int	sb_linear_int8_sym(const float *in, const float *w, const float *b,
 int	sb_linear_int8_affine(const float *in, const float *w, const float *b,
 	    float *y, int64_t m, int64_t n, int64_t k,
 	    const struct sb_int8_opts *, struct sb_int8_obs *obs);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #include "quant.h"
 #include "step.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * y[l] = sb_linear_int8_sym(in[l], s->w[l], s->b[l]), fp32 out, with
  * in[0] = s->x and in[l] = s->y[l-1]; nothing else of s is written.  The
@@ -30,5 +34,9 @@ int	ref_forward_int8(struct sb_hstep_f32 *s, const struct sb_int8_opts *o,
  * why (naming the bad value and what is valid; why may be NULL). */
 int	sb_int8_opts_check(const struct sb_int8_opts *o, char *why,
 	    size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
