@@ -101,10 +101,11 @@ static const char sql_phases[] =
 	"p.name AS phase, p.median_us AS median_us "
 	"FROM result AS r JOIN phase AS p ON p.result_id = r.id "
 	"WHERE r.run_id = ?1 ORDER BY r.point_idx, "
-	"CASE p.name WHEN 'forward' THEN 0 WHEN 'loss' THEN 1 "
-	"WHEN 'backward.wgrad' THEN 2 WHEN 'backward.dgrad' THEN 3 "
-	"WHEN 'amp.unscale' THEN 4 WHEN 'sgd' THEN 5 WHEN 'amp.update' THEN 6 "
-	"ELSE 7 END, p.name "
+	"CASE p.name WHEN 'int8.scale' THEN 0 WHEN 'int8.quant' THEN 1 "
+	"WHEN 'forward' THEN 2 WHEN 'int8.dequant' THEN 3 WHEN 'loss' THEN 4 "
+	"WHEN 'backward.wgrad' THEN 5 WHEN 'backward.dgrad' THEN 6 "
+	"WHEN 'amp.unscale' THEN 7 WHEN 'sgd' THEN 8 WHEN 'amp.update' THEN 9 "
+	"ELSE 10 END, p.name "
 	"LIMIT " STR(DB_Q_PHASES_LIMIT);
 
 /*

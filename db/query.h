@@ -28,10 +28,11 @@ enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 
 /* Row limits (the SQL's LIMIT).  BASELINE and COMPARE have at most a row
  * per result of a run, so they share the RESULTS limit; PHASES allows
- * every phase (7, amp.unscale and amp.update included) of that many
+ * every phase (10: the int8 training step's int8.scale, int8.quant,
+ * int8.dequant and the mixed-precision ones included) of that many
  * results. */
 #define DB_Q_RESULTS_LIMIT	20000
-#define DB_Q_PHASES_LIMIT	140000
+#define DB_Q_PHASES_LIMIT	200000
 #define DB_Q_CURVES_LIMIT	50000
 #define DB_Q_LAUNCHES_LIMIT	100000
 #define DB_Q_SCALER_LIMIT	50000
@@ -61,7 +62,8 @@ enum db_query {
 	 * check_mode, err_recheck, loss, nsteps, layout (a gemm row's: nt,
 	 * tn, nn; NULL for a step), launches, graph_nodes, loss_divergence
 	 * (max over --steps of |loss - fp32 loss| / |fp32 loss|; NULL: not
-	 * measured) */
+	 * measured), quant_per_channel, quant_err_sym, quant_err_affine,
+	 * quant_sat_act, quant_sat_weight (int8dyn rows; NULL elsewhere) */
 	DB_Q_RESULTS,
 	/* args: run id.  Each ok result against the library baseline of the
 	 * same run at the same mode, precision, m, n, k, layers, world, graph,
@@ -74,8 +76,9 @@ enum db_query {
 	DB_Q_BASELINE,
 	/* args: run id.  A row per (result, phase): point_idx, variant, m, n,
 	 * k, layers, graph, phase, median_us; by point_idx, phases in step
-	 * order (forward, loss, backward.wgrad, backward.dgrad, amp.unscale,
-	 * sgd, amp.update, then any other by name); limit 140000 rows */
+	 * order (int8.scale, int8.quant, forward, int8.dequant, loss,
+	 * backward.wgrad, backward.dgrad, amp.unscale, sgd, amp.update, then
+	 * any other by name); limit 200000 rows */
 	DB_Q_PHASES,
 	/* args: run id.  Loss curves: point_idx, variant, m, n, k, layers,
 	 * step, loss, lr, ref_loss (the fp32 step's loss from the same state;

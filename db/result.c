@@ -54,13 +54,20 @@ check_result(struct db *db, const struct db_result *r)
 		bad = "loss_divergence is negative (it is a largest |relative "
 		    "difference|; NaN means not measured)";
 	else if (r->quant && (r->quant_per_channel < 0 ||
-	    r->quant_per_channel > 1))
-		bad = "quant_per_channel is not 0 (per tensor) or 1 (per "
-		    "channel)";
-	else if (r->quant && (r->quant_err_sym < 0 ||
-	    r->quant_err_affine < 0))
-		bad = "a quantisation error is negative (a relative L2 norm; "
-		    "NaN means not measured)";
+	    r->quant_per_channel > 1)) {
+		db_seterr(db, "storing point %d: quant_per_channel is %d, not "
+		    "0 (per tensor) or 1 (per channel); this is a bug in the "
+		    "caller", r->point_idx, r->quant_per_channel);
+		return (-1);
+	} else if (r->quant && (r->quant_err_sym < 0 ||
+	    r->quant_err_affine < 0)) {
+		db_seterr(db, "storing point %d: a quantisation error is "
+		    "negative (quant_err_sym %g, quant_err_affine %g; each is "
+		    "a relative error, NaN means not measured); this is a bug "
+		    "in the caller", r->point_idx, r->quant_err_sym,
+		    r->quant_err_affine);
+		return (-1);
+	}
 	if (bad != NULL) {
 		db_seterr(db, "storing point %d: %s; this is a bug in the "
 		    "caller", r->point_idx, bad);
