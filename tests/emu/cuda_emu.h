@@ -88,7 +88,21 @@
  *    added to d modulo 2^32 (no .satfinite).  ldmatrix for int8 tiles is
  *    the b16 instruction above: it moves bytes, whatever they hold.
  *
- * Not emulated: atomics, __syncwarp, memory fences, inter-CTA
+ * 13. Atomics (atomicMax on unsigned int, atomicAdd on unsigned int and
+ *    unsigned long long): a plain read-modify-write.  Threads are fibers
+ *    on one OS thread and a fiber is never preempted between the read and
+ *    the write, so every atomic is indivisible, as on the device; CTAs run
+ *    one after another, so the order atomics land in is the schedule's,
+ *    not a GPU's.  Tests must not depend on that order (max and integer
+ *    sums do not).  Float and double atomics are not provided (a test
+ *    that needs one defines it: tests/test_amp_emu.cpp).
+ *
+ * 14. Float intrinsics: __fdiv_rn is one IEEE division (the file builds
+ *    with -ffp-contract=off); __float2int_rn rounds half to even, a NaN
+ *    gives 0 and out-of-range values saturate to INT_MIN / INT_MAX, as
+ *    cvt.rni.s32.f32 does; __float_as_uint / __uint_as_float move bits.
+ *
+ * Not emulated: float atomics, __syncwarp, memory fences, inter-CTA
  * communication, and anything not listed in kernels/gemm_common.cuh and
  * kernels/gemm_f16.cuh.
  */
@@ -190,6 +204,72 @@ static inline float
 __fadd_rn(float a, float b)
 {
 	return a + b;
+}
+
+static inline float
+__fdiv_rn(float a, float b)
+{
+	return a / b;
+}
+
+/* Note 14. */
+static inline int
+__float2int_rn(float x)
+{
+	if (isnan(x))
+		return 0;
+	if (x >= 2147483648.0f)
+		return INT32_MAX;
+	if (x <= -2147483648.0f)
+		return INT32_MIN;
+	return (int)nearbyintf(x);	/* the default mode: half to even */
+}
+
+static inline unsigned int
+__float_as_uint(float x)
+{
+	unsigned int u;
+
+	memcpy(&u, &x, sizeof(u));
+	return u;
+}
+
+static inline float
+__uint_as_float(unsigned int u)
+{
+	float x;
+
+	memcpy(&x, &u, sizeof(x));
+	return x;
+}
+
+/* Atomics (note 13): the old value, as on the device. */
+static inline unsigned int
+atomicMax(unsigned int *p, unsigned int v)
+{
+	const unsigned int old = *p;
+
+	if (v > old)
+		*p = v;
+	return old;
+}
+
+static inline unsigned int
+atomicAdd(unsigned int *p, unsigned int v)
+{
+	const unsigned int old = *p;
+
+	*p = old + v;
+	return old;
+}
+
+static inline unsigned long long
+atomicAdd(unsigned long long *p, unsigned long long v)
+{
+	const unsigned long long old = *p;
+
+	*p = old + v;
+	return old;
 }
 
 /* Also declared by kernels/gemm_common.cuh under SB_EMU. */
