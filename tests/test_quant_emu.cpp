@@ -39,7 +39,7 @@
  * SB_EMU_FILTER=substring runs only the cases whose name contains it.
  */
 extern "C" {
-#include "step.h"	/* plain C headers without extern "C" of their own */
+#include "step.h"	/* plain C, no extern "C" of its own */
 #include "quant.h"
 }
 #include "int8.h"	/* cuda_runtime.h before the emulator's macros */
