@@ -1092,7 +1092,8 @@ test_limits(void)
 	rc |= db_run_begin(db, &ri, &b);
 	CHECK("q-10.0: runs", rc == 0);
 	/* One more result than the limit in each run (cuBLAS, so each is
-	 * its own baseline), 5 phases each, and 101 curves of 500 steps. */
+	 * its own baseline), 10 phases each (every phase a step can have),
+	 * and 101 curves of 500 steps. */
 	snprintf(sql, sizeof(sql), "BEGIN; "
 	    "WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i "
 	    "WHERE x < %d) INSERT INTO result (run_id, point_idx, variant, "
@@ -1107,7 +1108,9 @@ test_limits(void)
 	    "p.name, 1 FROM result, (SELECT 'forward' AS name UNION ALL "
 	    "SELECT 'loss' UNION ALL SELECT 'backward.wgrad' UNION ALL "
 	    "SELECT 'backward.dgrad' UNION ALL SELECT 'amp.unscale' "
-	    "UNION ALL SELECT 'sgd' UNION ALL SELECT 'amp.update') AS p "
+	    "UNION ALL SELECT 'sgd' UNION ALL SELECT 'amp.update' "
+	    "UNION ALL SELECT 'int8.scale' UNION ALL SELECT 'int8.quant' "
+	    "UNION ALL SELECT 'int8.dequant') AS p "
 	    "WHERE result.run_id = %lld; "
 	    "WITH RECURSIVE st(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM st "
 	    "WHERE s < 499), r AS MATERIALIZED (SELECT id FROM result "
@@ -1120,13 +1123,13 @@ test_limits(void)
 	CHECK("q-10.0: rows inserted", raw_exec(path, sql) == SQLITE_OK);
 	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM result "
 	    "WHERE run_id = %lld) = %d AND (SELECT count(*) FROM phase) = "
-	    "7 * %d AND (SELECT count(*) FROM loss_curve) = 101 * 500 AND "
+	    "10 * %d AND (SELECT count(*) FROM loss_curve) = 101 * 500 AND "
 	    "(SELECT count(*) FROM scaler) = 101 * 500",
 	    (long long)a, DB_Q_RESULTS_LIMIT + 1, DB_Q_RESULTS_LIMIT + 1);
 	CHECK("q-10.0: more rows than every limit", raw_int(path, sql) == 1 &&
 	    101 * 500 > DB_Q_CURVES_LIMIT &&
 	    101 * 500 > DB_Q_SCALER_LIMIT &&
-	    7 * (DB_Q_RESULTS_LIMIT + 1) > DB_Q_PHASES_LIMIT);
+	    10 * (DB_Q_RESULTS_LIMIT + 1) > DB_Q_PHASES_LIMIT);
 
 	snprintf(want, sizeof(want), "%d 0 %d", DB_Q_RESULTS_LIMIT,
 	    DB_Q_RESULTS_LIMIT - 1);

@@ -118,13 +118,13 @@ test_variants(void)
 	CHECK("sweep-3.1: exact id",
 	    sb_parse_variants("train.fp32.cpu", &l, err, sizeof(err)) == 0 &&
 	    l.count == 1 && strcmp(l.v[0]->id, "train.fp32.cpu") == 0);
-	/* fp32, fp16amp, bf16amp: a train and an infer each */
+	/* fp32, fp16amp, bf16amp, int8dyn: a train and an infer each */
 	CHECK("sweep-3.2: glob matches every cpu variant",
 	    sb_parse_variants("*.cpu", &l, err, sizeof(err)) == 0 &&
-	    l.count == 6);
+	    l.count == 8);
 	CHECK("sweep-3.3: overlapping globs do not duplicate",
 	    sb_parse_variants("*.cpu,train.*.cpu", &l, err, sizeof(err)) ==
-	    0 && l.count == 6);
+	    0 && l.count == 8);
 	CHECK("sweep-3.4: unmatched glob is refused, named",
 	    sb_parse_variants("train.*,nope.*", &l, err, sizeof(err)) == -1 &&
 	    strstr(err, "'nope.*'") != NULL);
@@ -221,17 +221,24 @@ test_registry(void)
 				dotted = 0;
 		}
 		/* a GPU row runs float GEMMs, or half ones when it is
-		 * mixed precision; never both, never neither */
-		if (v->backend == SB_BACKEND_GPU && (v->gemm == NULL) ==
-		    (v->hgemm == NULL))
+		 * mixed precision, or an int8 forward (with half backward
+		 * GEMMs when it trains); never float with another kind */
+		if (v->backend == SB_BACKEND_GPU && !v->int8 &&
+		    (v->gemm == NULL) == (v->hgemm == NULL))
 			dotted = 0;
 		if (v->hgemm != NULL && v->amp == SB_DT_F32)
+			dotted = 0;
+		if (v->backend == SB_BACKEND_GPU && v->int8 &&
+		    (v->igemm == NULL || v->gemm != NULL ||
+		    (v->mode == SB_TRAIN) != (v->hgemm != NULL)))
+			dotted = 0;
+		if (v->int8 && strcmp(v->precision, "int8dyn") != 0)
 			dotted = 0;
 	}
 	CHECK("registry-1.1: no id holds / @ , [ ] * + or space", ok_chars);
 	CHECK("registry-1.2: ids are unique", unique);
 	CHECK("registry-1.3: id is mode.precision.impl; GPU rows have "
-	    "float or (mixed precision) half GEMMs",
+	    "float, (mixed precision) half or (int8dyn) int8 GEMMs",
 	    dotted);
 	CHECK("registry-1.4: the foundation's variants are registered",
 	    sb_variant_find("train.fp32.cpu") && sb_variant_find(
