@@ -23,11 +23,10 @@
 
 #include "gemm_f16.cuh"
 #include "gemm_h16.h"
+#include "gemm_planned.cuh"
 
 typedef int (*hgemm_planner_fn)(enum sb_layout, enum sb_dtype, enum sb_dtype,
     const struct hgemm_params *, struct hgemm_launch *);
-
-#define HGEMM_STATIC_SMEM_MAX	(48u << 10)
 
 static inline struct hgemm_params
 hgemm_params_of(const struct sb_hgemm_call *c)
@@ -62,11 +61,7 @@ hgemm_plan_call(struct sb_gpu *g, const struct sb_hgemm *impl,
 		return sb_gpu_fail(g, __FILE__, __LINE__, impl->name,
 		    "no kernel of this family fits the call (grid limits: "
 		    "m/128 <= 2^31-1, n/128 <= 65535)");
-	if (l->smem_bytes > HGEMM_STATIC_SMEM_MAX)
-		SB_CUDA_CHECK(g, cudaFuncSetAttribute((const void *)l->kernel,
-		    cudaFuncAttributeMaxDynamicSharedMemorySize,
-		    (int)l->smem_bytes));
-	return 0;
+	return planned_smem_limit(g, *l);
 }
 
 static inline int
@@ -77,11 +72,7 @@ hgemm_launch_run(struct sb_gpu *g, const struct sb_hgemm *impl,
 
 	if (hgemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	l.kernel<<<l.grid, l.block, l.smem_bytes, g->stream>>>(
-	    hgemm_params_of(c));
-	g->launches++;
-	SB_CUDA_CHECK(g, cudaGetLastError());
-	return 0;
+	return planned_run(g, l, hgemm_params_of(c));
 }
 
 static inline int
@@ -93,28 +84,13 @@ hgemm_launch_describe(struct sb_gpu *g, const struct sb_hgemm *impl,
 
 	if (hgemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	{
-		const unsigned gr[3] = { l.grid.x, l.grid.y, l.grid.z };
-		const unsigned bl[3] = { l.block.x, l.block.y, l.block.z };
-
-		return sb_kernel_info_fill(g, info, l.name,
-		    (const void *)l.kernel, gr, bl, l.smem_bytes);
-	}
+	return planned_describe(g, l, info);
 }
 
 /* HGEMM_IMPL_FNS(mma, sb_hgemm_mma, gemm_f16_mma_plan) makes mma_gemm and
  * mma_describe for a struct sb_hgemm. */
 #define HGEMM_IMPL_FNS(nm, impl, plan)					\
-static int								\
-nm##_gemm(struct sb_gpu *g, const struct sb_hgemm_call *c)		\
-{									\
-	return hgemm_launch_run(g, &(impl), (plan), c);			\
-}									\
-static int								\
-nm##_describe(struct sb_gpu *g, const struct sb_hgemm_call *c,		\
-    struct sb_kernel_info *info)					\
-{									\
-	return hgemm_launch_describe(g, &(impl), (plan), c, info);	\
-}
+	SB_PLANNED_IMPL_FNS(nm, struct sb_hgemm_call, hgemm_launch_run,	\
+	    hgemm_launch_describe, impl, plan)
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gemm_common.cuh"
+#include "gemm_planned.cuh"
 #include "gpu.h"
 
 typedef int (*gemm_planner_fn)(enum sb_layout, const struct gemm_params *,
@@ -65,10 +66,7 @@ gemm_launch_run(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 
 	if (gemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	l.kernel<<<l.grid, l.block, 0, g->stream>>>(gemm_params_of(c));
-	g->launches++;
-	SB_CUDA_CHECK(g, cudaGetLastError());
-	return 0;
+	return planned_run(g, l, gemm_params_of(c));
 }
 
 static inline int
@@ -80,29 +78,14 @@ gemm_launch_describe(struct sb_gpu *g, const struct sb_gemm_f32 *impl,
 
 	if (gemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	{
-		const unsigned gr[3] = { l.grid.x, l.grid.y, l.grid.z };
-		const unsigned bl[3] = { l.block.x, l.block.y, l.block.z };
-
-		return sb_kernel_info_fill(g, info, l.name,
-		    (const void *)l.kernel, gr, bl, 0);
-	}
+	return planned_describe(g, l, info);
 }
 
 /* The two functions every hand-written implementation defines, from its
- * planner: GEMM_IMPL_FNS(warptile, plan_warptile) makes warptile_gemm and
- * warptile_describe for its struct sb_gemm_f32. */
+ * planner: GEMM_IMPL_FNS(warptile, impl, plan_warptile) makes
+ * warptile_gemm and warptile_describe for its struct sb_gemm_f32. */
 #define GEMM_IMPL_FNS(nm, impl, plan)					\
-static int								\
-nm##_gemm(struct sb_gpu *g, const struct sb_gemm_call *c)		\
-{									\
-	return gemm_launch_run(g, &(impl), (plan), c);			\
-}									\
-static int								\
-nm##_describe(struct sb_gpu *g, const struct sb_gemm_call *c,		\
-    struct sb_kernel_info *info)					\
-{									\
-	return gemm_launch_describe(g, &(impl), (plan), c, info);	\
-}
+	SB_PLANNED_IMPL_FNS(nm, struct sb_gemm_call, gemm_launch_run,	\
+	    gemm_launch_describe, impl, plan)
 
 #endif

@@ -160,6 +160,7 @@ igemm_out_index(enum sb_dtype out)
 #if defined(__CUDACC__) && !defined(SB_EMU)
 
 #include "gemm_s8.h"		/* gpu.h: not for the emulator */
+#include "gemm_planned.cuh"
 
 typedef int (*igemm_planner_fn)(enum sb_dtype out, const igemm_params *,
     struct igemm_launch *);
@@ -202,11 +203,7 @@ igemm_plan_call(struct sb_gpu *g, const struct sb_igemm *impl,
 		return sb_gpu_fail(g, __FILE__, __LINE__, impl->name,
 		    "no kernel of this family fits the call (grid limits: "
 		    "m/BM <= 2^31-1, n/BN <= 65535)");
-	if (l->smem_bytes > (48u << 10))
-		SB_CUDA_CHECK(g, cudaFuncSetAttribute((const void *)l->kernel,
-		    cudaFuncAttributeMaxDynamicSharedMemorySize,
-		    (int)l->smem_bytes));
-	return 0;
+	return planned_smem_limit(g, *l);
 }
 
 static inline int
@@ -217,11 +214,7 @@ igemm_launch_run(struct sb_gpu *g, const struct sb_igemm *impl,
 
 	if (igemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	l.kernel<<<l.grid, l.block, l.smem_bytes, g->stream>>>(
-	    igemm_params_of(c));
-	g->launches++;
-	SB_CUDA_CHECK(g, cudaGetLastError());
-	return 0;
+	return planned_run(g, l, igemm_params_of(c));
 }
 
 static inline int
@@ -233,29 +226,14 @@ igemm_launch_describe(struct sb_gpu *g, const struct sb_igemm *impl,
 
 	if (igemm_plan_call(g, impl, plan, c, &l) != 0)
 		return -1;
-	{
-		const unsigned gr[3] = { l.grid.x, l.grid.y, l.grid.z };
-		const unsigned bl[3] = { l.block.x, l.block.y, l.block.z };
-
-		return sb_kernel_info_fill(g, info, l.name,
-		    (const void *)l.kernel, gr, bl, l.smem_bytes);
-	}
+	return planned_describe(g, l, info);
 }
 
 /* IGEMM_IMPL_FNS(imma, sb_igemm_imma, gemm_s8_imma_plan) makes imma_gemm
  * and imma_describe for a struct sb_igemm. */
 #define IGEMM_IMPL_FNS(nm, impl, plan)					\
-static int								\
-nm##_gemm(struct sb_gpu *g, const struct sb_igemm_call *c)		\
-{									\
-	return igemm_launch_run(g, &(impl), (plan), c);			\
-}									\
-static int								\
-nm##_describe(struct sb_gpu *g, const struct sb_igemm_call *c,		\
-    struct sb_kernel_info *info)					\
-{									\
-	return igemm_launch_describe(g, &(impl), (plan), c, info);	\
-}
+	SB_PLANNED_IMPL_FNS(nm, struct sb_igemm_call, igemm_launch_run,	\
+	    igemm_launch_describe, impl, plan)
 
 #endif	/* __CUDACC__ && !SB_EMU */
 
