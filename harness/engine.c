@@ -29,7 +29,7 @@ static void	step_counts(const struct sb_dims *, int, int, double *,
 		    double *);
 static void	fill_check(struct sb_outcome *, const struct sb_check *);
 static int	checked_step(struct sb_engine *, const struct sb_backend_ops *,
-		    struct sb_ctx *, const struct sb_hstep_f64 *, double,
+		    struct sb_ctx *, int, const struct sb_hstep_f64 *, double,
 		    struct sb_check *);
 static int	measure(struct sb_engine *, const struct sb_backend_ops *,
 		    struct sb_ctx *, struct sb_outcome *);
@@ -254,10 +254,12 @@ fill_check(struct sb_outcome *o, const struct sb_check *c)
 	o->r.tol = c->tol_base;
 }
 
-/* reset, one step, read back, compare.  Returns -1 on a backend error. */
+/* reset, one step, read back, compare: in full against ref (int8
+ * inference: against its own oracle, ref unused) or sampled.  Returns -1
+ * on a backend error. */
 static int
 checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
-    struct sb_ctx *c, const struct sb_hstep_f64 *ref, double tol,
+    struct sb_ctx *c, int full, const struct sb_hstep_f64 *ref, double tol,
     struct sb_check *out)
 {
 	const struct sb_engine_opts *o = c->opts;
@@ -301,13 +303,13 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 
 		sb_engine_int8_opts(o, &io);
 		if (sb_check_int8(&c->init, &c->got, &io, SB_DT_F32, tol,
-		    ref != NULL ? 0 : o->sample_entries, seed, out) != 0) {
+		    full ? 0 : o->sample_entries, seed, out) != 0) {
 			snprintf(c->err, sizeof(c->err), "the int8 check: %s",
 			    out->why);
 			prof_pop();
 			return -1;
 		}
-	} else if (ref != NULL)
+	} else if (full)
 		sb_check_full(ref, &c->init, &c->got, c->train, tol, seed, out);
 	else
 		sb_check_sampled(&c->init, &c->got, c->train, tol, seed,
@@ -573,7 +575,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	struct sb_hstep_f64 ref;
 	struct sb_check chk;
 	double flops, bytes, host_bytes, elems, tol;
-	int full, rc = 0, set_up = 0;
+	int full, need_ref, rc = 0, set_up = 0;
 	char why[512];
 
 	sb_outcome_init(o);
@@ -617,14 +619,18 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		    "data-parallel step, which this build does not have",
 		    pt->world);
 	full = flops <= op->check_budget_flop;
+	/* the fp64 fp32-semantics step; int8 inference is checked against
+	 * its own oracle and measures its quality itself (check_int8.h) */
+	need_ref = full && !(v->int8 && !c.train);
 	elems = sb_step_elements(&c.dims, op->input_grad && c.train);
-	host_bytes = elems * sizeof(float) * (2 + (full ? 2 : 0));
+	host_bytes = elems * sizeof(float) * (2 + (need_ref ? 2 : 0));
 	if (e->dev->host_mem_bytes > 0 &&
 	    host_bytes > HOST_MEM_SHARE * (double)e->dev->host_mem_bytes)
 		return sb_outcome_skip(o, "needs %.1f GiB of host memory "
 		    "(inputs, read-back%s), more than %.0f%% of this "
 		    "machine's %.1f GiB",
-		    host_bytes / 1073741824.0, full ? ", fp64 reference" : "",
+		    host_bytes / 1073741824.0, need_ref ? ", fp64 reference" :
+		    "",
 		    HOST_MEM_SHARE * 100,
 		    (double)e->dev->host_mem_bytes / 1073741824.0);
 	if (v->backend == SB_BACKEND_GPU) {
@@ -641,7 +647,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	prof_push(PROF_CAT_POINT, v->id);
 	if (sb_hstep_f32_alloc(&c.init, &c.dims, op->input_grad && c.train) ||
 	    sb_hstep_f32_alloc(&c.got, &c.dims, op->input_grad && c.train) ||
-	    (full && sb_hstep_f64_alloc(&ref, &c.dims,
+	    (need_ref && sb_hstep_f64_alloc(&ref, &c.dims,
 	    op->input_grad && c.train))) {
 		sb_outcome_skip(o, "host memory allocation failed for %.1f GiB",
 		    host_bytes / 1073741824.0);
@@ -649,7 +655,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	}
 	c.init.lr = op->lr;
 	sb_hstep_fill_inputs(&c.init, op->seed, op->normalize);
-	if (full) {
+	if (need_ref) {
 		sb_hstep_widen_inputs(&ref, &c.init);
 		ref_step_f64(&ref, c.train, NULL, NULL);
 	}
@@ -663,7 +669,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	set_up = 1;
 	if (bk->describe != NULL && bk->describe(e, &c, o))
 		goto failed;
-	if (checked_step(e, bk, &c, full ? &ref : NULL, tol, &chk))
+	if (checked_step(e, bk, &c, full, &ref, tol, &chk))
 		goto failed;
 	if (v->int8 && int8_measures(e, bk, &c, full, o, &chk))
 		goto failed;
@@ -689,7 +695,7 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	{
 		struct sb_check re;
 
-		if (checked_step(e, bk, &c, full ? &ref : NULL, tol, &re))
+		if (checked_step(e, bk, &c, full, &ref, tol, &re))
 			goto failed;
 		o->r.err_recheck = NAN;
 		for (int f = 0; f < SB_CK_COUNT; f++)

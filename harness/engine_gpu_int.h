@@ -63,9 +63,8 @@ int	sb_gpu_amp_describe(struct sb_engine *, struct sb_ctx *,
 int	sb_gpu_amp_state(struct sb_engine *, struct sb_ctx *,
 	    struct sb_amp_obs *);
 
-/* engine_gpu_int8.c.  carve: the int8 buffers of q (q->d, per_channel and
- * impl set) out of base (NULL: just count); returns the bytes. */
-size_t	sb_gpu_int8_carve(struct sb_int8_fwd *q, char *base);
+/* engine_gpu_int8.c: the bytes of a point's int8 buffers (0 when it is
+ * not int8dyn), and the backend's int8 hooks */
 double	sb_gpu_int8_bytes(const struct sb_ctx *);
 int	sb_gpu_int8_setup(struct sb_engine *, struct sb_ctx *);
 int	sb_gpu_int8_reset(struct sb_engine *, struct sb_ctx *);

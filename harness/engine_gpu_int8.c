@@ -35,8 +35,10 @@
 		    __LINE__, #call, (int)ck_);				\
 } while (0)
 
-size_t
-sb_gpu_int8_carve(struct sb_int8_fwd *q, char *base)
+/* The int8 buffers of q (q->d, per_channel and impl set) out of base
+ * (NULL: just count); returns the bytes. */
+static size_t
+int8_carve(struct sb_int8_fwd *q, char *base)
 {
 	const struct sb_dims *d = &q->d;
 	const int64_t m = d->m;
@@ -92,7 +94,7 @@ sb_gpu_int8_bytes(const struct sb_ctx *c)
 	if (!c->pt->variant->int8)
 		return 0;
 	int8_config(&q, c);
-	return (double)sb_gpu_int8_carve(&q, NULL);
+	return (double)int8_carve(&q, NULL);
 }
 
 int
@@ -104,11 +106,11 @@ sb_gpu_int8_setup(struct sb_engine *e, struct sb_ctx *c)
 
 	(void)e;
 	int8_config(q, c);
-	bytes = sb_gpu_int8_carve(q, NULL);
+	bytes = int8_carve(q, NULL);
 	CK(c, cudaMalloc(&p->qbase, bytes));
 	/* the weights' padding rows and columns: zero once (int8.h) */
 	CK(c, cudaMemset(p->qbase, 0, bytes));
-	sb_gpu_int8_carve(q, p->qbase);
+	int8_carve(q, p->qbase);
 	q->x = p->d.x;
 	for (int l = 0; l < c->dims.layers; l++) {
 		q->w[l] = p->d.w[l];

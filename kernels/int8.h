@@ -78,8 +78,9 @@ int	sb_q_dequant(struct sb_gpu *, const int32_t *acc, int64_t m,
 /* SGD (elementwise.cu's sb_sgd semantics: p -= lr·g, nothing when *skip)
  * for every tensor of the list, and, for items with amax != NULL, the
  * absmax of the (rows, cols) parameter as it is after the update (also
- * when skipped): per tensor (per_row 0) or per row.  The caller clears
- * those amax buffers first (sb_int8_sgd does). */
+ * when skipped): per tensor (per_row 0), accumulated with atomicMax into
+ * an amax the caller clears first (sb_int8_sgd does), or per row, each
+ * row's maximum stored (nothing to clear). */
 #define SB_Q_SGD_MAX	(2 * SB_MAX_LAYERS)
 struct sb_q_sgd_item {
 	float		*p;

@@ -168,9 +168,10 @@ sb_int8_sgd(struct sb_gpu *g, struct sb_int8_fwd *q,
 			it[i].cols = k;
 			it[i].amax = q->w_amax[l];
 			it[i].per_row = q->per_channel;
-			err = cudaMemsetAsync(q->w_amax[l], 0, (size_t)(
-			    q->per_channel ? n : 1) * sizeof(uint32_t),
-			    g->stream);
+			if (q->per_channel)
+				continue;	/* each row's max is stored */
+			err = cudaMemsetAsync(q->w_amax[l], 0,
+			    sizeof(uint32_t), g->stream);
 			g->launches++;
 			SB_CUDA_CHECK(g, err);
 		}
