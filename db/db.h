@@ -149,6 +149,23 @@ struct db_launch {
 	double		 waves, tail_util, efficiency;	/* harness/waves.h */
 };
 
+/*
+ * One all-reduce of a data-parallel result (schema v5, table comm): a
+ * gradient bucket of the step (bucket 0, 1, ... in all-reduce order), or
+ * the single collective of an allreduce row (bucket 0).  nparams and the
+ * layers are -1 (NULL) for an allreduce row.  The times are medians over
+ * the samples (max over ranks per sample); the bandwidths are
+ * harness/ddp.h's sb_algbw_gbps / sb_busbw_gbps of bytes and median_us.
+ */
+struct db_comm {
+	int		 bucket;
+	int		 nparams;
+	int		 layer_hi, layer_lo;	/* the bucket's layers */
+	int64_t		 bytes;			/* as all-reduced */
+	double		 median_us, min_us;
+	double		 algbw_gbps, busbw_gbps;
+};
+
 /* Any double that is NaN is stored as NULL (not measured / not applicable). */
 struct db_result {
 	int		 point_idx;	/* position in the run's plan; unique per run */
@@ -230,6 +247,32 @@ struct db_result {
 	int		 quant_per_channel;
 	double		 quant_err_sym, quant_err_affine;
 	int64_t		 quant_sat_act, quant_sat_weight;
+	/* schema v5 (data parallel).  dp = 1 marks a row measured with the
+	 * data-parallel machinery (a step with --world/--comm, or a row of
+	 * `stepbench allreduce`) and stores the dp_* columns and its comm
+	 * rows; dp = 0 stores them all NULL and no comm rows.  NaN doubles,
+	 * NULL strings and negative ints are stored as NULL.
+	 * dp_backend: "nccl" | "mpi"; dp_bucket_cap, dp_first_bucket: the
+	 * caps in bytes; dp_overlap: 1 with --overlap; dp_compress: the
+	 * dtype gradients travel in ("f32", or "f16"/"bf16" compressed; an
+	 * allreduce row's dtype); dp_op: "sum" | "avg"; dp_inplace: 1/0
+	 * (allreduce rows; -1 for steps).  dp_compute_us: the median of the
+	 * same local step without communication; dp_comm_us: the median per
+	 * step of the buckets' all-reduce times summed; dp_exposed_us,
+	 * dp_overlap_frac, dp_overhead: harness/ddp.h's sb_overlap of
+	 * (median_us, dp_compute_us, dp_comm_us).  Negative times or
+	 * bytes are refused. */
+	int		 dp;
+	const char	*dp_backend;
+	double		 dp_bucket_cap, dp_first_bucket;
+	int		 dp_overlap;
+	const char	*dp_compress;
+	const char	*dp_op;
+	int		 dp_inplace;
+	double		 dp_compute_us, dp_comm_us;
+	double		 dp_exposed_us, dp_overlap_frac, dp_overhead;
+	int		 ncomm;
+	const struct db_comm *comm;
 };
 
 /* Inserts the result and its samples, phases, loss curve, loss-scale
