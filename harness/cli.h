@@ -91,5 +91,6 @@ int	cmd_export(int, char **);
 int	cmd_import(int, char **);
 int	cmd_serve(int, char **);
 int	cmd_gemm(int, char **);
+int	cmd_allreduce(int, char **);
 
 #endif
