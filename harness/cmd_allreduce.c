@@ -156,12 +156,20 @@ static int	fill(struct ar_bench *, const struct ar_point *);
 static int	collective(struct ar_bench *, const struct ar_point *);
 static int	check(struct ar_bench *, const struct ar_point *, int64_t *,
 		    double *, double *);
+static int	run_reps(struct ar_bench *, const struct ar_point *);
 static int	sample_fn(void *, int, double *);
+static int	capture(struct ar_bench *, const struct ar_point *);
 static int	measure(struct ar_bench *, const struct ar_point *,
 		    struct sb_outcome *, struct ar_row *);
 static void	table_header(FILE *);
 static void	table_row(FILE *, const struct ar_point *,
 		    const struct ar_row *);
+static void	json_point(struct sb_json *, const struct ar_point *,
+		    const struct ar_row *, int);
+static void	outcome_of(struct sb_outcome *, const struct ar_args *,
+		    const struct ar_point *, int);
+static void	finish(struct sb_outcome *, const struct ar_point *, int,
+		    struct ar_row *);
 static int	execute(struct ar_args *, int, char **);
 
 static const char *const dtype_names[] = { "f32", "f16", "bf16" };
