@@ -439,11 +439,12 @@ parse_args(int argc, char **argv, struct ar_args *a)
 	if (a->backend == SB_COMM_MPI && a->max_bytes / 2 > INT_MAX &&
 	    (a->dtypes & 6) != 0)
 		return sb_usage("allreduce", "-e %lld: the mpi backend takes "
-		    "at most %d elements per call; give -e 4G or less",
+		    "at most %d elements per call; give -e below 4G (f16 and "
+		    "bf16 take 2 bytes), e.g. 2G",
 		    (long long)a->max_bytes, INT_MAX);
 	if (a->backend == SB_COMM_MPI && a->max_bytes / 4 > INT_MAX)
 		return sb_usage("allreduce", "-e %lld: the mpi backend takes "
-		    "at most %d elements per call; give -e 8G or less",
+		    "at most %d elements per call; give -e below 8G, e.g. 4G",
 		    (long long)a->max_bytes, INT_MAX);
 	return 0;
 }
