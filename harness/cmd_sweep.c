@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "db.h"
 #include "device.h"
 #include "engine.h"
@@ -50,7 +51,8 @@ enum {
 	OPT_GRAPH = SB_OPT_TIMING_END, OPT_LR, OPT_INPUT_GRAD, OPT_STEPS,
 	OPT_NORMALIZE, OPT_LR_DECAY, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_RESUME,
 	OPT_WORLD, OPT_SCALER_INIT, OPT_SCALER_GROWTH, OPT_SCALER_BACKOFF,
-	OPT_SCALER_INTERVAL, OPT_INJECT, OPT_AMP_WGRAD, OPT_PER_CHANNEL
+	OPT_SCALER_INTERVAL, OPT_INJECT, OPT_AMP_WGRAD, OPT_PER_CHANNEL,
+	OPT_DP, OPT_BUCKET_CAP, OPT_FIRST_BUCKET, OPT_OVERLAP, OPT_COMPRESS
 };
 
 static const struct option sweep_opts[] = {
@@ -73,6 +75,11 @@ static const struct option sweep_opts[] = {
 	{ "inject-overflow", required_argument, NULL, OPT_INJECT },
 	{ "amp-wgrad", required_argument, NULL, OPT_AMP_WGRAD },
 	{ "per-channel", no_argument, NULL, OPT_PER_CHANNEL },
+	{ "dp", no_argument, NULL, OPT_DP },
+	{ "bucket-cap", required_argument, NULL, OPT_BUCKET_CAP },
+	{ "first-bucket", required_argument, NULL, OPT_FIRST_BUCKET },
+	{ "overlap", no_argument, NULL, OPT_OVERLAP },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "db", required_argument, NULL, OPT_DB },
@@ -102,6 +109,17 @@ static const char measure_help[] =
     "fp16 backward with GradScaler):\n"
     "      --per-channel     int8 weights with one scale per output channel\n"
     "                        [per tensor, PyTorch's default]\n"
+    "data parallel (--world R > 1, one process per rank: mpirun -n R\n"
+    "stepbench sweep --world R ...; train.fp32/tf32 variants; nccl on GPUs,\n"
+    "mpi on CPU ranks; docs/distributed.md):\n"
+    "      --dp              world-1 points too through the DP machinery\n"
+    "                        (buckets, all-reduce, sync): its overhead\n"
+    "      --bucket-cap MIB  gradient bucket cap, DDP's bucket_cap_mb [25]\n"
+    "      --first-bucket MIB  the first bucket's cap [1]\n"
+    "      --overlap         start each bucket's all-reduce as soon as its\n"
+    "                        gradients are ready, overlapping the backward\n"
+    "      --compress TYPE   none | f16 | bf16: all-reduce gradients in half\n"
+    "                        precision (PyTorch's fp16_compress_hook) [none]\n"
     "recording:\n"
     "      --db PATH         SQLite file [$STEPBENCH_DB or ./stepbench.db]\n"
     "      --label TEXT      a short name for the run\n"
@@ -262,6 +280,36 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 		case OPT_PER_CHANNEL:
 			a->eo.int8_per_channel = 1;
 			break;
+		case OPT_DP:
+			a->eo.dp_force = 1;
+			break;
+		case OPT_BUCKET_CAP:
+		case OPT_FIRST_BUCKET:
+			if (sb_opt_double(cmd, c == OPT_BUCKET_CAP ?
+			    "--bucket-cap" : "--first-bucket", optarg, 1e-6,
+			    1048576, &dv))
+				return SB_EXIT_USAGE;
+			if (c == OPT_BUCKET_CAP)
+				a->eo.dp_bucket_cap = dv * SB_DDP_MIB;
+			else
+				a->eo.dp_first_bucket = dv * SB_DDP_MIB;
+			break;
+		case OPT_OVERLAP:
+			a->eo.dp_overlap = 1;
+			break;
+		case OPT_COMPRESS:
+			if (strcmp(optarg, "none") == 0 ||
+			    strcmp(optarg, "f32") == 0)
+				a->eo.dp_compress = SB_DT_F32;
+			else if (strcmp(optarg, "f16") == 0 ||
+			    strcmp(optarg, "fp16") == 0)
+				a->eo.dp_compress = SB_DT_F16;
+			else if (strcmp(optarg, "bf16") == 0)
+				a->eo.dp_compress = SB_DT_BF16;
+			else
+				return sb_usage(cmd, "--compress: '%s' is not "
+				    "valid; give none, f16 or bf16", optarg);
+			break;
 		case OPT_LABEL:
 			a->label = optarg;
 			break;
@@ -311,7 +359,8 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 				    "                        headline "
 				    "(1024:8192:x2)\n"
 				    "      --world LIST      data-parallel world "
-				    "sizes [1]\n"
+				    "sizes [1]; R > 1 needs R processes\n"
+				    "                        (mpirun -n R)\n"
 				    "      --resume RUN      measure the points a "
 				    "killed or aborted run is missing\n"
 				    "measuring (defaults in brackets):\n%s%s\n"
@@ -394,15 +443,29 @@ build_plan(struct sweep_args *a, const struct sb_device *dev,
 	    sb_parse_shapes(a->shapes, &sl, err, sizeof(err)) ||
 	    sb_parse_int_list("--layers", a->layers, 1, SB_MAX_LAYERS, &ll,
 	    err, sizeof(err)) ||
-	    sb_parse_int_list("--world", a->world, 1, 1, &wl, err,
+	    sb_parse_int_list("--world", a->world, 1, 65536, &wl, err,
 	    sizeof(err)) ||
 	    sb_plan_build(plan, &vl, &sl, &ll, &wl, a->graph, err,
-	    sizeof(err))) {
-		if (strncmp(err, "--world", 7) == 0)
-			strncat(err, " (the data-parallel step is not built "
-			    "yet, so the world is 1)", sizeof(err) -
-			    strlen(err) - 1);
+	    sizeof(err)))
 		return sb_usage(a->cmd, "%s", err);
+	for (int i = 0; i < wl.count; i++) {
+		int jobs = sb_comm_size();
+
+		if (wl.v[i] <= jobs)
+			continue;
+		sb_plan_free(plan);
+		if (!sb_comm_built_with_mpi())
+			return sb_usage(a->cmd, "--world %d needs %d processes, "
+			    "one per rank, and this build has no MPI: it runs "
+			    "single-process only (world 1).  Install MPI "
+			    "(apt-get install libopenmpi-dev openmpi-bin), "
+			    "rebuild, and run 'mpirun -n %d stepbench %s "
+			    "--world %d ...'", wl.v[i], wl.v[i], wl.v[i],
+			    a->cmd, wl.v[i]);
+		return sb_usage(a->cmd, "--world %d needs %d processes, one per "
+		    "rank (GPU or CPU); this job has %d.  Run it under MPI: "
+		    "'mpirun -n %d stepbench %s --world %d ...' (srun works "
+		    "too)", wl.v[i], wl.v[i], jobs, wl.v[i], a->cmd, wl.v[i]);
 	}
 	return 0;
 }
@@ -422,6 +485,27 @@ measure_plan(const char *cmd, struct db *db, int64_t run_id,
 		todo += !done[i];
 	if (sb_engine_create(&eng, dev))
 		return sb_fail(cmd, "out of memory");
+	if (db == NULL) {
+		/* a rank other than 0 of a multi-process job: it takes part
+		 * in the data-parallel points, quietly; rank 0 stores them */
+		for (int i = 0; i < plan->count && !sb_engine_interrupted;
+		    i++) {
+			const struct sb_point *pt = &plan->points[i];
+			struct sb_outcome o;
+			int er;
+
+			if (pt->world == 1 && !eo->dp_force)
+				continue;
+			er = sb_engine_run(eng, pt, eo, &o);
+			sb_outcome_free(&o);
+			if (er != 0) {
+				rc = er < 0 ? SB_EXIT_FAIL : SB_EXIT_INTR;
+				break;
+			}
+		}
+		sb_engine_destroy(eng);
+		return rc;
+	}
 	sb_progress_begin(&pr, plan->count, todo);
 	sb_table_header(stdout);
 	prof_push(PROF_CAT_SWEEP, "sweep");
@@ -477,8 +561,28 @@ execute(struct sweep_args *a, int argc, char **argv)
 	int64_t run_id = 0;
 	int rc, any_failed = 0, sargc = 0, ended = 0;
 	const char *path = sb_db_path(a->db);
+	const int jobs = sb_comm_size();
 
 	sb_device_probe(&dev);
+	if (jobs > 1 && a->resume != NULL)
+		return sb_usage(a->cmd, "--resume runs in one process; a "
+		    "multi-process (mpirun) sweep that was cut short is run "
+		    "again instead");
+	if (sb_comm_rank() != 0) {
+		/* the same plan as rank 0; no database, no output */
+		if ((rc = build_plan(a, &dev, &plan, 1)) != 0)
+			return rc;
+		if ((done = calloc(plan.count, 1)) == NULL)
+			return sb_fail(a->cmd, "out of memory");
+		sb_cli_catch_interrupts();
+		rc = measure_plan(a->cmd, NULL, 0, &dev, &plan, done, &a->eo,
+		    &any_failed);
+		free(done);
+		sb_plan_free(&plan);
+		if (rc != 0)
+			sb_comm_abort(rc);	/* rank 0 would wait forever */
+		return 0;
+	}
 	if (a->resume != NULL) {
 		struct sweep_args orig;
 
@@ -580,6 +684,12 @@ execute(struct sweep_args *a, int argc, char **argv)
 	if (ended)
 		fprintf(stderr, "run %s stored in %s; 'stepbench export %.8s -' "
 		    "prints it\n", uuid, path, uuid);
+	if (jobs > 1 && !ended) {
+		/* the other ranks may be waiting in a collective */
+		db_close(db);
+		db = NULL;
+		sb_comm_abort(rc != 0 ? rc : SB_EXIT_FAIL);
+	}
 out:
 	for (int i = 0; i < sargc; i++)
 		free(sargv[i]);

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "check_int8.h"
 #include "clock.h"
+#include "engine_dp.h"
 #include "engine_int.h"
 #include "prof.h"
 #include "ref_step.h"
@@ -57,6 +58,9 @@ sb_engine_opts_default(struct sb_engine_opts *o)
 	o->sample_entries = 256;
 	sb_scaler_cfg_default(&o->scaler);
 	o->inject_overflow = -1;
+	o->dp_bucket_cap = 25 * SB_DDP_MIB;
+	o->dp_first_bucket = 1 * SB_DDP_MIB;
+	o->dp_compress = SB_DT_F32;
 }
 
 double
@@ -297,6 +301,19 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 			return -1;
 		}
 	}
+	const struct sb_hstep_f32 *ci = &c->init, *cg = &c->got;
+	char dp_mismatch[256] = "";
+
+	if (c->dp != NULL) {
+		/* the replicas' shards, gathered: the step of the full batch */
+		if (sb_dp_gather(c, &c->dp->fgot, dp_mismatch,
+		    sizeof(dp_mismatch))) {
+			prof_pop();
+			return -1;
+		}
+		ci = &c->dp->finit;
+		cg = &c->dp->fgot;
+	}
 	if (c->pt->variant->int8 && !c->train) {
 		/* int8 inference: against the int8 scheme's own oracle */
 		struct sb_int8_opts io;
@@ -310,10 +327,26 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 			return -1;
 		}
 	} else if (full)
-		sb_check_full(ref, &c->init, &c->got, c->train, tol, seed, out);
+		sb_check_full(ref, ci, cg, c->train, tol, seed, out);
 	else
-		sb_check_sampled(&c->init, &c->got, c->train, tol, seed,
+		sb_check_sampled(ci, cg, c->train, tol, seed,
 		    o->sample_entries, out);
+	if (c->dp != NULL) {
+		/* every rank must take the same road: agree on the verdict */
+		double ok = out->ok && dp_mismatch[0] == '\0';
+
+		if (out->ok && dp_mismatch[0] != '\0')
+			snprintf(out->why, sizeof(out->why), "%s", dp_mismatch);
+		if (sb_dp_agree(c, &ok, 1, SB_RED_MIN)) {
+			prof_pop();
+			return -1;
+		}
+		if (out->ok && !ok)
+			snprintf(out->why, sizeof(out->why), "%s",
+			    dp_mismatch[0] ? dp_mismatch : "the check failed "
+			    "on another rank of the data-parallel world");
+		out->ok = ok != 0;
+	}
 	prof_pop();
 	return 0;
 }
@@ -367,7 +400,7 @@ sb_sample_until(const struct sb_engine_opts *op, sb_sample_fn sample,
     void *ctx, double *samples_us, int cap, const char **stop_reason)
 {
 	double t0, mean = 0, m2 = 0;
-	int n = 0;
+	int n = 0, rc;
 
 	*stop_reason = "max-samples";
 	if (op->max_samples > 0 && op->max_samples < cap)
@@ -380,13 +413,18 @@ sb_sample_until(const struct sb_engine_opts *op, sb_sample_fn sample,
 			*stop_reason = "interrupted";
 			break;
 		}
-		if (sample(ctx, n, &us))
+		if ((rc = sample(ctx, n, &us)) < 0)
 			return -1;
 		samples_us[n++] = us;
 		/* Welford: running mean and variance */
 		delta = us - mean;
 		mean += delta / n;
 		m2 += delta * (us - mean);
+		if (rc > 0) {
+			*stop_reason = sb_engine_interrupted ? "interrupted" :
+			    "timeout";
+			break;
+		}
 		if (n >= op->min_samples && n > 1 && mean > 0 &&
 		    sqrt(m2 / (n - 1)) / mean <= op->max_noise) {
 			*stop_reason = "noise";
@@ -407,7 +445,49 @@ struct step_sampler {
 	const struct sb_backend_ops	*bk;
 	struct sb_ctx			*c;
 	double				*phase_s[SB_PH_COUNT];
+	double				 t0;	/* data parallel: started */
 };
+
+/*
+ * Data parallel: a sample is the slowest rank's (the step ends when its
+ * last replica does), and so is each bucket's time; the timeout is
+ * decided on the slowest rank's clock and an interrupt on any rank stops
+ * all, so every rank takes the same number of samples.  Returns 1 to stop
+ * after this sample.
+ */
+static int
+dp_agree_sample(struct step_sampler *ss, int i, double *us)
+{
+	struct sb_ctx *c = ss->c;
+	struct sb_dp *dp = c->dp;
+	const int nb = dp->enabled ? dp->plan.nbuckets : 0;
+	double v[SB_DDP_MAX_PARAMS + 3];
+
+	if (i == 0)
+		ss->t0 = sb_mono_s();
+	if (nb > 0 && dp->tp->times(c))
+		return sb_dp_check(c);
+	v[0] = *us;
+	for (int b = 0; b < nb; b++)
+		v[1 + b] = dp->bucket_us[b];
+	v[1 + nb] = sb_mono_s() - ss->t0;
+	v[2 + nb] = sb_engine_interrupted;
+	if (sb_dp_agree(c, v, nb + 3, SB_RED_MAX))
+		return -1;
+	*us = v[0];
+	if (nb > 0) {
+		double sum = 0;
+
+		for (int b = 0; b < nb; b++) {
+			dp->sample_bucket_us[b][i] = v[1 + b];
+			sum += v[1 + b];
+		}
+		dp->sample_comm_us[i] = sum;
+	}
+	if (v[2 + nb] != 0)
+		sb_engine_interrupted = 1;
+	return v[2 + nb] != 0 || v[1 + nb] >= c->opts->timeout_s;
+}
 
 static int
 sample_step(void *arg, int i, double *us)
@@ -417,9 +497,10 @@ sample_step(void *arg, int i, double *us)
 
 	if (ss->bk->sample(ss->e, ss->c, us, ph))
 		return -1;
-	for (int p = 0; p < SB_PH_COUNT; p++)
-		ss->phase_s[p][i] = ph[p];
-	return 0;
+	if (ss->phase_s[0] != NULL)
+		for (int p = 0; p < SB_PH_COUNT; p++)
+			ss->phase_s[p][i] = ph[p];
+	return ss->c->dp != NULL ? dp_agree_sample(ss, i, us) : 0;
 }
 
 /* Warm-up, sampling, re-check, loss curve.  Returns -1 on backend error. */
@@ -428,7 +509,9 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
     struct sb_ctx *c, struct sb_outcome *o)
 {
 	const struct sb_engine_opts *op = c->opts;
-	struct step_sampler ss = { e, bk, c, { 0 } };
+	struct sb_engine_opts lop = *op;
+	struct step_sampler ss = { e, bk, c, { 0 }, 0 };
+	struct sb_dp *dp = c->dp;
 	int n, cap = op->max_samples > 0 ? op->max_samples : 1;
 	int rc = -1;
 
@@ -437,6 +520,18 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 	for (int p = 0; p < SB_PH_COUNT; p++)
 		if ((ss.phase_s[p] = calloc(cap, sizeof(double))) == NULL)
 			goto oom;
+	if (dp != NULL) {
+		/* the ranks decide the timeout together (dp_agree_sample) */
+		lop.timeout_s = INFINITY;
+		for (int b = 0; b < dp->plan.nbuckets; b++)
+			if ((dp->sample_bucket_us[b] = calloc(cap,
+			    sizeof(double))) == NULL)
+				goto oom;
+		if ((dp->sample_comm_us = calloc(cap, sizeof(double))) ==
+		    NULL || (dp->baseline_us = calloc(cap,
+		    sizeof(double))) == NULL)
+			goto oom;
+	}
 
 	for (int i = 0; i < op->warmup && !sb_engine_interrupted; i++)
 		if (bk->step(e, c))
@@ -445,11 +540,24 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 		goto out;
 
 	prof_capture_begin();
-	n = sb_sample_until(op, sample_step, &ss, o->samples, cap,
+	n = sb_sample_until(&lop, sample_step, &ss, o->samples, cap,
 	    &o->r.stop_reason);
 	prof_capture_end();
 	if (n < 0)
 		goto out;
+	if (dp != NULL && !sb_engine_interrupted) {
+		/* the same step on the same shard without communication: what
+		 * the all-reduce adds to it, and how much of it is hidden */
+		struct step_sampler bs = { e, bk, c, { 0 }, 0 };
+		const char *why;
+
+		dp->enabled = 0;
+		dp->nbaseline = sb_sample_until(&lop, sample_step, &bs,
+		    dp->baseline_us, cap, &why);
+		dp->enabled = 1;
+		if (dp->nbaseline < 0)
+			goto out;
+	}
 	o->r.nsamples = n;
 	o->r.samples_us = o->samples;
 	for (int p = 0; p < SB_PH_COUNT; p++) {
@@ -511,7 +619,8 @@ loss_curves(struct sb_engine *e, const struct sb_backend_ops *bk,
 	for (int s = 0; s < n; s++) {
 		c->lr = (float)sb_lr_at(op, s, n);
 		o->lr_curve[s] = c->lr;
-		if (bk->step(e, c) || bk->loss(e, c, &o->loss_curve[s]))
+		if (bk->step(e, c) || bk->loss(e, c, &o->loss_curve[s]) ||
+		    sb_dp_agree(c, &o->loss_curve[s], 1, SB_RED_AVG))
 			goto out;
 		if (scaled) {
 			struct sb_amp_obs ob;
@@ -574,8 +683,10 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	struct sb_ctx c;
 	struct sb_hstep_f64 ref;
 	struct sb_check chk;
-	double flops, bytes, host_bytes, elems, tol;
-	int full, need_ref, rc = 0, set_up = 0;
+	struct sb_hstep_f32 *finit;
+	struct sb_dims fdims;
+	double flops, full_flops, bytes, host_bytes, elems, tol;
+	int full, need_ref, rc = 0, set_up = 0, skip = 0;
 	char why[512];
 
 	sb_outcome_init(o);
@@ -606,59 +717,111 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	c.reps = 1;
 	sb_dims_init(&c.dims, pt->shape.m, pt->shape.n, pt->shape.k,
 	    pt->layers);
+	fdims = c.dims;
+	tol = v->tol;
+
+	/* 0. data parallel: the communicator first (collective over the
+	 * job), then every rank must reach the same verdict on the point */
+	if (pt->world > 1 || op->dp_force) {
+		int r = sb_dp_open(&c, why, sizeof(why));
+
+		if (r != SB_DP_OK) {
+			sb_dp_close(&c);
+			if (r != SB_DP_FAIL)
+				return sb_outcome_skip(o, "%s", why);
+			o->r.status = "failed";
+			snprintf(o->reason, sizeof(o->reason), "%s", why);
+			o->r.reason = o->reason;
+			return 0;
+		}
+		c.dims.m = c.dp->rows;	/* the backend steps the shard */
+		/* compressed gradients carry the half type's rounding (unit
+		 * roundoff 2^-11 for f16, 2^-8 for bf16), a few times over */
+		if (op->dp_compress == SB_DT_F16 && tol < 4e-3)
+			tol = 4e-3;
+		else if (op->dp_compress == SB_DT_BF16 && tol < 3e-2)
+			tol = 3e-2;
+	}
+	/* a data-parallel row's counts are one rank's (its shard's) */
 	step_counts(&c.dims, c.train, op->input_grad, &flops, &bytes);
 	o->r.flops = flops;
 	o->r.bytes = bytes;
-	tol = v->tol;
 
 	/* 1. what cannot run here is skipped, with the reason */
-	if (!sb_variant_runnable(v, e->dev, why, sizeof(why)))
-		return sb_outcome_skip(o, "%s", why);
-	if (pt->world != 1)
-		return sb_outcome_skip(o, "world size %d needs the "
-		    "data-parallel step, which this build does not have",
-		    pt->world);
-	full = flops <= op->check_budget_flop;
+	step_counts(&fdims, c.train, op->input_grad, &full_flops, &bytes);
+	full = full_flops <= op->check_budget_flop;
 	/* the fp64 fp32-semantics step; int8 inference is checked against
 	 * its own oracle and measures its quality itself (check_int8.h) */
 	need_ref = full && !(v->int8 && !c.train);
-	elems = sb_step_elements(&c.dims, op->input_grad && c.train);
-	host_bytes = elems * sizeof(float) * (2 + (need_ref ? 2 : 0));
-	if (e->dev->host_mem_bytes > 0 &&
-	    host_bytes > HOST_MEM_SHARE * (double)e->dev->host_mem_bytes)
-		return sb_outcome_skip(o, "needs %.1f GiB of host memory "
+	elems = sb_step_elements(&fdims, op->input_grad && c.train);
+	host_bytes = elems * sizeof(float) * (2 + (need_ref ? 2 : 0) +
+	    (c.dp != NULL ? 2 : 0));
+	if (!sb_variant_runnable(v, e->dev, why, sizeof(why)))
+		skip = 1;
+	else if (e->dev->host_mem_bytes > 0 &&
+	    host_bytes > HOST_MEM_SHARE * (double)e->dev->host_mem_bytes) {
+		skip = 1;
+		snprintf(why, sizeof(why), "needs %.1f GiB of host memory "
 		    "(inputs, read-back%s), more than %.0f%% of this "
 		    "machine's %.1f GiB",
 		    host_bytes / 1073741824.0, need_ref ? ", fp64 reference" :
 		    "",
 		    HOST_MEM_SHARE * 100,
 		    (double)e->dev->host_mem_bytes / 1073741824.0);
-	if (v->backend == SB_BACKEND_GPU) {
+	} else if (v->backend == SB_BACKEND_GPU) {
 		double need = sb_backend_gpu_bytes(e, &c);
 		double avail = (double)sb_device_free_bytes();
 
-		if (need > DEV_MEM_SHARE * avail)
-			return sb_outcome_skip(o, "needs %.2f GiB on the GPU, "
+		if (need > DEV_MEM_SHARE * avail) {
+			skip = 1;
+			snprintf(why, sizeof(why), "needs %.2f GiB on the GPU, "
 			    "%.2f GiB free", need / 1073741824.0,
 			    avail / 1073741824.0);
+		}
+	}
+	if (c.dp != NULL) {
+		double any = skip;
+
+		if (sb_dp_agree(&c, &any, 1, SB_RED_MAX)) {
+			sb_dp_close(&c);
+			o->r.status = "failed";
+			snprintf(o->reason, sizeof(o->reason), "%s", c.err);
+			o->r.reason = o->reason;
+			return 0;
+		}
+		if (any != 0 && !skip)
+			snprintf(why, sizeof(why), "another rank of the "
+			    "data-parallel world cannot run this point");
+		skip = any != 0;
+	}
+	if (skip) {
+		sb_dp_close(&c);
+		return sb_outcome_skip(o, "%s", why);
 	}
 
-	/* 2. inputs and reference */
+	/* 2. inputs and reference (data parallel: of the full batch, which
+	 * each rank then takes its shard of) */
 	prof_push(PROF_CAT_POINT, v->id);
-	if (sb_hstep_f32_alloc(&c.init, &c.dims, op->input_grad && c.train) ||
+	finit = c.dp != NULL ? &c.dp->finit : &c.init;
+	if (sb_hstep_f32_alloc(finit, &fdims, op->input_grad && c.train) ||
+	    (c.dp != NULL && (sb_hstep_f32_alloc(&c.dp->fgot, &fdims,
+	    op->input_grad && c.train) || sb_hstep_f32_alloc(&c.init,
+	    &c.dims, op->input_grad && c.train))) ||
 	    sb_hstep_f32_alloc(&c.got, &c.dims, op->input_grad && c.train) ||
-	    (need_ref && sb_hstep_f64_alloc(&ref, &c.dims,
+	    (need_ref && sb_hstep_f64_alloc(&ref, &fdims,
 	    op->input_grad && c.train))) {
 		sb_outcome_skip(o, "host memory allocation failed for %.1f GiB",
 		    host_bytes / 1073741824.0);
 		goto out;
 	}
-	c.init.lr = op->lr;
-	sb_hstep_fill_inputs(&c.init, op->seed, op->normalize);
+	finit->lr = op->lr;
+	sb_hstep_fill_inputs(finit, op->seed, op->normalize);
 	if (need_ref) {
-		sb_hstep_widen_inputs(&ref, &c.init);
+		sb_hstep_widen_inputs(&ref, finit);
 		ref_step_f64(&ref, c.train, NULL, NULL);
 	}
+	if (c.dp != NULL)
+		sb_dp_shard_inputs(&c, finit, &c.init);
 
 	/* 3. one checked step before any timing; the kernels it launches
 	 * described first (that launches nothing) */
@@ -674,7 +837,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	if (v->int8 && int8_measures(e, bk, &c, full, o, &chk))
 		goto failed;
 	fill_check(o, &chk);
-	o->r.loss = c.train ? c.got.loss : NAN;
+	o->r.loss = !c.train ? NAN : c.dp != NULL ? c.dp->fgot.loss :
+	    c.got.loss;
 	if (!chk.ok) {
 		o->r.status = "mismatch";
 		snprintf(o->reason, sizeof(o->reason), "checked step: %s",
@@ -728,8 +892,11 @@ failed:
 out:
 	o->r.launches = c.launches;
 	o->r.graph_nodes = c.graph_nodes;
+	if (c.dp != NULL)
+		sb_dp_outcome(&c, o);
 	if (set_up)
 		bk->teardown(e, &c);
+	sb_dp_close(&c);
 	sb_hstep_f32_free(&c.init);
 	sb_hstep_f32_free(&c.got);
 	sb_hstep_f64_free(&ref);	/* zeroed when unused: a no-op */

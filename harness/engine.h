@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "ddp.h"
+#include "dtype.h"
 #include "device.h"
 #include "scaler.h"
 #include "step.h"
@@ -55,6 +57,13 @@ struct sb_engine_opts {
 	/* dynamic int8 */
 	int		 int8_per_channel;	/* weights: a scale per output
 						 * channel (else per tensor) */
+	/* data parallel (engine_dp.h) */
+	int		 dp_force;		/* --comm: the DP machinery even
+						 * at world 1 */
+	double		 dp_bucket_cap;		/* bytes (DDP: 25 MiB) */
+	double		 dp_first_bucket;	/* bytes (DDP: 1 MiB) */
+	int		 dp_overlap;		/* start buckets when ready */
+	enum sb_dtype	 dp_compress;		/* f32 = none, f16, bf16 */
 };
 
 void	sb_engine_opts_default(struct sb_engine_opts *);
@@ -95,6 +104,8 @@ struct sb_outcome {
 	struct db_launch	 launch[SB_OUTCOME_LAUNCHES];
 	char			 launch_name[SB_OUTCOME_LAUNCHES]
 				    [SB_LAUNCH_NAME_LEN];
+	/* data parallel: the buckets' all-reduces (r.comm) */
+	struct db_comm		 comm[SB_DDP_MAX_PARAMS];
 	char			 reason[512];
 	char			 check_mode[16];
 	char			 started_at[32];

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engine_dp.h"
 #include "engine_int.h"
 #include "ref_step.h"
 #include "ref_int8.h"
@@ -57,6 +58,7 @@ static int	cpu_amp_state(struct sb_engine *, struct sb_ctx *,
 static int	cpu_int8_state(struct sb_engine *, struct sb_ctx *, int64_t *,
 		    int64_t *);
 static void	cpu_phase(void *, enum sb_phase);
+static void	cpu_mark(void *, enum sb_phase);
 static int	flush_caches(struct sb_engine *);
 
 const struct sb_backend_ops sb_backend_cpu = {
@@ -92,6 +94,14 @@ cpu_phase(void *arg, enum sb_phase ph)
 	s->last = t;
 }
 
+/* The step's marks: through the data-parallel machinery, which calls
+ * cpu_phase (engine_dp.h). */
+static void
+cpu_mark(void *arg, enum sb_phase ph)
+{
+	sb_dp_mark(arg, ph, cpu_phase);
+}
+
 static int
 cpu_setup(struct sb_engine *e, struct sb_ctx *c)
 {
@@ -101,6 +111,8 @@ cpu_setup(struct sb_engine *e, struct sb_ctx *c)
 		return -1;
 	}
 	c->reps = 0;	/* calibrated by the first sample */
+	if (c->dp != NULL)
+		return sb_dp_bind_host(c, c->got.dw, c->got.db);
 	return 0;
 }
 
@@ -146,8 +158,8 @@ cpu_step(struct sb_engine *e, struct sb_ctx *c)
 		return 0;
 	}
 	if (v->amp == SB_DT_F32 || c->shadow_f32) {
-		ref_step_f32(&c->got, c->train, cpu_phase, c);
-		return 0;
+		ref_step_f32(&c->got, c->train, cpu_mark, c);
+		return sb_dp_check(c);
 	}
 	struct sb_amp_opts ao = {
 		.dt = v->amp,
@@ -261,6 +273,14 @@ cpu_sample(struct sb_engine *e, struct sb_ctx *c, double *step_us,
 
 		c->reps = us >= CPU_SAMPLE_MIN_US ? 1 :
 		    (int)ceil(CPU_SAMPLE_MIN_US / (us > 0.01 ? us : 0.01));
+		if (c->dp != NULL) {
+			/* the replicas step together: the same reps on all */
+			double r = c->reps;
+
+			if (sb_dp_agree(c, &r, 1, SB_RED_MAX))
+				return -1;
+			c->reps = (int)r;
+		}
 	}
 	if (c->opts->l2_flush && flush_caches(e)) {
 		snprintf(c->err, sizeof(c->err), "out of host memory for the "

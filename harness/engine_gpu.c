@@ -19,6 +19,7 @@
 #include <cuda_runtime.h>
 
 #include "amp.h"
+#include "engine_dp.h"
 #include "engine_gpu_int.h"
 #include "engine_int.h"
 #include "gpu.h"
@@ -41,6 +42,7 @@ static int	gpu_init(struct sb_engine *, struct sb_ctx *);
 static int	cuda_fail(struct sb_engine *, struct sb_ctx *, const char *,
 		    int, const char *, cudaError_t);
 static void	gpu_phase(void *, enum sb_phase);
+static void	gpu_mark(void *, enum sb_phase);
 static int	enqueue_step(struct sb_engine *, struct sb_ctx *);
 
 const struct sb_backend_ops sb_backend_gpu = {
@@ -185,6 +187,7 @@ sb_backend_gpu_bytes(struct sb_engine *e, const struct sb_ctx *c)
 	a.cfg.wgrad_out = c->opts->amp_wgrad_f32 ? SB_DT_F32 : v->amp;
 	return (double)sb_gpu_carve(&d, v->amp != SB_DT_F32 ? &a : NULL,
 	    NULL, c->opts->input_grad && c->train) + sb_gpu_int8_bytes(c) +
+	    (c->dp != NULL ? sb_dp_gpu_bytes(&c->dims, c->dp->wire) : 0) +
 	    2 * l2 + 2 * BLAS_WS_BYTES;
 }
 
@@ -269,6 +272,8 @@ gpu_setup(struct sb_engine *e, struct sb_ctx *c)
 	sb_gpu_carve(&p->d, amp, p->base, c->got.dx != NULL);
 	if (v->int8)
 		return sb_gpu_int8_setup(e, c);
+	if (c->dp != NULL)
+		return sb_dp_bind_gpu(c, p->d.dw, p->d.db, p->ge->g.stream);
 	return 0;
 }
 
@@ -324,6 +329,14 @@ gpu_phase(void *arg, enum sb_phase ph)
 	p->mark_phase[p->nmarks++] = (int)ph;
 }
 
+/* The step's marks: through the data-parallel machinery, which calls
+ * gpu_phase (engine_dp.h). */
+static void
+gpu_mark(void *arg, enum sb_phase ph)
+{
+	sb_dp_mark(arg, ph, gpu_phase);
+}
+
 static int
 enqueue_step(struct sb_engine *e, struct sb_ctx *c)
 {
@@ -345,7 +358,9 @@ enqueue_step(struct sb_engine *e, struct sb_ctx *c)
 	} else
 		/* a mixed-precision variant's fp32 curve is cuBLAS's */
 		rc = sb_step_f32(&ge->g, p->amp ? &sb_gemm_cublas_f32 :
-		    v->gemm, &p->d, c->train, gpu_phase, c);
+		    v->gemm, &p->d, c->train, gpu_mark, c);
+	if (rc == 0 && c->dp != NULL && sb_dp_check(c))
+		return -1;
 	if (rc) {
 		snprintf(c->err, sizeof(c->err), "%s", ge->g.err);
 		/* the launcher may have hit a sticky error: look */

@@ -9,6 +9,8 @@
 #include "hstep.h"
 
 /* One point in flight. */
+struct sb_dp;
+
 struct sb_ctx {
 	const struct sb_point		*pt;
 	const struct sb_engine_opts	*opts;
@@ -32,6 +34,9 @@ struct sb_ctx {
 	int				 fresh_scaler;	/* reset() also resets
 							 * the loss scaler (else
 							 * it keeps its scale) */
+	struct sb_dp			*dp;	/* data parallel (engine_dp.h):
+						 * dims, init and got are
+						 * then this rank's shard */
 	char				 err[512];
 	void				*bk;	/* backend state */
 };

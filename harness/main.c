@@ -6,6 +6,7 @@
 
 #include "build_info.h"
 #include "cli.h"
+#include "comm.h"
 
 static const struct {
 	const char	*name;
@@ -21,6 +22,7 @@ static const struct {
 	{ "import", cmd_import, "copy runs from another stepbench database (idempotent)" },
 	{ "serve", cmd_serve, "serve the dashboard (Kore) for a database" },
 	{ "gemm", cmd_gemm, "GEMM kernels alone vs cuBLAS: kernels x layouts x sizes" },
+	{ "allreduce", cmd_allreduce, "the all-reduce alone (NCCL or MPI), nccl-tests style" },
 };
 
 static void	usage(FILE *);
@@ -38,7 +40,7 @@ usage(FILE *f)
 	    "\n"
 	    "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 	    "\n"
 	    "'stepbench COMMAND --help' describes each.  Examples:\n"
@@ -47,6 +49,7 @@ usage(FILE *f)
 	    "  stepbench sweep --variants 'train.*' --shapes tutorial,1024:8192:x2\n"
 	    "  stepbench runs && stepbench export RUN results.csv\n"
 	    "  stepbench gemm --kernels 'f32.*' --layouts nt --sizes 1024:8192:x2\n"
+	    "  mpirun -n 2 stepbench sweep --variants train.fp32.cublas --world 2\n"
 	    "\n"
 	    "exit status: 0 ok, 1 a point or operation failed, 2 bad usage.\n");
 }
@@ -69,8 +72,21 @@ main(int argc, char **argv)
 		return SB_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			char err[512];
+			int rc;
+
+			/* under mpirun/srun: MPI_Init, one GPU per local rank
+			 * (harness/comm.h); otherwise rank 0 of 1 */
+			if (sb_comm_init(&argc, &argv, err, sizeof(err)) != 0) {
+				fprintf(stderr, "stepbench %s: %s\n",
+				    commands[i].name, err);
+				return SB_EXIT_FAIL;
+			}
+			rc = commands[i].fn(argc - 1, argv + 1);
+			sb_comm_fini();
+			return rc;
+		}
 	fprintf(stderr, "stepbench: unknown command '%s'; commands are ",
 	    argv[1]);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

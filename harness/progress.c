@@ -15,6 +15,7 @@ static void	clear_line(struct sb_progress *);
 static double	worst_err(const struct db_result *);
 static void	amp_line(FILE *, const struct db_result *);
 static void	int8_line(FILE *, const struct db_result *);
+static void	dp_line(FILE *, const struct db_result *);
 
 
 static void
@@ -129,6 +130,7 @@ sb_table_row(FILE *f, const struct db_result *r)
 		fprintf(f, "  %s\n", r->reason ? r->reason : "");
 	amp_line(f, r);
 	int8_line(f, r);
+	dp_line(f, r);
 }
 
 /*
@@ -212,5 +214,39 @@ int8_line(FILE *f, const struct db_result *r)
 		fprintf(f, " clamped %lld activations, %lld weights",
 		    (long long)r->quant_sat_act,
 		    (long long)r->quant_sat_weight);
+	fprintf(f, "\n");
+}
+
+/*
+ * Data parallel, under its row: the backend and its buckets (their
+ * bytes, the slowest bucket's bus bandwidth), the communication per step,
+ * how much of it the backward hid, and what the DP step costs over the
+ * same step without communication.
+ */
+static void
+dp_line(FILE *f, const struct db_result *r)
+{
+	double bytes = 0, busbw = NAN;
+
+	if (!r->dp)
+		return;
+	for (int b = 0; b < r->ncomm; b++) {
+		bytes += (double)r->comm[b].bytes;
+		if (!(r->comm[b].busbw_gbps >= busbw))
+			busbw = r->comm[b].busbw_gbps;
+	}
+	fprintf(f, "      dp: %s, world %d, %d bucket%s, %.3g MiB in %s%s;",
+	    r->dp_backend, r->world, r->ncomm, r->ncomm == 1 ? "" : "s",
+	    bytes / 1048576.0, r->dp_compress, r->dp_overlap ? ", overlap" :
+	    "");
+	if (!isnan(r->dp_comm_us))
+		fprintf(f, " all-reduce %.4g us/step", r->dp_comm_us);
+	if (r->ncomm > 0 && !isnan(busbw))
+		fprintf(f, " (min busbw %.3g GB/s)", busbw);
+	if (!isnan(r->dp_overlap_frac))
+		fprintf(f, "; %.0f %% hidden", 100 * r->dp_overlap_frac);
+	if (!isnan(r->dp_overhead))
+		fprintf(f, "; %+.1f %% over the step without communication",
+		    100 * r->dp_overhead);
 	fprintf(f, "\n");
 }

@@ -25,6 +25,7 @@ sb_phase_name(enum sb_phase ph)
 		[SB_PH_QSCALE] = "int8.scale",
 		[SB_PH_QUANT] = "int8.quant",
 		[SB_PH_DEQUANT] = "int8.dequant",
+		[SB_PH_ALLREDUCE] = "dp.allreduce",
 	};
 
 	return (unsigned)ph < SB_PH_COUNT ? names[ph] : "end";

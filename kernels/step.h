@@ -42,6 +42,10 @@ enum sb_phase {
 	SB_PH_QSCALE,		/* the activations' absmax (the scale) */
 	SB_PH_QUANT,		/* fp32/fp16 -> int8 conversion */
 	SB_PH_DEQUANT,		/* int32 -> fp32 + bias, when not fused */
+	/* data parallel (harness/engine_dp.c): the step's own thread busy
+	 * with the gradients' all-reduce: packing buckets, starting them,
+	 * and at the end waiting for them (the exposed communication) */
+	SB_PH_ALLREDUCE,
 	SB_PH_COUNT
 };
 #define SB_PH_END	SB_PH_COUNT	/* "the step is over" mark */
