@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DB_SCHEMA_VERSION	4
+#define DB_SCHEMA_VERSION	5
 #define DB_APPLICATION_ID	0x53544250	/* "STBP" */
 #define DB_NOTFOUND		1
 
@@ -276,7 +276,9 @@ struct db_result {
 };
 
 /* Inserts the result and its samples, phases, loss curve, loss-scale
- * trajectory and launch facts in one BEGIN IMMEDIATE transaction. */
+ * trajectory, launch facts and all-reduces (comm) in one BEGIN IMMEDIATE
+ * transaction; a value outside the schema's range is refused with the
+ * field named, and nothing is stored. */
 int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
 
 /* --- export --------------------------------------------------------------- */
@@ -285,7 +287,9 @@ int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
  * quoting, NULL as empty).  json: {"run":{...},"results":[{..., "samples":
  * [...], "phases":{name:median_us}, "loss_curve":[{step, loss, lr,
  * ref_loss}], "scaler":[{step, scale, skipped, growth_tracker}] ([] when
- * none), "launch_info":[{idx, role, ...}]}]}. */
+ * none), "launch_info":[{idx, role, ...}], "comm":[{bucket, nparams,
+ * layer_hi, layer_lo, bytes, median_us, min_us, algbw_gbps, busbw_gbps}]
+ * ([] when none)}]}. */
 int	db_export(struct db *, int64_t run_id, const char *format, FILE *out);
 
 /* Every run as a JSON array of objects (the fields of db_run_row). */

@@ -45,6 +45,14 @@
 	"'ctas_per_sm', ctas_per_sm, 'sms', sms, 'waves', waves, "	\
 	"'tail_util', tail_util, 'efficiency', efficiency"
 
+/* A comm row as JSON (export's "comm" arrays: a data-parallel result's
+ * all-reduces, by bucket). */
+#define COMM_JSON_FIELDS						\
+	"'bucket', bucket, 'nparams', nparams, 'layer_hi', layer_hi, "	\
+	"'layer_lo', layer_lo, 'bytes', bytes, 'median_us', median_us, "\
+	"'min_us', min_us, 'algbw_gbps', algbw_gbps, "			\
+	"'busbw_gbps', busbw_gbps"
+
 /* json_object() takes at most 127 arguments; keys beyond this many pairs
  * are added with json_set(). */
 #define PAIRS_PER_CALL	50
@@ -137,7 +145,7 @@ out:
  * The SELECT that makes one JSON object per result of run ?1: every
  * column of the result table, then its samples, phases, loss curve (each
  * step with the fp32 reference's loss, null when not recorded), loss-scale
- * trajectory and launch facts.  Keys are only ever added, so a reader of
+ * trajectory, launch facts and all-reduces (comm; [] unless data parallel).  Keys are only ever added, so a reader of
  * an older export finds what it knew where it was.
  * The children go through json() because a JSON value's subtype does not
  * reliably survive a subquery; without it they would come out as strings.
@@ -215,7 +223,10 @@ result_json_sql(struct db *db)
 	    "WHERE result_id = res.id ORDER BY step))), "
 	    "'$.launch_info', json((SELECT json_group_array(json_object("
 	    LAUNCH_JSON_FIELDS ")) FROM (SELECT * FROM launch_info "
-	    "WHERE result_id = res.id ORDER BY idx)))) "
+	    "WHERE result_id = res.id ORDER BY idx))), "
+	    "'$.comm', json((SELECT json_group_array(json_object("
+	    COMM_JSON_FIELDS ")) FROM (SELECT * FROM comm "
+	    "WHERE result_id = res.id ORDER BY bucket)))) "
 	    "FROM result AS res WHERE res.run_id = ?1 ORDER BY res.point_idx",
 	    e);
 	if (sqlite3_str_errcode(sql) != SQLITE_OK) {

@@ -44,7 +44,7 @@ struct copy {
 };
 
 /* The children of a result. */
-#define NCHILD	5
+#define NCHILD	6
 
 struct import {
 	struct db	*db;		/* this database (written) */
@@ -375,7 +375,7 @@ db_import(struct db *db, const char *other_path, int *imported,
     int *skipped)
 {
 	static const char *const	 children[NCHILD] = { "sample",
-	    "phase", "loss_curve", "launch_info", "scaler" };
+	    "phase", "loss_curve", "launch_info", "scaler", "comm" };
 	const char			*what = "importing runs";
 	struct import			 im;
 	char				 err[DB_ERRLEN];

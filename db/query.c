@@ -61,7 +61,10 @@ static const char sql_results[] =
 	"over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol, "
 	"check_mode, err_recheck, loss, nsteps, layout, launches, graph_nodes, "
 	"loss_divergence, quant_per_channel, quant_err_sym, quant_err_affine, "
-	"quant_sat_act, quant_sat_weight "
+	"quant_sat_act, quant_sat_weight, dp_backend, dp_bucket_cap, "
+	"dp_first_bucket, dp_overlap, dp_compress, dp_op, dp_inplace, "
+	"dp_compute_us, dp_comm_us, dp_exposed_us, dp_overlap_frac, "
+	"dp_overhead "
 	"FROM result WHERE run_id = ?1 ORDER BY point_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
 
@@ -215,6 +218,21 @@ static const char sql_launches[] =
 	"WHERE r.run_id = ?1 ORDER BY r.point_idx, l.idx "
 	"LIMIT " STR(DB_Q_LAUNCHES_LIMIT);
 
+static const char sql_comm[] =
+	"SELECT r.point_idx AS point_idx, r.variant AS variant, "
+	"r.status AS status, r.m AS m, r.n AS n, r.k AS k, "
+	"r.layers AS layers, r.world AS world, r.graph AS graph, "
+	"r.dp_backend AS dp_backend, r.dp_compress AS dp_compress, "
+	"r.dp_op AS dp_op, r.dp_inplace AS dp_inplace, "
+	"r.dp_overlap AS dp_overlap, c.bucket AS bucket, "
+	"c.nparams AS nparams, c.layer_hi AS layer_hi, "
+	"c.layer_lo AS layer_lo, c.bytes AS bytes, "
+	"c.median_us AS median_us, c.min_us AS min_us, "
+	"c.algbw_gbps AS algbw_gbps, c.busbw_gbps AS busbw_gbps "
+	"FROM result AS r JOIN comm AS c ON c.result_id = r.id "
+	"WHERE r.run_id = ?1 ORDER BY r.point_idx, c.bucket "
+	"LIMIT " STR(DB_Q_COMM_LIMIT);
+
 /* A run without an environment row compares as all NULL. */
 static const char sql_compare_env[] =
 	"WITH keys (ord, key, path) AS (VALUES "
@@ -253,6 +271,7 @@ static const struct {
 	[DB_Q_COMPARE_ENV] = { "compare_env", 2, sql_compare_env },
 	[DB_Q_LAUNCHES] = { "launch_info", 1, sql_launches },
 	[DB_Q_SCALER] = { "scaler", 1, sql_scaler },
+	[DB_Q_COMM] = { "comm", 1, sql_comm },
 };
 
 static int	run_exists(struct db *, int64_t, const char *, int *);

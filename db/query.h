@@ -36,6 +36,7 @@ enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 #define DB_Q_CURVES_LIMIT	50000
 #define DB_Q_LAUNCHES_LIMIT	100000
 #define DB_Q_SCALER_LIMIT	50000
+#define DB_Q_COMM_LIMIT		100000
 #define DB_Q_CURVE_STEPS	500	/* rows per loss curve, at most */
 
 /* db_import(): other_path cannot be imported (missing, not a stepbench
@@ -63,7 +64,11 @@ enum db_query {
 	 * tn, nn; NULL for a step), launches, graph_nodes, loss_divergence
 	 * (max over --steps of |loss - fp32 loss| / |fp32 loss|; NULL: not
 	 * measured), quant_per_channel, quant_err_sym, quant_err_affine,
-	 * quant_sat_act, quant_sat_weight (int8dyn rows; NULL elsewhere) */
+	 * quant_sat_act, quant_sat_weight (int8dyn rows; NULL elsewhere),
+	 * dp_backend, dp_bucket_cap, dp_first_bucket, dp_overlap,
+	 * dp_compress, dp_op, dp_inplace, dp_compute_us, dp_comm_us,
+	 * dp_exposed_us, dp_overlap_frac, dp_overhead (data-parallel rows,
+	 * db.h; NULL elsewhere) */
 	DB_Q_RESULTS,
 	/* args: run id.  Each ok result against the library baseline of the
 	 * same run at the same mode, precision, m, n, k, layers, world, graph,
@@ -125,6 +130,15 @@ enum db_query {
 	 * whose scale differs from the step before it, so the scale between
 	 * two rows is the earlier row's; limit 50000 rows */
 	DB_Q_SCALER,
+	/* args: run id.  The all-reduces of the run's data-parallel results
+	 * (a step's gradient buckets; an allreduce row's one collective),
+	 * by point_idx then bucket (limit 100000): point_idx, variant,
+	 * status, m, n, k, layers, world, graph, dp_backend, dp_compress
+	 * (the dtype all-reduced), dp_op, dp_inplace, dp_overlap, bucket,
+	 * nparams, layer_hi, layer_lo (NULL for an allreduce row), bytes,
+	 * median_us, min_us, algbw_gbps, busbw_gbps.  A run without
+	 * data-parallel rows: an empty table */
+	DB_Q_COMM,
 	DB_Q_COUNT
 };
 
@@ -137,9 +151,10 @@ const char	*db_query_name(enum db_query);
 /*
  * Copies every run of the stepbench database at other_path that this one
  * lacks (matched by UUID), with its environment, results, samples, phases,
- * loss curves (with their fp32 reference), loss-scale trajectories and
- * launch facts, in one transaction; runs already present are left as
- * they are.  *imported / *skipped receive the counts (may be NULL).
+ * loss curves (with their fp32 reference), loss-scale trajectories,
+ * launch facts and data-parallel all-reduces (comm), in one transaction;
+ * runs already present are left as they are.  *imported / *skipped
+ * receive the counts (may be NULL).
  * other_path is opened read-only and validated like db_open; where it is
  * the problem (missing, not SQLite, not a stepbench database, another
  * schema version, or this database itself) the return is DB_BADSOURCE

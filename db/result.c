@@ -1,8 +1,10 @@
 /*
  * db/result.c — storing one finished plan point: the result row with its
  * raw samples, phase medians, loss curve (with the fp32 reference curve),
- * loss-scale trajectory and launch facts, all in one transaction so a
- * point is either wholly in the file or not at all.
+ * loss-scale trajectory, launch facts and, for a data-parallel row, its
+ * all-reduces (comm), all in one transaction so a point is either wholly in
+ * the file or not at all.  Values the schema's CHECKs would refuse are
+ * refused here first, with the field and the value named.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ static int	insert_launches(struct db *, int64_t,
 		    const struct db_result *);
 static int	check_scaler(struct db *, const struct db_result *);
 static int	insert_scaler(struct db *, int64_t, const struct db_result *);
+static int	check_dp(struct db *, const struct db_result *);
+static int	check_comm(struct db *, const struct db_result *);
+static int	insert_comm(struct db *, int64_t, const struct db_result *);
 
 /* The caller's arrays must match their counts; a mismatch is a bug that
  * would otherwise read out of bounds or store a truncated point. */
@@ -73,7 +78,146 @@ check_result(struct db *db, const struct db_result *r)
 		    "caller", r->point_idx, bad);
 		return (-1);
 	}
-	return (check_scaler(db, r));
+	if (check_scaler(db, r) == -1 || check_dp(db, r) == -1)
+		return (-1);
+	return (check_comm(db, r));
+}
+
+/* s is NULL or one of the NULL-terminated list. */
+static int
+one_of(const char *s, const char *const *list)
+{
+	if (s == NULL)
+		return (1);
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * The dp_* fields of a data-parallel row (dp = 0 stores them NULL, so
+ * they are not looked at; comm rows without dp are refused).  Strings
+ * from their lists, flags 0/1 (< 0: not known), times and caps >= 0,
+ * the hidden fraction in [0, 1]; NaN is "not measured" throughout.
+ */
+static int
+check_dp(struct db *db, const struct db_result *r)
+{
+	static const char *const backends[] = { "nccl", "mpi", NULL };
+	static const char *const dtypes[] = { "f32", "f16", "bf16", NULL };
+	static const char *const ops[] = { "sum", "avg", NULL };
+	const struct {
+		const char	*name;
+		double		 v;
+	} nonneg[] = {
+		{ "dp_bucket_cap", r->dp_bucket_cap },
+		{ "dp_first_bucket", r->dp_first_bucket },
+		{ "dp_compute_us", r->dp_compute_us },
+		{ "dp_comm_us", r->dp_comm_us },
+		{ "dp_exposed_us", r->dp_exposed_us },
+	};
+	size_t	i;
+
+	if (r->ncomm < 0 || (r->ncomm > 0 && r->comm == NULL)) {
+		db_seterr(db, "storing point %d: ncomm is %d and comm is %s; "
+		    "they do not match; this is a bug in the caller",
+		    r->point_idx, r->ncomm, r->comm == NULL ? "NULL" : "set");
+		return (-1);
+	}
+	if (!r->dp) {
+		if (r->ncomm > 0) {
+			db_seterr(db, "storing point %d: %d comm rows but dp "
+			    "is 0; all-reduce rows belong to a data-parallel "
+			    "result (set dp = 1, or ncomm = 0); this is a bug "
+			    "in the caller", r->point_idx, r->ncomm);
+			return (-1);
+		}
+		return (0);
+	}
+	if (r->dp != 1) {
+		db_seterr(db, "storing point %d: dp is %d; give 1 (a "
+		    "data-parallel row) or 0; this is a bug in the caller",
+		    r->point_idx, r->dp);
+		return (-1);
+	}
+	if (!one_of(r->dp_backend, backends) ||
+	    !one_of(r->dp_compress, dtypes) || !one_of(r->dp_op, ops)) {
+		db_seterr(db, "storing point %d: dp_backend '%s', dp_compress "
+		    "'%s', dp_op '%s': valid are nccl|mpi, f32|f16|bf16, "
+		    "sum|avg (or NULL); this is a bug in the caller",
+		    r->point_idx, r->dp_backend ? r->dp_backend : "(null)",
+		    r->dp_compress ? r->dp_compress : "(null)",
+		    r->dp_op ? r->dp_op : "(null)");
+		return (-1);
+	}
+	if (r->dp_overlap > 1 || r->dp_inplace > 1) {
+		db_seterr(db, "storing point %d: dp_overlap %d, dp_inplace "
+		    "%d: each is 1, 0 or < 0 (not known); this is a bug in "
+		    "the caller", r->point_idx, r->dp_overlap, r->dp_inplace);
+		return (-1);
+	}
+	for (i = 0; i < sizeof(nonneg) / sizeof(nonneg[0]); i++) {
+		if (nonneg[i].v < 0) {
+			db_seterr(db, "storing point %d: %s is %g; it is >= 0 "
+			    "(NaN: not measured); this is a bug in the caller",
+			    r->point_idx, nonneg[i].name, nonneg[i].v);
+			return (-1);
+		}
+	}
+	if (r->dp_overlap_frac < 0 || r->dp_overlap_frac > 1) {
+		db_seterr(db, "storing point %d: dp_overlap_frac is %g; the "
+		    "hidden share of the communication is in [0, 1] (NaN: "
+		    "not measured); this is a bug in the caller",
+		    r->point_idx, r->dp_overlap_frac);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Each all-reduce row: a bucket >= 0 (duplicates are caught on insert),
+ * bytes, times and bandwidths >= 0, layer_lo <= layer_hi when both are
+ * known. */
+static int
+check_comm(struct db *db, const struct db_result *r)
+{
+	const struct db_comm	*c;
+	const char		*bad;
+	double			 v;
+	int			 j;
+
+	for (j = 0; j < r->ncomm; j++) {
+		c = &r->comm[j];
+		bad = NULL;
+		v = 0;
+		if (c->bucket < 0)
+			bad = "bucket", v = c->bucket;
+		else if (c->bytes < 0)
+			bad = "bytes", v = (double)c->bytes;
+		else if (c->median_us < 0)
+			bad = "median_us", v = c->median_us;
+		else if (c->min_us < 0)
+			bad = "min_us", v = c->min_us;
+		else if (c->algbw_gbps < 0)
+			bad = "algbw_gbps", v = c->algbw_gbps;
+		else if (c->busbw_gbps < 0)
+			bad = "busbw_gbps", v = c->busbw_gbps;
+		if (bad != NULL) {
+			db_seterr(db, "storing point %d: comm[%d].%s is %g; it "
+			    "is >= 0 (NaN times: not measured); this is a bug "
+			    "in the caller", r->point_idx, j, bad, v);
+			return (-1);
+		}
+		if (c->layer_lo >= 0 && c->layer_hi >= 0 &&
+		    c->layer_lo > c->layer_hi) {
+			db_seterr(db, "storing point %d: comm[%d] has layer_lo "
+			    "%d above layer_hi %d; give a bucket's lowest and "
+			    "highest layer; this is a bug in the caller",
+			    r->point_idx, j, c->layer_lo, c->layer_hi);
+			return (-1);
+		}
+	}
+	return (0);
 }
 
 /*
@@ -131,12 +275,16 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	    "check_mode, err_recheck, loss, nsteps, started_at, ended_at, "
 	    "layout, launches, graph_nodes, loss_divergence, "
 	    "quant_per_channel, quant_err_sym, quant_err_affine, "
-	    "quant_sat_act, quant_sat_weight) "
+	    "quant_sat_act, quant_sat_weight, dp_backend, dp_bucket_cap, "
+	    "dp_first_bucket, dp_overlap, dp_compress, dp_op, dp_inplace, "
+	    "dp_compute_us, dp_comm_us, dp_exposed_us, dp_overlap_frac, "
+	    "dp_overhead) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
 	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
 	    "?40, ?41, ?42, ?43, ?44, ?45, coalesce(?46, " DB_NOW_SQL "), "
-	    DB_NOW_SQL ", ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55)",
+	    DB_NOW_SQL ", ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, "
+	    "?57, ?58, ?59, ?60, ?61, ?62, ?63, ?64, ?65, ?66, ?67)",
 	    what) == -1)
 		goto out;
 
@@ -218,6 +366,27 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	BQ(r->quant_sat_weight >= 0, sqlite3_bind_int64(st, i,
 	    r->quant_sat_weight));
 #undef BQ
+	/* v5: NULL unless a data-parallel row (check_dp() vetted them);
+	 * db_bind_text/real store NULL strings and NaN as NULL, and a
+	 * flag < 0 is "not known" */
+#define BD(ok, bind) do {						\
+	bad |= (r->dp && (ok) ? (bind) : sqlite3_bind_null(st, i))	\
+	    != SQLITE_OK;						\
+	i++;								\
+} while (0)
+	BD(1, db_bind_text(st, i, r->dp_backend));
+	BD(1, db_bind_real(st, i, r->dp_bucket_cap));
+	BD(1, db_bind_real(st, i, r->dp_first_bucket));
+	BD(r->dp_overlap >= 0, sqlite3_bind_int(st, i, r->dp_overlap));
+	BD(1, db_bind_text(st, i, r->dp_compress));
+	BD(1, db_bind_text(st, i, r->dp_op));
+	BD(r->dp_inplace >= 0, sqlite3_bind_int(st, i, r->dp_inplace));
+	BD(1, db_bind_real(st, i, r->dp_compute_us));
+	BD(1, db_bind_real(st, i, r->dp_comm_us));
+	BD(1, db_bind_real(st, i, r->dp_exposed_us));
+	BD(1, db_bind_real(st, i, r->dp_overlap_frac));
+	BD(1, db_bind_real(st, i, r->dp_overhead));
+#undef BD
 #undef BI
 #undef BT
 #undef BR
@@ -510,6 +679,67 @@ out:
 	return (ret);
 }
 
+/* One row per all-reduce of a data-parallel result (check_comm() vetted
+ * the values; negative nparams and layers are "not applicable": NULL). */
+static int
+insert_comm(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char		*what = "storing a result's all-reduces";
+	const struct db_comm	*c;
+	sqlite3_stmt		*st = NULL;
+	int			 j, k, rc, bad, ret = -1;
+
+	if (r->ncomm == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO comm (result_id, bucket, "
+	    "nparams, layer_hi, layer_lo, bytes, median_us, min_us, "
+	    "algbw_gbps, busbw_gbps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10)", what) == -1)
+		goto out;
+	for (j = 0; j < r->ncomm; j++) {
+		c = &r->comm[j];
+		k = 1;
+		bad = 0;
+#define B(call)	bad |= (call) != SQLITE_OK
+		B(sqlite3_bind_int64(st, k++, id));
+		B(sqlite3_bind_int(st, k++, c->bucket));
+		B(bind_min(st, k++, c->nparams, 0));
+		B(bind_min(st, k++, c->layer_hi, 0));
+		B(bind_min(st, k++, c->layer_lo, 0));
+		B(sqlite3_bind_int64(st, k++, c->bytes));
+		B(db_bind_real(st, k++, c->median_us));
+		B(db_bind_real(st, k++, c->min_us));
+		B(db_bind_real(st, k++, c->algbw_gbps));
+		B(db_bind_real(st, k++, c->busbw_gbps));
+#undef B
+		if (bad || k != sqlite3_bind_parameter_count(st) + 1) {
+			DB_FAIL(db, "%s: binding comm[%d]", what, j);
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			db_seterr(db, "%s: bucket %d appears twice (comm[%d]); "
+			    "each all-reduce of a result has its own bucket "
+			    "number; this is a bug in the caller", what,
+			    c->bucket, j);
+			goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting comm[%d] (bucket %d)", what,
+			    j, c->bucket);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
 int
 db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 {
@@ -529,7 +759,8 @@ db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 	    insert_phases(db, id, r) == -1 ||
 	    insert_curve(db, id, r) == -1 ||
 	    insert_scaler(db, id, r) == -1 ||
-	    insert_launches(db, id, r) == -1)
+	    insert_launches(db, id, r) == -1 ||
+	    insert_comm(db, id, r) == -1)
 		goto out;
 	if (db_commit(db, "storing a result") == -1)
 		goto out;

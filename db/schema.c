@@ -215,6 +215,60 @@ static const char *const migrations[] = {
 	"	    CHECK (quant_sat_act >= 0);\n"
 	"ALTER TABLE result ADD COLUMN quant_sat_weight INTEGER\n"
 	"	    CHECK (quant_sat_weight >= 0);\n",
+
+	/* v5: data parallel (--world with --comm, `stepbench allreduce`).
+	 * On a row measured with the data-parallel machinery: the backend,
+	 * the bucket caps in bytes, --overlap, the dtype gradients travel
+	 * in (an allreduce row's dtype), the reduction, in-place (allreduce
+	 * rows; NULL for steps), the median of the same local step without
+	 * communication, the buckets' all-reduce time per step, and
+	 * harness/ddp.h's overlap figures of (median_us, dp_compute_us,
+	 * dp_comm_us): exposed communication, the hidden fraction and the
+	 * overhead.  NULL on every other row (and on rows older than v5).
+	 * comm holds one row per all-reduce of such a result: a gradient
+	 * bucket of the step (0, 1, ... in all-reduce order, with its
+	 * parameters and layers), or an allreduce row's collective
+	 * (bucket 0, no parameters or layers); bytes as all-reduced, the
+	 * median and least time over the samples, and nccl-tests' algbw
+	 * and busbw of bytes and the median. */
+	"ALTER TABLE result ADD COLUMN dp_backend TEXT\n"
+	"	    CHECK (dp_backend IN ('nccl', 'mpi'));\n"
+	"ALTER TABLE result ADD COLUMN dp_bucket_cap REAL\n"
+	"	    CHECK (dp_bucket_cap >= 0);\n"
+	"ALTER TABLE result ADD COLUMN dp_first_bucket REAL\n"
+	"	    CHECK (dp_first_bucket >= 0);\n"
+	"ALTER TABLE result ADD COLUMN dp_overlap INTEGER\n"
+	"	    CHECK (dp_overlap IN (0, 1));\n"
+	"ALTER TABLE result ADD COLUMN dp_compress TEXT\n"
+	"	    CHECK (dp_compress IN ('f32', 'f16', 'bf16'));\n"
+	"ALTER TABLE result ADD COLUMN dp_op TEXT\n"
+	"	    CHECK (dp_op IN ('sum', 'avg'));\n"
+	"ALTER TABLE result ADD COLUMN dp_inplace INTEGER\n"
+	"	    CHECK (dp_inplace IN (0, 1));\n"
+	"ALTER TABLE result ADD COLUMN dp_compute_us REAL\n"
+	"	    CHECK (dp_compute_us >= 0);\n"
+	"ALTER TABLE result ADD COLUMN dp_comm_us REAL\n"
+	"	    CHECK (dp_comm_us >= 0);\n"
+	"ALTER TABLE result ADD COLUMN dp_exposed_us REAL\n"
+	"	    CHECK (dp_exposed_us >= 0);\n"
+	"ALTER TABLE result ADD COLUMN dp_overlap_frac REAL\n"
+	"	    CHECK (dp_overlap_frac >= 0 AND dp_overlap_frac <= 1);\n"
+	"ALTER TABLE result ADD COLUMN dp_overhead REAL;\n"
+	"CREATE TABLE comm (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	bucket		INTEGER NOT NULL CHECK (bucket >= 0),\n"
+	"	nparams		INTEGER CHECK (nparams >= 0),\n"
+	"	layer_hi	INTEGER CHECK (layer_hi >= 0),\n"
+	"	layer_lo	INTEGER CHECK (layer_lo >= 0 AND\n"
+	"			    layer_lo <= layer_hi),\n"
+	"	bytes		INTEGER NOT NULL CHECK (bytes >= 0),\n"
+	"	median_us	REAL CHECK (median_us >= 0),\n"
+	"	min_us		REAL CHECK (min_us >= 0),\n"
+	"	algbw_gbps	REAL CHECK (algbw_gbps >= 0),\n"
+	"	busbw_gbps	REAL CHECK (busbw_gbps >= 0),\n"
+	"	PRIMARY KEY (result_id, bucket)\n"
+	") STRICT, WITHOUT ROWID;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -23,7 +23,7 @@
 #include <sqlite3.h>
 
 #define MAXR	64
-#define MAXC	64
+#define MAXC	96	/* the result table has 69 columns at schema v5 */
 
 /* A parsed CSV: f[row][col], row 0 is the header; fields are malloc'ed. */
 struct csv {

@@ -286,7 +286,7 @@ test_create(void)
 	db_close(db);
 	db = NULL;
 	CHECK("db-1.5: still one set of tables", raw_int(path,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 8);
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 9);
 	CHECK("db-1.5: user_version unchanged",
 	    raw_int(path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
 
@@ -2191,6 +2191,422 @@ test_quant(void)
 	db_close(db);
 }
 
+/* --- 15: upgrading a file the v4 code wrote -------------------------------- */
+
+/*
+ * tests/fixtures/db_v4.sql is a database made by the schema v4 code (see
+ * its header): int8dyn rows with their quant_* columns, scaler rows, two
+ * skipped GPU points.  Opening it for writing upgrades it to v5 in place:
+ * every row kept, the dp_* columns NULL and no comm rows on the old
+ * results, and the file then takes a data-parallel result.
+ */
+static void
+test_upgrade_v4(void)
+{
+	static const struct db_comm	 cm[1] = {
+	    { 0, 2, 0, 0, 96, 5, 4, 0.0192, 0.0192 } };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	struct csv		 c;
+	struct blob		 b;
+	const char		*fresh = P("fresh5.db");
+	char			 err[1024], *s, *s1, *s2;
+	char			 v4path[PATH_MAX];
+	int64_t			 id = 0;
+	int			 rc, ci, i, empty;
+
+	snprintf(v4path, sizeof(v4path), "%s", P("v4.db"));
+	if (load_sql(SB_FIXTURES "/db_v4.sql", v4path) != 0) {
+		CHECK("db-15.0: the v4 fixture loads", 0);
+		return;
+	}
+	CHECK("db-15.0: the fixture is a v4 stepbench file",
+	    raw_int(v4path, "PRAGMA user_version") == 4 &&
+	    raw_int(v4path, "PRAGMA application_id") == DB_APPLICATION_ID &&
+	    raw_int(v4path, "SELECT count(*) FROM result") == 8 &&
+	    raw_int(v4path, "SELECT count(*) FROM result WHERE "
+	    "quant_per_channel = 0") == 4 &&
+	    raw_int(v4path, "SELECT count(*) FROM pragma_table_info('result') "
+	    "WHERE name LIKE 'dp%'") == 0 &&
+	    raw_int(v4path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "name = 'comm'") == 0);
+
+	b = slurp(v4path);
+	rc = db_open(&db, v4path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-15.1: READONLY refuses v4, saying how to upgrade",
+	    rc == -1 && strstr(err, "schema v4, older") != NULL &&
+	    strstr(err, "writing command") != NULL);
+	CHECK("db-15.1: and changes nothing", same(v4path, b));
+
+	rc = db_open(&db, v4path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-15.2: EXISTING upgrades v4", rc == 0 && db != NULL &&
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	db_close(db);
+	db = NULL;
+	CHECK("db-15.2: user_version is current", raw_int(v4path,
+	    "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	CHECK("db-15.2: every row kept", raw_int(v4path,
+	    "SELECT (SELECT count(*) FROM run) = 1 AND "
+	    "(SELECT count(*) FROM environment) = 1 AND "
+	    "(SELECT count(*) FROM result) = 8 AND "
+	    "(SELECT count(*) FROM sample) = 18 AND "
+	    "(SELECT count(*) FROM loss_curve) = 12 AND "
+	    "(SELECT count(*) FROM scaler) = 6 AND "
+	    "(SELECT count(*) FROM comm) = 0") == 1);
+	CHECK("db-15.2: v4 columns intact", raw_int(v4path,
+	    "SELECT count(*) FROM result WHERE variant LIKE '%.int8dyn.cpu' "
+	    "AND quant_per_channel = 0 AND quant_err_sym > 0 AND "
+	    "quant_err_affine > quant_err_sym") == 4 && raw_int(v4path,
+	    "SELECT count(*) FROM result WHERE variant = 'infer.int8dyn.cpu' "
+	    "AND quant_sat_act = 0 AND quant_sat_weight = 0") == 2);
+	CHECK("db-15.2: dp_* are NULL on old rows", raw_int(v4path,
+	    "SELECT count(*) FROM result WHERE dp_backend IS NULL AND "
+	    "dp_bucket_cap IS NULL AND dp_first_bucket IS NULL AND "
+	    "dp_overlap IS NULL AND dp_compress IS NULL AND dp_op IS NULL "
+	    "AND dp_inplace IS NULL AND dp_compute_us IS NULL AND "
+	    "dp_comm_us IS NULL AND dp_exposed_us IS NULL AND "
+	    "dp_overlap_frac IS NULL AND dp_overhead IS NULL") == 8);
+	CHECK("db-15.2: foreign keys hold", raw_int(v4path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0 &&
+	    strcmp(raw_text(v4path, "PRAGMA integrity_check"), "ok") == 0);
+
+	if (db_open(&db, fresh, DB_OPEN_WRITE, err, sizeof(err)) == 0)
+		db_close(db);
+	db = NULL;
+	s1 = schema_sql(v4path);
+	s2 = schema_sql(fresh);
+	CHECK("db-15.3: upgraded schema = new schema", s1 != NULL &&
+	    s2 != NULL && strcmp(s1, s2) == 0);
+	free(s1);
+	free(s2);
+
+	if (db_open(&db, v4path, DB_OPEN_READONLY, err, sizeof(err)) != 0) {
+		CHECK("db-15.4: READONLY opens the upgraded file", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	rc = db_run_find(db, "1902acde", &row);
+	CHECK("db-15.4: the old sweep is found", rc == 0 &&
+	    strcmp(row.label, "v4-fixture") == 0 && row.done_points == 8 &&
+	    row.ok_points == 6);
+	s = capture(db, row.id, "json", &rc);
+	CHECK("db-15.4: json of the old run", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-15.4: its v4 data intact", strcmp(jx(s,
+	    "json_array_length(?1, '$.results') || ' ' || "
+	    "json_extract(?1, '$.results[0].variant') || ' ' || "
+	    "json_extract(?1, '$.results[0].quant_per_channel') || ' ' || "
+	    "json_type(?1, '$.results[0].quant_err_sym') || ' ' || "
+	    "json_array_length(?1, '$.results[2].scaler') || ' ' || "
+	    "json_extract(?1, '$.results[6].status')"),
+	    "8 infer.int8dyn.cpu 0 real 3 skipped") == 0);
+	CHECK("db-15.4: json has the dp keys, null, and comm []", strcmp(jx(s,
+	    "(SELECT count(*) FROM json_each(?1, '$.results') AS e WHERE "
+	    "json_type(e.value, '$.dp_backend') = 'null' AND "
+	    "json_type(e.value, '$.dp_overlap_frac') = 'null' AND "
+	    "json_type(e.value, '$.dp_overhead') = 'null' AND "
+	    "json_type(e.value, '$.comm') = 'array' AND "
+	    "json_array_length(e.value, '$.comm') = 0)"), "8") == 0);
+	free(s);
+	s = capture(db, row.id, "csv", &rc);
+	CHECK("db-15.4: csv of the old run", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 9);
+	empty = c.nrows == 9;
+	for (i = 0; i < 3; i++) {
+		static const char *const	 dp_cols[3] = { "dp_backend",
+		    "dp_comm_us", "dp_overhead" };
+
+		ci = csv_col(&c, dp_cols[i]);
+		empty &= ci > 0 && strcmp(c.f[1][ci], "") == 0 &&
+		    strcmp(c.f[8][ci], "") == 0;
+	}
+	CHECK("db-15.4: csv has the dp columns, empty", empty);
+	csv_free(&c);
+	free(s);
+	db_close(db);
+	db = NULL;
+
+	if (db_open(&db, v4path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-15.5: reopen", 0);
+		return;
+	}
+	run_info(&ri, "15a00000-0000-4000-8000-000000000001", "h1", 42);
+	rc = db_run_begin(db, &ri, &id);
+	result_init(&r, 0, "ok");
+	r.world = 2;
+	r.dp = 1;
+	r.dp_backend = "mpi";
+	r.dp_overlap = 0;
+	r.dp_inplace = -1;
+	r.dp_bucket_cap = r.dp_first_bucket = NAN;
+	r.dp_compute_us = r.dp_comm_us = r.dp_exposed_us = NAN;
+	r.dp_overlap_frac = r.dp_overhead = NAN;
+	r.ncomm = 1;
+	r.comm = cm;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-15.5: a data-parallel result in the upgraded file",
+	    rc == 0 && raw_int(v4path, "SELECT count(*) FROM result JOIN "
+	    "comm ON comm.result_id = result.id WHERE dp_backend = 'mpi' AND "
+	    "dp_overlap = 0 AND comm.bytes = 96 AND nparams = 2") == 1);
+	db_close(db);
+}
+
+/* --- 16: data-parallel results (schema v5) --------------------------------- */
+
+/* A data-parallel step: 3 layers, world 2, MPI, overlapped. */
+static void
+dp_init(struct db_result *r, int idx, const struct db_comm *comm,
+    int ncomm)
+{
+	result_init(r, idx, "ok");
+	r->layers = 3;
+	r->world = 2;
+	r->median_us = 120;
+	r->dp = 1;
+	r->dp_backend = "mpi";
+	r->dp_bucket_cap = 25 * 1048576.0;
+	r->dp_first_bucket = 1048576.0;
+	r->dp_overlap = 1;
+	r->dp_compress = "f32";
+	r->dp_op = "avg";
+	r->dp_inplace = -1;
+	r->dp_compute_us = 100;
+	r->dp_comm_us = 40;
+	r->dp_exposed_us = 20;
+	r->dp_overlap_frac = 0.5;
+	r->dp_overhead = 0.2;
+	r->ncomm = ncomm;
+	r->comm = comm;
+}
+
+static void
+test_dp(void)
+{
+	/* three buckets in all-reduce order: the last layer first */
+	static const struct db_comm	 cm[3] = {
+	    { 0, 2, 2, 2, 1048576, 10, 9.5, 104.8576, 104.8576 },
+	    { 1, 2, 1, 1, 4194304, 25, 24, 167.77216, 167.77216 },
+	    { 2, 2, 0, 0, 262144, NAN, NAN, NAN, NAN } };
+	static const double		 samples[2] = { 119, 121 };
+	struct db_comm			 bad[3];
+	struct db			*db = NULL;
+	struct db_run_info		 ri;
+	struct db_result		 r;
+	struct csv			 c;
+	const char			*path = P("dp.db");
+	char				 err[1024], *s;
+	int64_t				 id = 0;
+	int				 rc, ci, i, refused;
+	static const struct {
+		const char	*what;	/* the field the message names */
+		int		 field;
+		double		 v;
+	} negs[] = {
+		{ "dp_bucket_cap", 0, -1 }, { "dp_first_bucket", 1, -1 },
+		{ "dp_compute_us", 2, -0.5 }, { "dp_comm_us", 3, -1e-9 },
+		{ "dp_exposed_us", 4, -INFINITY },
+		{ "dp_overlap_frac", 5, -0.01 }, { "dp_overlap_frac", 5, 1.5 },
+	};
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-16.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	run_info(&ri, "16a00000-0000-4000-8000-000000000001", "h1", 42);
+	if (db_run_begin(db, &ri, &id) != 0) {
+		CHECK("db-16.0: run", 0);
+		db_close(db);
+		return;
+	}
+
+	/* 0: a data-parallel step with three buckets */
+	dp_init(&r, 0, cm, 3);
+	r.nsamples = 2;
+	r.samples_us = samples;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-16.1: a data-parallel result with 3 all-reduces", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+	CHECK("db-16.1: its dp columns, as given", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx = 0 AND "
+	    "dp_backend = 'mpi' AND dp_bucket_cap = 26214400 AND "
+	    "dp_first_bucket = 1048576 AND dp_overlap = 1 AND "
+	    "dp_compress = 'f32' AND dp_op = 'avg' AND dp_inplace IS NULL AND "
+	    "dp_compute_us = 100 AND dp_comm_us = 40 AND dp_exposed_us = 20 "
+	    "AND dp_overlap_frac = 0.5 AND dp_overhead = 0.2") == 1);
+	CHECK("db-16.1: its comm rows, as given", strcmp(raw_text(path,
+	    "SELECT group_concat(x, ' ') FROM (SELECT bucket || ':' || "
+	    "nparams || ':' || layer_hi || '-' || layer_lo || ':' || bytes "
+	    "|| ':' || coalesce(median_us, '-') || ':' || "
+	    "coalesce(min_us, '-') || ':' || coalesce(busbw_gbps, '-') AS x "
+	    "FROM comm ORDER BY bucket)"), "0:2:2-2:1048576:10.0:9.5:104.8576 "
+	    "1:2:1-1:4194304:25.0:24.0:167.77216 2:2:0-0:262144:-:-:-") == 0);
+
+	/* 1: dp = 0 with dp values in the fields: all NULL, no comm rows;
+	 * 2: a caller that knows nothing of v5 (struct zeroed) */
+	dp_init(&r, 1, NULL, 0);
+	r.dp = 0;
+	r.dp_backend = "bogus";
+	r.dp_compute_us = -5;
+	rc = db_result_add(db, id, &r);
+	result_init(&r, 2, "ok");
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-16.2: rows that are not data parallel", rc == 0);
+	CHECK("db-16.2: dp 0 stores every dp column NULL", raw_int(path,
+	    "SELECT count(*) FROM result WHERE point_idx IN (1, 2) AND "
+	    "dp_backend IS NULL AND dp_bucket_cap IS NULL AND "
+	    "dp_first_bucket IS NULL AND dp_overlap IS NULL AND "
+	    "dp_compress IS NULL AND dp_op IS NULL AND dp_inplace IS NULL "
+	    "AND dp_compute_us IS NULL AND dp_comm_us IS NULL AND "
+	    "dp_exposed_us IS NULL AND dp_overlap_frac IS NULL AND "
+	    "dp_overhead IS NULL") == 2 && raw_int(path,
+	    "SELECT count(*) FROM comm JOIN result ON result.id = "
+	    "comm.result_id WHERE point_idx IN (1, 2)") == 0);
+
+	/* Refusals name the field and store nothing of the point. */
+	dp_init(&r, 3, cm, 3);
+	r.dp = 0;
+	CHECK("db-16.3: comm rows with dp 0 refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "3 comm rows but dp is 0") != NULL &&
+	    strstr(db_errmsg(db), "point 3") != NULL);
+	refused = 1;
+	for (i = 0; i < (int)(sizeof(negs) / sizeof(negs[0])); i++) {
+		dp_init(&r, 3, cm, 3);
+		*(double *[]){ &r.dp_bucket_cap, &r.dp_first_bucket,
+		    &r.dp_compute_us, &r.dp_comm_us, &r.dp_exposed_us,
+		    &r.dp_overlap_frac }[negs[i].field] = negs[i].v;
+		rc = db_result_add(db, id, &r);
+		if (rc != -1 || strstr(db_errmsg(db), negs[i].what) == NULL) {
+			fprintf(stderr, "  %s = %g: rc %d, %s\n", negs[i].what,
+			    negs[i].v, rc, db_errmsg(db));
+			refused = 0;
+		}
+	}
+	CHECK("db-16.3: negative times and caps refused, named", refused);
+	dp_init(&r, 3, cm, 3);
+	r.dp_backend = "gloo";
+	CHECK("db-16.3: an unknown backend refused, the valid ones named",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "'gloo'") != NULL &&
+	    strstr(db_errmsg(db), "nccl|mpi") != NULL);
+	dp_init(&r, 3, cm, 3);
+	r.dp_compress = "fp16";
+	CHECK("db-16.3: an unknown dtype refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "'fp16'") != NULL &&
+	    strstr(db_errmsg(db), "f32|f16|bf16") != NULL);
+	dp_init(&r, 3, cm, 3);
+	r.dp_overlap = 2;
+	CHECK("db-16.3: dp_overlap 2 refused", db_result_add(db, id, &r) ==
+	    -1 && strstr(db_errmsg(db), "dp_overlap 2") != NULL);
+	memcpy(bad, cm, sizeof(bad));
+	bad[1].bytes = -4;
+	dp_init(&r, 3, bad, 3);
+	CHECK("db-16.3: negative bytes refused, the row named",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "comm[1].bytes is -4") != NULL);
+	memcpy(bad, cm, sizeof(bad));
+	bad[2].median_us = -1;
+	dp_init(&r, 3, bad, 3);
+	CHECK("db-16.3: a negative all-reduce time refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "comm[2].median_us") != NULL);
+	memcpy(bad, cm, sizeof(bad));
+	bad[0].busbw_gbps = -1;
+	dp_init(&r, 3, bad, 3);
+	CHECK("db-16.3: a negative bandwidth refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "comm[0].busbw_gbps") != NULL);
+	memcpy(bad, cm, sizeof(bad));
+	bad[2].bucket = 1;
+	dp_init(&r, 3, bad, 3);
+	CHECK("db-16.3: a bucket given twice refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "bucket 1 appears twice") != NULL);
+	memcpy(bad, cm, sizeof(bad));
+	bad[1].layer_lo = 2;
+	dp_init(&r, 3, bad, 3);
+	CHECK("db-16.3: layer_lo above layer_hi refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "layer_lo 2 above layer_hi 1") != NULL);
+	dp_init(&r, 3, NULL, 2);
+	CHECK("db-16.3: ncomm without comm refused",
+	    db_result_add(db, id, &r) == -1 &&
+	    strstr(db_errmsg(db), "ncomm is 2") != NULL);
+	CHECK("db-16.3: nothing of the refused points stored", raw_int(path,
+	    "SELECT count(*) FROM result") == 3 && raw_int(path,
+	    "SELECT count(*) FROM comm") == 3 && raw_int(path,
+	    "SELECT count(*) FROM sample") == 2 && raw_int(path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+	/* the overhead may be negative (a step that ran faster with the
+	 * machinery, within noise), and -1 flags are "not known" */
+	dp_init(&r, 3, cm, 3);
+	r.dp_overhead = -0.01;
+	r.dp_overlap = -1;
+	r.dp_backend = NULL;
+	rc = db_result_add(db, id, &r);
+	CHECK("db-16.4: the point stores once it is right", rc == 0 &&
+	    raw_int(path, "SELECT count(*) FROM result WHERE point_idx = 3 "
+	    "AND dp_overhead = -0.01 AND dp_overlap IS NULL AND "
+	    "dp_backend IS NULL") == 1 && raw_int(path,
+	    "SELECT count(*) FROM comm") == 6);
+
+	/* Exports. */
+	s = capture(db, id, "csv", &rc);
+	CHECK("db-16.5: csv export", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 5);
+#define CELL(row, col) ((ci = csv_col(&c, (col))) > 0 && c.nrows == 5 ?	\
+	c.f[(row)][ci] : "(no column)")
+	CHECK("db-16.5: csv dp columns", strcmp(CELL(1, "dp_backend"),
+	    "mpi") == 0 && strcmp(CELL(1, "dp_bucket_cap"), "26214400") == 0
+	    && strcmp(CELL(1, "dp_overlap"), "1") == 0 &&
+	    strcmp(CELL(1, "dp_inplace"), "") == 0 &&
+	    strcmp(CELL(1, "dp_overlap_frac"), "0.5") == 0 &&
+	    strcmp(CELL(1, "dp_exposed_us"), "20") == 0);
+	CHECK("db-16.5: csv dp columns empty on dp 0 rows", strcmp(CELL(2,
+	    "dp_backend"), "") == 0 && strcmp(CELL(3, "dp_overhead"), "") ==
+	    0 && strcmp(CELL(4, "dp_overhead"), "-0.01") == 0);
+#undef CELL
+	csv_free(&c);
+	free(s);
+	s = capture(db, id, "json", &rc);
+	CHECK("db-16.6: json export", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-16.6: json dp figures of point 0", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].dp_backend', "
+	    "'$.results[0].dp_compress', '$.results[0].dp_op', "
+	    "'$.results[0].dp_inplace', '$.results[0].dp_comm_us', "
+	    "'$.results[0].dp_overlap_frac')"),
+	    "[\"mpi\",\"f32\",\"avg\",null,40.0,0.5]") == 0);
+	CHECK("db-16.6: json comm rows of point 0, by bucket", strcmp(jx(s,
+	    "json_extract(?1, '$.results[0].comm')"),
+	    "[{\"bucket\":0,\"nparams\":2,\"layer_hi\":2,\"layer_lo\":2,"
+	    "\"bytes\":1048576,\"median_us\":10.0,\"min_us\":9.5,"
+	    "\"algbw_gbps\":104.8576,\"busbw_gbps\":104.8576},"
+	    "{\"bucket\":1,\"nparams\":2,\"layer_hi\":1,\"layer_lo\":1,"
+	    "\"bytes\":4194304,\"median_us\":25.0,\"min_us\":24.0,"
+	    "\"algbw_gbps\":167.77216,\"busbw_gbps\":167.77216},"
+	    "{\"bucket\":2,\"nparams\":2,\"layer_hi\":0,\"layer_lo\":0,"
+	    "\"bytes\":262144,\"median_us\":null,\"min_us\":null,"
+	    "\"algbw_gbps\":null,\"busbw_gbps\":null}]") == 0);
+	CHECK("db-16.6: json comm [] and null dp keys on dp 0 rows",
+	    strcmp(jx(s, "json_array_length(?1, '$.results[1].comm') || ' ' "
+	    "|| json_array_length(?1, '$.results[2].comm') || ' ' || "
+	    "json_type(?1, '$.results[1].dp_backend') || ' ' || "
+	    "json_type(?1, '$.results[2].dp_overhead')"), "0 0 null null") ==
+	    0);
+	free(s);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -2216,6 +2632,8 @@ main(void)
 	test_upgrade_v2();
 	test_upgrade_v3();
 	test_quant();
+	test_upgrade_v4();
+	test_dp();
 
 	chmod(P("ro"), 0755);
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

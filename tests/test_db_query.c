@@ -53,7 +53,13 @@
 	"err_y,err_loss,err_dw,err_db,err_dx,err_w,tol,check_mode,"	\
 	"err_recheck,loss,nsteps,layout,launches,graph_nodes,loss_divergence," \
 	"quant_per_channel,quant_err_sym,quant_err_affine,quant_sat_act," \
-	"quant_sat_weight"
+	"quant_sat_weight,dp_backend,dp_bucket_cap,dp_first_bucket,"	\
+	"dp_overlap,dp_compress,dp_op,dp_inplace,dp_compute_us,dp_comm_us," \
+	"dp_exposed_us,dp_overlap_frac,dp_overhead"
+
+#define COMM_COLS	"point_idx,variant,status,m,n,k,layers,world,graph," \
+	"dp_backend,dp_compress,dp_op,dp_inplace,dp_overlap,bucket,nparams," \
+	"layer_hi,layer_lo,bytes,median_us,min_us,algbw_gbps,busbw_gbps"
 
 static const char hostile[] = "<script>\"\n\\\x01 \xc3\xa9, &end\r\n";
 
@@ -150,7 +156,7 @@ qt(struct db *db, enum db_query q, int64_t a, int64_t b, enum db_fmt fmt,
     int *rc)
 {
 	static const int	 nargs[DB_Q_COUNT] = { 0, 1, 1, 1, 1, 1, 2, 2,
-	    1, 1 };
+	    1, 1, 1 };
 	int64_t			 args[2] = { a, b };
 	char			*out = (char *)&out;	/* must be reset */
 	size_t			 len = 12345;
@@ -382,14 +388,15 @@ test_runs(void)
 	free(s);
 
 	/* The names of the API. */
-	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s %s %s",
+	snprintf(expr, sizeof(expr), "%s %s %s %s %s %s %s %s %s %s %s",
 	    db_query_name(DB_Q_RUNS), db_query_name(DB_Q_RUN),
 	    db_query_name(DB_Q_RESULTS), db_query_name(DB_Q_BASELINE),
 	    db_query_name(DB_Q_PHASES), db_query_name(DB_Q_CURVES),
 	    db_query_name(DB_Q_COMPARE), db_query_name(DB_Q_COMPARE_ENV),
-	    db_query_name(DB_Q_LAUNCHES), db_query_name(DB_Q_SCALER));
+	    db_query_name(DB_Q_LAUNCHES), db_query_name(DB_Q_SCALER),
+	    db_query_name(DB_Q_COMM));
 	CHECK("q-1.6: query names", strcmp(expr, "runs run results baseline "
-	    "phases curves compare compare_env launch_info scaler") == 0);
+	    "phases curves compare compare_env launch_info scaler comm") == 0);
 	CHECK("q-1.6: unknown query has no name",
 	    db_query_name(DB_Q_COUNT) == NULL &&
 	    db_query_name((enum db_query)-1) == NULL);
@@ -950,7 +957,7 @@ test_errors(void)
 		    strstr(db_errmsg(db), "no run 999") != NULL;
 		free(s);
 	}
-	for (q = DB_Q_LAUNCHES; q <= DB_Q_SCALER; q++) {
+	for (q = DB_Q_LAUNCHES; q <= DB_Q_COMM; q++) {
 		s = qt(db, (enum db_query)q, 999, 0, DB_FMT_CSV, &rc);
 		nf &= rc == DB_NOTFOUND && s == NULL &&
 		    strstr(db_errmsg(db), "no run 999") != NULL;
@@ -988,6 +995,14 @@ test_errors(void)
 	CHECK("q-8.2: no trajectory is the header alone", rc == 0 &&
 	    s != NULL && strcmp(s, "point_idx,variant,m,n,k,layers,graph,"
 	    "step,scale,skipped,growth_tracker\r\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMM, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-8.2: no all-reduces is []", rc == 0 && s != NULL &&
+	    strcmp(s, "[]\n") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMM, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-8.2: no all-reduces is the header alone", rc == 0 &&
+	    s != NULL && strcmp(s, COMM_COLS "\r\n") == 0);
 	free(s);
 
 	args[0] = id;
@@ -1855,6 +1870,159 @@ out:
 	db_close(db);
 }
 
+/* --- 15: data parallel (schema v5) ---------------------------------------- */
+
+static void
+test_dp(void)
+{
+	/* Buckets stored out of order: the query sorts them. */
+	static const struct db_comm	 cm[3] = {
+	    { 2, 2, 0, 0, 4096, 30, 28, 0.1365, 0.2048 },
+	    { 0, 1, 2, 2, 1024, 10, 9, 0.1024, 0.1536 },
+	    { 1, 3, 2, 1, 2048, NAN, NAN, NAN, NAN } };
+	static const struct db_comm	 ar[1] = {
+	    { 0, -1, -1, -1, 1 << 20, 50, 48, 20.97152, 31.45728 } };
+	struct db			*db = NULL, *dst = NULL;
+	struct db_run_info		 ri;
+	struct db_result		 r;
+	struct csv			 c;
+	char				 err[1024], *s = NULL;
+	char				 sp[PATH_MAX], dp[PATH_MAX];
+	int64_t				 id = 0;
+	int				 rc, ci, imp = -1, skip = -1;
+
+	snprintf(sp, sizeof(sp), "%s", P("dp.db"));
+	snprintf(dp, sizeof(dp), "%s", P("dp-import.db"));
+	if (db_open(&db, sp, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-15.0: open", 0);
+		return;
+	}
+	run_info(&ri, "15a00000-0000-4000-8000-000000000001", ENV_A);
+	rc = db_run_begin(db, &ri, &id);
+	/* 0: a data-parallel step with 3 buckets; 1: an allreduce row;
+	 * 2: not data parallel. */
+	result_init(&r, 0, "train.fp32.cublas", "cublas", 64);
+	r.layers = 3;
+	r.world = 2;
+	r.median_us = 100;
+	r.dp = 1;
+	r.dp_backend = "mpi";
+	r.dp_bucket_cap = 25 * 1048576.0;
+	r.dp_first_bucket = 1048576.0;
+	r.dp_overlap = 1;
+	r.dp_compress = "f32";
+	r.dp_op = "avg";
+	r.dp_inplace = -1;
+	r.dp_compute_us = 80;
+	r.dp_comm_us = 40;
+	r.dp_exposed_us = 20;
+	r.dp_overlap_frac = 0.5;
+	r.dp_overhead = 0.25;
+	r.ncomm = 3;
+	r.comm = cm;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 1, "allreduce.nccl", "nccl", 1);
+	r.mode = "allreduce";
+	r.precision = "bf16";
+	r.world = 1;
+	r.graph = 1;
+	r.dp = 1;
+	r.dp_backend = "nccl";
+	r.dp_bucket_cap = r.dp_first_bucket = NAN;
+	r.dp_overlap = -1;
+	r.dp_compress = "bf16";
+	r.dp_op = "sum";
+	r.dp_inplace = 0;
+	r.dp_compute_us = r.dp_comm_us = r.dp_exposed_us = NAN;
+	r.dp_overlap_frac = r.dp_overhead = NAN;
+	r.ncomm = 1;
+	r.comm = ar;
+	rc |= db_result_add(db, id, &r);
+	result_init(&r, 2, "train.fp32.naive", "naive", 64);
+	rc |= db_result_add(db, id, &r);
+	CHECK("q-15.0: data set up", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+
+	s = qt(db, DB_Q_RESULTS, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-15.1: the dp figures of a data-parallel step", rc == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$[0].dp_backend', "
+	    "'$[0].dp_bucket_cap', '$[0].dp_first_bucket', '$[0].dp_overlap', "
+	    "'$[0].dp_compress', '$[0].dp_op', '$[0].dp_inplace', "
+	    "'$[0].dp_compute_us', '$[0].dp_comm_us', '$[0].dp_exposed_us', "
+	    "'$[0].dp_overlap_frac', '$[0].dp_overhead')"),
+	    "[\"mpi\",26214400,1048576,1,\"f32\",\"avg\",null,80,40,20,"
+	    "0.5,0.25]") == 0);
+	CHECK("q-15.1: an allreduce row's", strcmp(jx(s, "json_extract(?1, "
+	    "'$[1].dp_backend', '$[1].dp_compress', '$[1].dp_op', "
+	    "'$[1].dp_inplace', '$[1].dp_overlap', '$[1].dp_comm_us')"),
+	    "[\"nccl\",\"bf16\",\"sum\",0,null,null]") == 0);
+	CHECK("q-15.1: null on a row that is not data parallel", strcmp(jx(s,
+	    "(SELECT count(*) FROM json_each(?1, '$[2]') WHERE key LIKE "
+	    "'dp%' AND type = 'null')"), "12") == 0);
+	free(s);
+
+	s = qt(db, DB_Q_COMM, id, 0, DB_FMT_JSON, &rc);
+	CHECK("q-15.2: all-reduces by point, then bucket", rc == 0 &&
+	    strcmp(jx(s, "(SELECT group_concat(json_extract(value, "
+	    "'$.point_idx') || '/' || json_extract(value, '$.bucket') || '/' "
+	    "|| json_extract(value, '$.bytes'), ',') FROM json_each(?1))"),
+	    "0/0/1024,0/1/2048,0/2/4096,1/0/1048576") == 0);
+	CHECK("q-15.2: a bucket's figures and its result's", strcmp(jx(s,
+	    "json_extract(?1, '$[2].nparams', '$[2].layer_hi', "
+	    "'$[2].layer_lo', '$[2].median_us', '$[2].min_us', "
+	    "'$[2].algbw_gbps', '$[2].busbw_gbps', '$[2].world', "
+	    "'$[2].dp_backend', '$[2].dp_overlap', '$[2].layers')"),
+	    "[2,0,0,30,28,0.1365,0.2048,2,\"mpi\",1,3]") == 0);
+	CHECK("q-15.2: not measured is null", strcmp(jx(s, "json_extract(?1, "
+	    "'$[1].median_us', '$[1].busbw_gbps', '$[1].layer_hi')"),
+	    "[null,null,2]") == 0);
+	CHECK("q-15.2: an allreduce row: dtype, no layers", strcmp(jx(s,
+	    "json_extract(?1, '$[3].variant', '$[3].dp_compress', "
+	    "'$[3].nparams', '$[3].layer_hi', '$[3].busbw_gbps', "
+	    "'$[3].graph', '$[3].dp_inplace')"),
+	    "[\"allreduce.nccl\",\"bf16\",null,null,31.45728,1,0]") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMM, id, 0, DB_FMT_CSV, &rc);
+	CHECK("q-15.3: comm csv", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 5 &&
+	    strcmp(csv_header(&c), COMM_COLS) == 0);
+	ci = csv_col(&c, "busbw_gbps");
+	CHECK("q-15.3: csv bandwidths, empty where NULL", ci > 0 &&
+	    c.nrows == 5 && strcmp(c.f[1][ci], "0.1536") == 0 &&
+	    strcmp(c.f[2][ci], "") == 0 && strcmp(c.f[4][ci], "31.45728") == 0);
+	csv_free(&c);
+	free(s);
+	s = NULL;
+
+	if (db_open(&dst, dp, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-15.4: open the import target", 0);
+		goto out;
+	}
+	rc = db_import(dst, sp, &imp, &skip);
+	CHECK("q-15.4: import of the data-parallel run", rc == 0 &&
+	    imp == 1 && skip == 0);
+	CHECK("q-15.4: the comm rows survive import", raw_int(dp,
+	    "SELECT count(*) FROM comm JOIN result ON result.id = "
+	    "comm.result_id WHERE (point_idx = 0 AND ((bucket = 0 AND "
+	    "comm.bytes = 1024 AND nparams = 1 AND layer_hi = 2 AND layer_lo = 2 "
+	    "AND comm.median_us = 10 AND comm.min_us = 9 AND "
+	    "busbw_gbps = 0.1536) OR "
+	    "(bucket = 1 AND comm.median_us IS NULL AND layer_lo = 1) OR "
+	    "(bucket = 2 AND algbw_gbps = 0.1365))) OR (point_idx = 1 AND "
+	    "bucket = 0 AND nparams IS NULL AND comm.bytes = 1048576)") == 4 &&
+	    raw_int(dp, "SELECT count(*) FROM comm") == 4);
+	CHECK("q-15.4: and the dp columns", raw_int(dp,
+	    "SELECT count(*) FROM result WHERE (point_idx = 0 AND "
+	    "dp_backend = 'mpi' AND dp_overlap = 1 AND dp_inplace IS NULL "
+	    "AND dp_overlap_frac = 0.5 AND dp_overhead = 0.25) OR "
+	    "(point_idx = 1 AND dp_compress = 'bf16' AND dp_inplace = 0) OR "
+	    "(point_idx = 2 AND dp_backend IS NULL)") == 3);
+out:
+	db_close(dst);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1880,6 +2048,7 @@ main(void)
 	test_launches();
 	test_scaler();
 	test_quant();
+	test_dp();
 
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,
