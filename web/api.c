@@ -35,6 +35,7 @@ static const struct api_route {
 	{ "/api/compare_env",	DB_Q_COMPARE_ENV,	2 },
 	{ "/api/launch_info",	DB_Q_LAUNCHES,		1 },
 	{ "/api/scaler",	DB_Q_SCALER,		1 },
+	{ "/api/comm",		DB_Q_COMM,		1 },
 };
 
 static const char *const one_id[] = { "id" };

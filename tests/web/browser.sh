@@ -5,9 +5,11 @@
 # <script> tag, the second without loss curves and with another "host" in
 # its environment record), a third, mixed-precision run C seeded by
 # tests/web/seed_amp.sh and a fourth, dynamic-int8 run D seeded by
-# tests/web/seed_int8.sh (made-up figures: there is no GPU), starts
-# `stepbench serve` on a free port, loads /, /run?id=A, /run?id=B,
-# /run?id=C, /run?id=D and /compare?a=A&b=B with --dump-dom and checks:
+# tests/web/seed_int8.sh (made-up figures: there is no GPU), and a
+# data-parallel run E and an allreduce run F seeded by tests/web/seed_dp.sh
+# (made-up figures: there is no multi-GPU machine), starts `stepbench
+# serve` on a free port, loads /, /run?id=A ... /run?id=F and
+# /compare?a=A&b=B with --dump-dom and checks:
 #   - #status is data-state="ready" with data-charts = the charts that run
 #     has data for, worked out here from the database itself (not the API):
 #     throughput/time (ok points), baseline (an ok cuBLAS(Lt) point at the
@@ -16,9 +18,18 @@
 #     quant-overhead (an int8dyn point with forward, int8.scale and
 #     int8.quant timed, int8.dequant timed or absent), error (ok with a
 #     non-zero error), quant-error (an ok int8dyn point with either
-#     quant_err), loss (loss curves), scale (scaler rows); every other
-#     chart is a "no … in this run" line (data-absent), and a run without
-#     int8dyn rows has neither int8 chart;
+#     quant_err), loss (loss curves), scale (scaler rows), dp-buckets
+#     (comm rows of a data-parallel step), allreduce (comm rows of an ok
+#     allreduce.* row with a busbw); every other chart is a "no … in this
+#     run" line (data-absent), and a run without int8dyn rows has neither
+#     int8 chart;
+#   - the dp-buckets chart has a bar series per data-parallel point, a
+#     category per bucket, and its table a row per data-parallel step
+#     with the hidden %, exposed µs and overhead % the database gives;
+#     the allreduce chart has a line per (backend, dtype, op, place,
+#     graph, world) and lists each line's peak busbw and its size, as
+#     the database gives them; the drawn Chart objects (over CDP) hold
+#     exactly the stored busbw of every bucket and every size;
 #   - the amp chart lists each point's share, 100·(amp.unscale +
 #     amp.update) / sum of phases, as the database gives it; the loss
 #     chart draws an fp32 reference curve exactly for the points that
@@ -43,11 +54,12 @@
 #   - clicks, driven over Chromium's --remote-debugging-pipe (CDP, no extra
 #     packages): each click on a #points header sorts the rows (then
 #     reverses them; run C's "vs fp32" and run D's "int8 err sym" too,
-#     whose NULLs read "not measured" and sort last), ticking two runs enables
+#     whose NULLs read "not measured" and sort last, and run E's dp-summary
+#     "hidden %"), ticking two runs enables
 #     Compare, which opens /compare?a=A&b=B; no exception or console error
 #     meanwhile.
 # Writes screenshots of the run pages to ${TEST_OUT:-$PWD}/web-run-page.png,
-# web-amp-page.png and web-int8-page.png.
+# web-amp-page.png, web-int8-page.png and web-dp-page.png.
 # Exit 77 (skipped) only when chromium or kore is missing.
 set -u
 
@@ -55,6 +67,7 @@ SB=${1:?usage: browser.sh path/to/stepbench}
 case $SB in /*) ;; *) SB=$PWD/$SB ;; esac
 SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
 SEED_INT8=$(cd "$(dirname "$0")" && pwd)/seed_int8.sh
+SEED_DP=$(cd "$(dirname "$0")" && pwd)/seed_dp.sh
 if [ -n "${SB_WEB_SKIP:-}" ]; then
 	echo "web_browser: skipped: $SB_WEB_SKIP"
 	exit 77
@@ -148,6 +161,13 @@ if ! RUN_D=$(bash "$SEED_INT8" "$SB" "$DB" 2>"$WORK/seed8.err") ||
 	finish
 fi
 pass "a seeded dynamic-int8 run $RUN_D"
+if ! DP_IDS=$(bash "$SEED_DP" "$SB" "$DB" 2>"$WORK/seeddp.err") ||
+    ! read -r RUN_E RUN_F <<<"$DP_IDS" || [ -z "${RUN_F:-}" ]; then
+	cat "$WORK/seeddp.err"
+	fail "seed data-parallel and allreduce runs (tests/web/seed_dp.sh)"
+	finish
+fi
+pass "seeded data-parallel run $RUN_E and allreduce run $RUN_F"
 
 # The Python half: expected figures from the database, DOM checks.
 cat >"$WORK/check.py" <<'EOF'
@@ -187,6 +207,34 @@ def quant_err(c, rid):
         quant_sat_weight, quant_per_channel from result r where r.run_id = :r and """ +
         INT8 + " and r.status in ('ok', 'mismatch')", {'r': rid})}
 
+AR = "r.variant like 'allreduce.%'"
+
+def ar_key(backend, dtype, op, inplace, graph, world):
+    """The allreduce chart's line label (app.js specAllreduce)."""
+    return ' \u00b7 '.join(x for x in (backend, dtype, op,
+        'in-place' if inplace == 1 else 'out-of-place', 'graph' if graph else '',
+        'world %d' % world) if x)
+
+def dp_buckets(c, rid):
+    """point -> [busbw of bucket 0, 1, ...] of each data-parallel step."""
+    out = {}
+    for i, b, bw in c.execute("""select r.point_idx, m.bucket, m.busbw_gbps from comm m
+            join result r on r.id = m.result_id where r.run_id = :r and not """ + AR +
+            " order by r.point_idx, m.bucket", {'r': rid}):
+        out.setdefault(i, []).append((b, bw))
+    return out
+
+def ar_lines(c, rid):
+    """allreduce line label -> [(bytes, busbw)] by size."""
+    out = {}
+    for row in c.execute("""select r.dp_backend, r.dp_compress, r.dp_op, r.dp_inplace,
+            r.graph, r.world, m.bytes, m.busbw_gbps from comm m join result r on
+            r.id = m.result_id where r.run_id = :r and """ + AR + """ and
+            r.status = 'ok' and m.busbw_gbps is not null and m.bytes > 0
+            order by r.point_idx""", {'r': rid}):
+        out.setdefault(ar_key(*row[:6]), []).append((row[6], row[7]))
+    return {k: sorted(v) for k, v in out.items()}
+
 def expect_run(c, rid):
     """Which charts run rid has data for, from the tables (docs/dashboard.md)."""
     ok = "run_id = :r and status = 'ok' and median_us > 0"
@@ -211,9 +259,11 @@ def expect_run(c, rid):
         'scale': one('select count(*) from scaler s join result r on r.id = s.result_id where r.run_id = :r'),
         'quant-overhead': any(v[0] is not None for v in quant_pct(c, rid).values()),
         'quant-error': any(v[0] is not None or v[1] is not None for v in quant_err(c, rid).values()),
+        'dp-buckets': bool(dp_buckets(c, rid)),
+        'allreduce': bool(ar_lines(c, rid)),
     }
     order = ['throughput', 'time', 'baseline', 'roofline', 'phases', 'amp', 'quant-overhead',
-             'error', 'quant-error', 'loss', 'scale']
+             'error', 'quant-error', 'loss', 'scale', 'dp-buckets', 'allreduce']
     q = lambda sql: [x[0] for x in c.execute(sql, {'r': rid})]
     d = lambda sql: {a: b for a, b in c.execute(sql, {'r': rid})}
     return {
@@ -243,6 +293,12 @@ def expect_run(c, rid):
                              ' and r.quant_err_sym is null'),
         'quant_pct': quant_pct(c, rid),
         'quant_err': quant_err(c, rid),
+        'dp_buckets': dp_buckets(c, rid),
+        'dp_summary': {r[0]: tuple(r[1:]) for r in c.execute(
+            """select point_idx, 100.0 * dp_overlap_frac, dp_exposed_us, 100.0 * dp_overhead
+            from result r where r.run_id = :r and r.dp_backend is not null and not """ + AR,
+            {'r': rid})},
+        'ar_lines': ar_lines(c, rid),
     }
 
 class Dom(html.parser.HTMLParser):
@@ -260,6 +316,8 @@ class Dom(html.parser.HTMLParser):
         self.links = []           # chart / table JSON and CSV links
         self.scripts = []         # (src, text)
         self.rows = {}            # table id -> tbody rows
+        self.dp_rows = []         # attributes of #dp-summary's rows
+        self.peaks = []           # attributes of the allreduce chart's li
         self.verdicts = {}
         self.warning = []
         self.summary = ''
@@ -292,6 +350,8 @@ class Dom(html.parser.HTMLParser):
             self._list = a['class']
         elif tag == 'li' and self._chart and not self._list and 'data-point' in a:
             self.figures.setdefault(self._chart, []).append(a)
+        elif tag == 'li' and self._chart and not self._list and 'data-peak-busbw' in a:
+            self.peaks.append(a)
         elif tag == 'li' and self._list:
             self._li = ''
         elif tag == 'li' and any(t == 'warning' for _, t in self._in):
@@ -314,6 +374,8 @@ class Dom(html.parser.HTMLParser):
             self._tbody = True
         elif tag == 'tr' and self._tbody and self._table:
             self.rows[self._table] += 1
+            if self._table == 'dp-summary':
+                self.dp_rows.append(a)
             if 'data-verdict' in a:
                 v = a['data-verdict']
                 self.verdicts[v] = self.verdicts.get(v, 0) + 1
@@ -576,7 +638,48 @@ def check_int8_charts(c, rid, page):
         '%s: the drawn error bars are the database\'s %r (chart %r)' %
         (page, {k: v[:2] for k, v in want.items()}, er and er['data']))
 
-def interact(base, a, b, amp, int8):
+# The data of the drawn data-parallel charts, read from Chart.js itself.
+DP_DATA = """(function () {
+  const get = (name) => {
+    const cv = document.querySelector('section[data-chart="' + name + '"] canvas');
+    return cv && Chart.getChart(cv);
+  };
+  const b = get('dp-buckets'), a = get('allreduce');
+  return {
+    buckets: b ? b.data.datasets.map((d) => ({ label: d.label, data: d.data })) : null,
+    lines: a ? a.data.datasets.map((d) => ({ label: d.label,
+        data: d.data.map((p) => [p.x, p.y]) })) : null
+  };
+})()"""
+
+def check_dp_charts(c, rid, page):
+    e = expect_run(db(), rid)
+    got = c.js(DP_DATA)
+    close = lambda a, b: (a is None) == (b is None) and (a is None or abs(a - b) <= 1e-9 * max(abs(b), 1e-300))
+    if e['dp_buckets']:
+        want = e['dp_buckets']
+        bk = got.get('buckets')
+        nb = max(b for v in want.values() for b, _ in v) + 1
+        ok = bk is not None and len(bk) == len(want)
+        for (pt, rows), ds in zip(sorted(want.items()), bk or []):
+            full = [None] * nb
+            for b, bw in rows:
+                full[b] = bw
+            ok = ok and ds['label'].startswith('#%d ' % pt) and len(ds['data']) == nb and \
+                all(close(x, y) for x, y in zip(ds['data'], full))
+        out(ok, '%s: the drawn bucket bars are the database\'s busbw %r (chart %r)' % (page, want, bk))
+    if e['ar_lines']:
+        want = e['ar_lines']
+        ln = got.get('lines')
+        ok = ln is not None and sorted(d['label'] for d in ln) == sorted(want)
+        for d in ln or []:
+            w = want.get(d['label'], [])
+            ok = ok and len(d['data']) == len(w) and all(
+                x[0] == y[0] and close(x[1], y[1]) for x, y in zip(d['data'], w))
+        out(ok, '%s: the drawn allreduce lines are the database\'s (bytes, busbw) %r (chart %r)' %
+            (page, want, ln))
+
+def interact(base, a, b, amp, int8, dp, ar):
     c = Chrome()
     try:
         n = len(c.events)
@@ -596,6 +699,17 @@ def interact(base, a, b, amp, int8):
             'click: run %d: "not measured" for each int8dyn row without the error (%d), '
             'empty for the other rows (%r)' % (int8, e['int8_null_sym'], vals))
         page_errors(c, n, 'click: run %d' % int8)
+
+        for rid in (dp, ar):
+            n = len(c.events)
+            c.open('%s/run?id=%d' % (base, rid))
+            out(bool(c.wait(READY)), 'click: run %d page ready' % rid)
+            check_dp_charts(c, rid, 'click: run %d' % rid)
+            if rid == dp:
+                vals = check_sort(c, 'dp-summary', 'hidden %', True, 'click: run %d' % rid)
+                out(vals is not None and vals[-1] == '\u2013',
+                    'click: run %d: a step without figures sorts last (%r)' % (rid, vals))
+            page_errors(c, n, 'click: run %d' % rid)
 
         n = len(c.events)
         c.open('%s/run?id=%d' % (base, a))
@@ -631,8 +745,7 @@ def main():
         print(json.dumps(expect_run(c, int(sys.argv[3]))))
         return
     if mode == 'interact':
-        interact(sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
-                 int(sys.argv[8]))
+        interact(sys.argv[4], *map(int, sys.argv[5:11]))
         return
     d, text = parse(sys.argv[3])
     base = sys.argv[4]
@@ -728,6 +841,31 @@ def main():
                 (page, {k: tuple(v[a] for a in keys) for k, v in got.items()}, want))
             out(d.series['quant-error'] == ['symmetric int8 (GPU)', 'affine uint8 (PyTorch)'],
                 '%s: the two schemes are the series %r' % (page, d.series['quant-error']))
+        if 'dp-buckets' in d.charts:
+            want = e['dp_buckets']
+            got = sorted(int(x.split()[0][1:]) for x in d.series['dp-buckets'])
+            nb = max(b for v in want.values() for b, _ in v) + 1
+            out(got == sorted(want) and d.categories['dp-buckets'] ==
+                ['bucket %d' % i for i in range(nb)],
+                '%s: a bar series per data-parallel point %r, a category per bucket %r' %
+                (page, got, d.categories['dp-buckets']))
+            want = e['dp_summary']
+            got = {int(r['data-point']): tuple(num(r[k]) for k in ('data-overlap-pct',
+                   'data-exposed-us', 'data-overhead-pct')) for r in d.dp_rows}
+            out(got.keys() == want.keys() and all(all(same(x, y) for x, y in zip(got[k], want[k]))
+                for k in want),
+                '%s: dp-summary: hidden %%, exposed us, overhead %% per step %r (database %r)' %
+                (page, got, want))
+        else:
+            out(not d.dp_rows, '%s: no data-parallel steps, no dp-summary table' % page)
+        if 'allreduce' in d.charts:
+            want = {k: max(v, key=lambda p: p[1]) + (len(v),) for k, v in e['ar_lines'].items()}
+            got = {p['data-series']: (int(p['data-peak-bytes']), float(p['data-peak-busbw']),
+                   int(p['data-points'])) for p in d.peaks}
+            out(sorted(d.series['allreduce']) == sorted(want) and got.keys() == want.keys() and
+                all(got[k][0] == want[k][0] and same(got[k][1], want[k][1]) and
+                    got[k][2] == want[k][2] for k in want),
+                '%s: allreduce lines and their peak busbw %r (database %r)' % (page, got, want))
         out(d.rows.get('points') == e['points'], '%s: #points has a row per result (%s of %d)' %
             (page, d.rows.get('points'), e['points']))
         check_links(page, d, base)
@@ -873,11 +1011,13 @@ page run-a "/run?id=$RUN_A" run "$RUN_A" hostile
 page run-b "/run?id=$RUN_B" run "$RUN_B" plain
 page run-c "/run?id=$RUN_C" run "$RUN_C" plain
 page run-d "/run?id=$RUN_D" run "$RUN_D" plain
+page run-e "/run?id=$RUN_E" run "$RUN_E" plain
+page run-f "/run?id=$RUN_F" run "$RUN_F" plain
 page compare "/compare?a=$RUN_A&b=$RUN_B" compare "$RUN_A" "$RUN_B"
 
 # Clicks (CDP over --remote-debugging-pipe): sorting, ticking two runs,
 # Compare; the int8 charts' drawn data.
-py interact - "$RUN_A" "$RUN_B" "$RUN_C" "$RUN_D"
+py interact - "$RUN_A" "$RUN_B" "$RUN_C" "$RUN_D" "$RUN_E" "$RUN_F"
 
 mkdir -p "$OUT"
 SHOT=$OUT/web-run-page.png
@@ -907,5 +1047,14 @@ else
 	fail "screenshot of the dynamic-int8 run page: $SHOT"
 fi
 check_console "screenshot (int8)" "$WORK/shot-int8.log"
+SHOT=$OUT/web-dp-page.png
+rm -f "$SHOT"
+chrome "$BASE/run?id=$RUN_E" "$WORK/shot-dp" "$SHOT"
+if [ -s "$SHOT" ] && [ "$(head -c 8 "$SHOT" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+	pass "screenshot of the data-parallel run page: $SHOT"
+else
+	fail "screenshot of the data-parallel run page: $SHOT"
+fi
+check_console "screenshot (dp)" "$WORK/shot-dp.log"
 
 finish

@@ -6,13 +6,16 @@
 # byte-for-byte unchanged; reads during a concurrent sweep; the loss-scale
 # trajectory, fp32 curve and divergence of a seeded mixed-precision run
 # (tests/web/seed_amp.sh); the quantisation measures and int8 phases of a
-# seeded dynamic-int8 run (tests/web/seed_int8.sh); module reload; a
-# missing database; v2 and v3 files refused until upgraded; clean stops
+# seeded dynamic-int8 run (tests/web/seed_int8.sh); the dp_* figures and
+# per-bucket all-reduces of seeded data-parallel and allreduce runs
+# (tests/web/seed_dp.sh); module reload; a missing database; v2, v3 and v4
+# files refused until upgraded; clean stops
 # on SIGTERM and SIGINT; no seccomp violation in any Kore log.
 #
 #   bash tests/web/http.sh /path/to/stepbench
 SEED_AMP=$(cd "$(dirname "$0")" && pwd)/seed_amp.sh
 SEED_INT8=$(cd "$(dirname "$0")" && pwd)/seed_int8.sh
+SEED_DP=$(cd "$(dirname "$0")" && pwd)/seed_dp.sh
 FIXTURES=$(cd "$(dirname "$0")/../fixtures" && pwd)
 # shellcheck source=tests/web/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -122,7 +125,7 @@ for k in ("point_idx", "variant", "m", "n", "k", "status", "median_us",
     assert k in d[0], "no key " + k
 assert sorted(r["point_idx"] for r in d) == [0, 1, 2, 3]
 assert all(r["status"] == "ok" and r["median_us"] > 0 for r in d)'
-for q in baseline phases curves launch_info scaler; do
+for q in baseline phases curves launch_info scaler comm; do
 	expect_req "web-1.5d[$q]" GET "/api/$q?id=1" 200 application/json
 	json_check "web-1.5d[$q]" 'assert isinstance(d, list), d'
 done
@@ -159,7 +162,7 @@ expect_header web-1.6c content-disposition 'attachment; filename="compare-1-1.cs
 for bad in 'id=abc' 'id=' 'id=-1' 'id=0' 'id=99999999999999999999' \
     'id=1%00' '' 'id=9007199254740993' 'id=1&id=1' 'id=+1' 'id=1.0' \
     'id=0x1' 'id=1e3' 'id=%' 'id=%zz' 'ID=1'; do
-	for r in /api/run /api/results /api/curves /api/scaler; do
+	for r in /api/run /api/results /api/curves /api/scaler /api/comm; do
 		expect_req "web-1.7[$r?$bad]" GET "$r?$bad" 400 application/json &&
 		json_check "web-1.7[$r?$bad]" 'assert set(d) == {"error"} and d["error"], d'
 	done
@@ -404,6 +407,70 @@ cols = ("quant_per_channel", "quant_err_sym", "quant_err_affine",
 assert d and all(k in r and r[k] is None for r in d for k in cols), d[0]'
 expect_req web-1.14h GET "/run?id=$INT8" 200 text/html
 
+# --- 1.14i: data-parallel runs (seeded: no multi-GPU machine here) -------------
+# /api/results carries the twelve dp_* figures as stored; /api/comm has a
+# row per all-reduce, by point then bucket, with its result's keys, in
+# JSON and CSV; a run without data-parallel rows has the dp_* keys, null,
+# and an empty /api/comm.
+read -r DP AR < <(bash "$SEED_DP" "$SB" "$DB" 2>"$T/seeddp.err")
+check_cmd web-1.14i "seed_dp.sh stored two runs ($(show "$(cat "$T/seeddp.err")"))" \
+    test -n "${DP:-}" -a -n "${AR:-}"
+expect_req web-1.14i GET "/api/results?id=$DP" 200 'application/json; charset=utf-8'
+check_cmd web-1.14i "every result's dp_* as stored" python3 -c '
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+c = sqlite3.connect(sys.argv[2])
+cols = ("dp_backend", "dp_bucket_cap", "dp_first_bucket", "dp_overlap",
+        "dp_compress", "dp_op", "dp_inplace", "dp_compute_us", "dp_comm_us",
+        "dp_exposed_us", "dp_overlap_frac", "dp_overhead")
+want = c.execute("SELECT point_idx, " + ", ".join(cols) + " FROM result "
+                 "WHERE run_id = ? ORDER BY point_idx", (int(sys.argv[3]),)).fetchall()
+got = [tuple([x["point_idx"]] + [x[k] for k in cols]) for x in d]
+assert len(want) == 7 and got == [tuple(w) for w in want], (got, want)
+# the seed has each kind: nccl and mpi, overlap on and off, bf16, NULLs
+assert got[0][1:5] == ("nccl", 26214400, 1048576, 1) and got[4][1] == "mpi", got
+assert got[1][4] == 0 and got[1][11] == 0 and got[2][5] == "bf16", got
+assert got[6][1:] == (None,) * 12, got' "$T/body" "$DB" "$DP"
+expect_req web-1.14i GET "/api/comm?id=$DP" 200 'application/json; charset=utf-8'
+check_cmd web-1.14i "the buckets as stored, by point then bucket" python3 -c '
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+c = sqlite3.connect(sys.argv[2])
+want = c.execute("""SELECT r.point_idx, r.variant, r.world, r.dp_backend,
+    c.bucket, c.nparams, c.layer_hi, c.layer_lo, c.bytes, c.median_us,
+    c.min_us, c.algbw_gbps, c.busbw_gbps FROM comm c JOIN result r ON
+    r.id = c.result_id WHERE r.run_id = ? ORDER BY r.point_idx, c.bucket""",
+    (int(sys.argv[3]),)).fetchall()
+keys = ("point_idx", "variant", "world", "dp_backend", "bucket", "nparams",
+        "layer_hi", "layer_lo", "bytes", "median_us", "min_us", "algbw_gbps",
+        "busbw_gbps")
+got = [tuple(x[k] for k in keys) for x in d]
+assert len(want) == 17 and got == [tuple(w) for w in want], (got, want)
+# four buckets per 4096 step, last layer first; the tutorial one 72 bytes
+assert [g[6] for g in got[:4]] == [3, 2, 1, 0] and got[16][8] == 72, got
+# busbw = algbw * 2(world-1)/world, 0 at world 1
+assert all(abs(g[12] - g[11] * 2 * (g[2] - 1) / g[2]) < 1e-9 * g[11] for g in got), got' \
+    "$T/body" "$DB" "$DP"
+expect_req web-1.14i GET "/api/comm?id=$AR&format=csv" 200 'text/csv; charset=utf-8'
+expect_header web-1.14i content-disposition "attachment; filename=\"comm-$AR.csv\""
+check_cmd web-1.14i "the allreduce rows' CSV: one row per size, no layers" python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 14, len(rows)
+assert all(r["variant"].startswith("allreduce.") and r["bucket"] == "0" and
+           r["nparams"] == "" and r["layer_hi"] == "" for r in rows), rows[0]
+assert [r["dp_compress"] for r in rows[:6]] == ["f32"] * 5 + ["bf16"], rows
+assert rows[10]["dp_inplace"] == "1" and rows[0]["dp_inplace"] == "0", rows' \
+    "$T/body"
+expect_req web-1.14i GET '/api/comm?id=1' 200 application/json
+json_check web-1.14i 'assert d == [], d'
+expect_req web-1.14i GET '/api/results?id=1' 200 application/json
+json_check web-1.14i '
+assert d and all(k in r and r[k] is None for r in d for k in r if k.startswith("dp_")), d[0]
+assert sum(k.startswith("dp_") for k in d[0]) == 12, d[0]'
+expect_req web-1.14i GET '/api/comm?id=424242' 404 application/json
+expect_req web-1.14i GET "/run?id=$DP" 200 text/html
+
 # --- 1.15: module reload (SIGHUP to Kore's parent, then to serve) ---------------
 kill -HUP "$KORE_PID"
 sleep 1
@@ -573,6 +640,38 @@ assert [r["loss_divergence"] is not None for r in d[:3]] == [True, True, False],
 	no_sandbox_violation web-1.18g "$SERVE_LOG"
 else
 	fail web-1.18f "serve --db $V3 did not start (log $(show "$(cat "$SERVE_LOG")"))"
+fi
+
+# --- 1.18h: a v4 file (tests/fixtures/db_v4.sql) likewise; once upgraded its
+# results carry the dp_* keys, null, and it has no all-reduces
+V4=$T/v4.db
+sqlite3 -batch "$V4" <"$FIXTURES/db_v4.sql"
+BEFORE_SUM=$(fsum "$V4")
+if serve_start v4 --db "$V4"; then
+	V4_KORE=$KORE_PID
+	expect_req web-1.18h GET '/run?id=1' 200 text/html
+	body_has web-1.18h 'has schema v4, older than this stepbench'
+	expect_req web-1.18h GET '/api/comm?id=1' 503 application/json
+	json_check web-1.18h "assert 'schema v4, older' in d['error'], d"
+	check_eq web-1.18h "the v4 file is unchanged by serve" "$BEFORE_SUM" \
+	    "$(fsum "$V4")"
+	sb runs --db "$V4"
+	expect_exit web-1.18i 0
+	check_eq web-1.18i "runs upgraded it to the current schema" \
+	    "$(sql_snap "$DB" "PRAGMA user_version")" "$(sql "$V4" "PRAGMA user_version")"
+	expect_req web-1.18i GET '/api/results?id=1' 200 application/json
+	json_check web-1.18i '
+dp = [k for k in d[0] if k.startswith("dp_")]
+assert len(d) == 8 and len(dp) == 12 and all(r[k] is None for r in d for k in dp), d
+assert [r["quant_per_channel"] for r in d] == [0, 0, 0, 0, None, None, None, None], d'
+	expect_req web-1.18i GET '/api/comm?id=1' 200 application/json
+	json_check web-1.18i 'assert d == [], d'
+	serve_stop TERM
+	check_eq web-1.18i "serve's exit status" 0 "$SERVE_RC"
+	check_eq web-1.18i "Kore processes left" "" "$(kore_left "$V4_KORE")"
+	no_sandbox_violation web-1.18i "$SERVE_LOG"
+else
+	fail web-1.18h "serve --db $V4 did not start (log $(show "$(cat "$SERVE_LOG")"))"
 fi
 
 # --- 1.19b: a reload right after a stop does not cancel the stop ---------------------

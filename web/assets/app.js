@@ -1065,6 +1065,178 @@ function specScale(scaler) {
 	return spec;
 }
 
+/* An all-reduce row of `stepbench allreduce` (variant allreduce.<backend>.
+ * <dtype>.<op>.<in|out>), as opposed to a data-parallel step's bucket. */
+function isAllreduce(r) {
+	return String(r.variant || '').startsWith('allreduce.');
+}
+
+/* A data-parallel step's result row (dp_* set; not an allreduce row). */
+function isDpStep(r) {
+	return typeof r.dp_backend === 'string' && !isAllreduce(r);
+}
+
+function dpLabel(r) {
+	return '#' + r.point_idx + ' ' + r.variant + ' · L' + r.layers +
+	    ' · world ' + r.world + ' · ' + (r.dp_backend || 'backend ?') +
+	    (r.dp_overlap === 1 ? ' · overlap' : '') +
+	    (r.dp_compress && r.dp_compress !== 'f32' ? ' · ' + r.dp_compress : '');
+}
+
+/*
+ * Data parallel, per step with --world: each gradient bucket's all-reduce
+ * (/api/comm: bucket 0 is the first reduced, holding the last layer) as
+ * busbw bars, one colour per point; under it a table of the step's
+ * backend, world, hidden share of the communication, exposed time and
+ * overhead (results.dp_*: harness/ddp.h's overlap metric), one row per
+ * data-parallel point (tr[data-point][data-overlap-pct][data-exposed-us]
+ * [data-overhead-pct], 'none' where not measured).
+ */
+function specDpBuckets(comm, results) {
+	const spec = { name: 'dp-buckets', title: 'Data parallel: busbw per bucket',
+	    api: 'comm' };
+	const rows = comm.filter((r) => !isAllreduce(r));
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no data-parallel buckets in ' +
+		    'this run (sweep with --world R records each gradient bucket\'s ' +
+		    'all-reduce)' });
+	const nb = Math.max(...rows.map((r) => r.bucket)) + 1;
+	const byPoint = new Map(results.map((r) => [r.point_idx, r]));
+	const ds = [];
+	let i = 0;
+	for (const [idx, group] of groupBy(rows, (r) => r.point_idx)) {
+		const res = byPoint.get(idx) || group[0];
+		const data = new Array(nb).fill(null);
+		const tips = new Array(nb).fill('');
+		for (const b of group) {
+			data[b.bucket] = isNum(b.busbw_gbps) ? b.busbw_gbps : null;
+			tips[b.bucket] = fmt(b.bytes) + ' B, ' + (isNum(b.nparams) ?
+			    b.nparams + ' tensors, ' : '') + (isNum(b.layer_hi) ?
+			    'layers ' + b.layer_hi + (b.layer_lo !== b.layer_hi ?
+			    '–' + b.layer_lo : '') + ', ' : '') + (isNum(b.median_us) ?
+			    fmt(b.median_us) + ' µs, algbw ' + fmt(b.algbw_gbps) +
+			    ' GB/s, busbw ' + fmt(b.busbw_gbps) + ' GB/s' : 'not measured');
+		}
+		const c = PALETTE[i++ % PALETTE.length];
+		ds.push({ label: dpLabel(Object.assign({}, group[0], res)), data: data,
+		    tips: tips, backgroundColor: c, borderWidth: 0 });
+	}
+	const steps = results.filter(isDpStep);
+	const pct = (x) => isNum(x) ? fmt(100 * x) : '–';
+	const none = (x, k) => isNum(x) ? (k ? k * x : x) : 'none';
+	spec.caption = 'Bus bandwidth of each gradient bucket\'s all-reduce inside ' +
+	    'the step (nccl-tests\' busbw = bytes / time · 2(world−1)/world; 0 at ' +
+	    'world 1), median over the samples; bucket 0 is reduced first and ' +
+	    'holds the last layer (DDP\'s reverse order). The table: the share of ' +
+	    'the communication hidden behind compute ((compute + comm − wall) / ' +
+	    'comm), the time left exposed (wall − compute) and the overhead over ' +
+	    'the same step without communication.';
+	spec.notes = sortableTable('dp-summary', [
+		{ label: '#', num: true, get: (r) => r.point_idx, show: (r) => r.point_idx },
+		{ label: 'variant', get: (r) => r.variant, show: (r) => r.variant },
+		{ label: 'backend', get: (r) => r.dp_backend, show: (r) => r.dp_backend },
+		{ label: 'world', num: true, get: (r) => r.world, show: (r) => r.world },
+		{ label: 'overlap', get: (r) => r.dp_overlap,
+		  show: (r) => r.dp_overlap === 1 ? 'on' : r.dp_overlap === 0 ? 'off' : '–' },
+		{ label: 'grads', get: (r) => r.dp_compress, show: (r) => r.dp_compress || '–' },
+		{ label: 'compute µs', num: true, get: (r) => r.dp_compute_us,
+		  show: (r) => fmt(r.dp_compute_us) },
+		{ label: 'comm µs', num: true, get: (r) => r.dp_comm_us,
+		  show: (r) => fmt(r.dp_comm_us) },
+		{ label: 'hidden %', num: true, get: (r) => r.dp_overlap_frac,
+		  show: (r) => pct(r.dp_overlap_frac),
+		  title: () => 'share of the communication hidden: (compute + comm − wall) / comm' },
+		{ label: 'exposed µs', num: true, get: (r) => r.dp_exposed_us,
+		  show: (r) => fmt(r.dp_exposed_us),
+		  title: () => 'wall − compute: the communication the step waits for' },
+		{ label: 'overhead %', num: true, get: (r) => r.dp_overhead,
+		  show: (r) => pct(r.dp_overhead),
+		  title: () => '(wall − compute) / compute' }
+	], steps, (r) => ({
+		'data-point': r.point_idx,
+		'data-overlap-pct': none(r.dp_overlap_frac, 100),
+		'data-exposed-us': none(r.dp_exposed_us),
+		'data-overhead-pct': none(r.dp_overhead, 100)
+	}));
+	spec.wide = true;
+	spec.config = {
+		type: 'bar',
+		data: { labels: Array.from({ length: nb }, (_, b) => 'bucket ' + b),
+		    datasets: ds },
+		options: {
+			animation: false,
+			responsive: true,
+			maintainAspectRatio: false,
+			scales: {
+				x: { title: { display: true, text: 'bucket (all-reduce order)' } },
+				y: axis('linear', 'busbw GB/s', { min: 0 })
+			},
+			plugins: {
+				legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 8 } },
+				tooltip: {
+					callbacks: {
+						label: (ctx) => ctx.dataset.label + ': ' +
+						    ctx.dataset.tips[ctx.dataIndex]
+					}
+				}
+			}
+		}
+	};
+	return spec;
+}
+
+/*
+ * `stepbench allreduce` as nccl-tests plots it: busbw against the message
+ * size, one line per (backend, dtype, op, place, graph, world), from the
+ * allreduce rows' comm rows; the peak of each line is listed under the
+ * caption (li[data-series][data-points][data-peak-busbw][data-peak-bytes]).
+ */
+function specAllreduce(comm) {
+	const spec = { name: 'allreduce', title: 'All-reduce: busbw vs size',
+	    api: 'comm' };
+	const rows = comm.filter((r) => isAllreduce(r) && r.status === 'ok' &&
+	    isNum(r.busbw_gbps) && isNum(r.bytes) && r.bytes > 0);
+	if (!rows.length)
+		return Object.assign(spec, { absent: 'no all-reduce sweep in this run ' +
+		    '(stepbench allreduce records one)' });
+	const colour = colourer();
+	const ds = [];
+	const peaks = [];
+	const key = (r) => [r.dp_backend, r.dp_compress, r.dp_op,
+	    r.dp_inplace === 1 ? 'in-place' : 'out-of-place',
+	    r.graph ? 'graph' : '', 'world ' + r.world].filter(Boolean).join(' · ');
+	for (const [label, group] of groupBy(rows, key)) {
+		const r0 = group[0];
+		const pts = group.map((r) => ({
+			x: r.bytes, y: r.busbw_gbps,
+			tip: fmt(r.bytes) + ' B: ' + fmt(r.median_us) + ' µs, algbw ' +
+			    fmt(r.algbw_gbps) + ' GB/s, busbw ' + fmt(r.busbw_gbps) + ' GB/s'
+		})).sort((a, b) => a.x - b.x);
+		const c = colour(r0.dp_backend + r0.dp_compress);
+		ds.push({
+			label: label, data: pts, borderColor: c, backgroundColor: c,
+			borderDash: r0.dp_inplace === 1 ? [6, 3] : [],
+			borderWidth: 1.5, pointRadius: 3, pointHoverRadius: 5,
+			pointStyle: r0.graph ? 'triangle' : 'circle', showLine: true
+		});
+		const best = pts.reduce((a, b) => b.y > a.y ? b : a);
+		peaks.push({ label: label, n: pts.length, y: best.y, x: best.x });
+	}
+	spec.caption = 'Bus bandwidth of the all-reduce alone against the message ' +
+	    'size, as nccl-tests\' all_reduce_perf reports it: busbw = bytes / ' +
+	    'time · 2(world−1)/world, comparable across world sizes with the ' +
+	    'link bandwidth; dashed: in-place, triangles: CUDA graph; log x axis.';
+	spec.notes = el('ul', { class: 'figures allreduce-peaks' }, peaks.map((p) =>
+	    el('li', { 'data-series': p.label, 'data-points': p.n,
+		'data-peak-busbw': p.y, 'data-peak-bytes': p.x },
+		p.label + ': peak busbw ' + fmt(p.y) + ' GB/s at ' + fmt(p.x) +
+		' B (' + p.n + ' sizes)')));
+	spec.wide = true;
+	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
+	    axis('logarithmic', 'bytes'), axis('linear', 'busbw GB/s', { min: 0 })) };
+	return spec;
+}
+
 /*
  * A sortable table: cols are {label, get(row) -> sort key, show(row) -> text
  * or Node, cls(row)}.  Click a header to sort (again to reverse); empty
@@ -1375,10 +1547,10 @@ async function pageRun(id) {
 	if (!runRows.length)
 		throw new Error('/api/run?' + q + ': no such run');
 	const run = runRows[0];
-	const [results, baseline, phases, curves, scaler] = await Promise.all([
+	const [results, baseline, phases, curves, scaler, comm] = await Promise.all([
 		fetchJSON(api('results', q)), fetchJSON(api('baseline', q)),
 		fetchJSON(api('phases', q)), fetchJSON(api('curves', q)),
-		fetchJSON(api('scaler', q))
+		fetchJSON(api('scaler', q)), fetchJSON(api('comm', q))
 	]);
 	document.title = 'stepbench — ' + runName(run);
 	const app = $('#app');
@@ -1388,7 +1560,8 @@ async function pageRun(id) {
 	    specBaseline(baseline), specRoofline(results), specPhases(phases),
 	    specAmp(phases), specQuantOverhead(phases, results),
 	    specError(results), specQuantError(results),
-	    specLoss(curves, results), specScale(scaler)];
+	    specLoss(curves, results), specScale(scaler),
+	    specDpBuckets(comm, results), specAllreduce(comm)];
 	const absent = specs.filter((s) => !s.config);
 	if (absent.length)
 		app.appendChild(el('div', { class: 'absent-list' }, absent.map(absentLine)));
