@@ -143,6 +143,20 @@ function fmt(x, digits) {
 	return x.toExponential(d - 1).replace('e+', 'e');
 }
 
+/* Bytes as nccl-tests sizes read: 1024 -> "1 KiB", 72 -> "72 B"; a size
+ * that is not a whole number of KiB/MiB/GiB keeps 3 digits. */
+function fmtBytes(x) {
+	if (!isNum(x))
+		return '–';
+	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+	let u = 0;
+	while (u < units.length - 1 && Math.abs(x) >= 1024) {
+		x /= 1024;
+		u++;
+	}
+	return (Number.isInteger(x) ? String(x) : fmt(x)) + ' ' + units[u];
+}
+
 function fmtPct(x) {
 	return isNum(x) ? fmt(x) + ' %' : '–';
 }
@@ -1110,7 +1124,7 @@ function specDpBuckets(comm, results) {
 		const tips = new Array(nb).fill('');
 		for (const b of group) {
 			data[b.bucket] = isNum(b.busbw_gbps) ? b.busbw_gbps : null;
-			tips[b.bucket] = fmt(b.bytes) + ' B, ' + (isNum(b.nparams) ?
+			tips[b.bucket] = fmtBytes(b.bytes) + ', ' + (isNum(b.nparams) ?
 			    b.nparams + ' tensors, ' : '') + (isNum(b.layer_hi) ?
 			    'layers ' + b.layer_hi + (b.layer_lo !== b.layer_hi ?
 			    '–' + b.layer_lo : '') + ', ' : '') + (isNum(b.median_us) ?
@@ -1209,7 +1223,7 @@ function specAllreduce(comm) {
 		const r0 = group[0];
 		const pts = group.map((r) => ({
 			x: r.bytes, y: r.busbw_gbps,
-			tip: fmt(r.bytes) + ' B: ' + fmt(r.median_us) + ' µs, algbw ' +
+			tip: fmtBytes(r.bytes) + ': ' + fmt(r.median_us) + ' µs, algbw ' +
 			    fmt(r.algbw_gbps) + ' GB/s, busbw ' + fmt(r.busbw_gbps) + ' GB/s'
 		})).sort((a, b) => a.x - b.x);
 		const c = colour(r0.dp_backend + r0.dp_compress);
@@ -1229,8 +1243,8 @@ function specAllreduce(comm) {
 	spec.notes = el('ul', { class: 'figures allreduce-peaks' }, peaks.map((p) =>
 	    el('li', { 'data-series': p.label, 'data-points': p.n,
 		'data-peak-busbw': p.y, 'data-peak-bytes': p.x },
-		p.label + ': peak busbw ' + fmt(p.y) + ' GB/s at ' + fmt(p.x) +
-		' B (' + p.n + ' sizes)')));
+		p.label + ': peak busbw ' + fmt(p.y) + ' GB/s at ' + fmtBytes(p.x) +
+		' (' + p.n + ' sizes)')));
 	spec.wide = true;
 	spec.config = { type: 'line', data: { datasets: ds }, options: xyOptions(
 	    axis('logarithmic', 'bytes'), axis('linear', 'busbw GB/s', { min: 0 })) };
