@@ -250,8 +250,10 @@ struct db_result {
 	/* schema v5 (data parallel).  dp = 1 marks a row measured with the
 	 * data-parallel machinery (a step with --world/--comm, or a row of
 	 * `stepbench allreduce`) and stores the dp_* columns and its comm
-	 * rows; dp = 0 stores them all NULL and no comm rows.  NaN doubles,
-	 * NULL strings and negative ints are stored as NULL.
+	 * rows; dp = 0 stores them all NULL (ncomm > 0 with dp = 0 is
+	 * refused).  NaN doubles, NULL strings and negative ints are
+	 * stored as NULL; a string outside its list, a flag above 1 or an
+	 * overlap fraction outside [0, 1] is refused.
 	 * dp_backend: "nccl" | "mpi"; dp_bucket_cap, dp_first_bucket: the
 	 * caps in bytes; dp_overlap: 1 with --overlap; dp_compress: the
 	 * dtype gradients travel in ("f32", or "f16"/"bf16" compressed; an
