@@ -625,9 +625,14 @@ fill(struct ar_bench *b, const struct ar_point *pt)
 			memset(b->recv, 0xff, pt->bytes);
 		return 0;
 	}
-	CUCK(b, cudaMemcpy(src, b->host, pt->bytes, cudaMemcpyHostToDevice));
+	/* on the collective's stream: a cudaMemset on the legacy stream
+	 * would not be ordered before it (the stream is non-blocking) */
+	CUCK(b, cudaMemcpyAsync(src, b->host, pt->bytes, cudaMemcpyHostToDevice,
+	    (cudaStream_t)b->stream));
 	if (!pt->inplace)
-		CUCK(b, cudaMemset(b->recv, 0xff, pt->bytes));
+		CUCK(b, cudaMemsetAsync(b->recv, 0xff, pt->bytes,
+		    (cudaStream_t)b->stream));
+	CUCK(b, cudaStreamSynchronize((cudaStream_t)b->stream));
 	return 0;
 }
 

@@ -89,6 +89,9 @@ copy_ok(struct sb_comm *c, void *stream, enum sb_comm_dtype t,
 		return 0;
 	if (!inplace && cudaMemset(drecv, 0xff, bytes) != cudaSuccess)
 		return 0;
+	/* the memset is on the legacy stream, which s does not wait for */
+	if (cudaDeviceSynchronize() != cudaSuccess)
+		return 0;
 	if (sb_comm_allreduce_dev(c, inplace ? drecv : dsend, drecv, COUNT, t,
 	    op, stream, err, sizeof(err)) != 0) {
 		fprintf(stderr, "allreduce_dev: %s\n", err);
@@ -175,6 +178,7 @@ main(int argc, char **argv)
 		input(SB_CD_F32, want, COUNT);
 		cudaMemcpy(dsend, want, COUNT * 4, cudaMemcpyHostToDevice);
 		cudaMemset(drecv, 0xff, COUNT * 4);
+		cudaDeviceSynchronize();
 		ok = sb_comm_group_start(err, sizeof(err)) == 0 &&
 		    sb_comm_allreduce_dev(c, dsend, drecv, COUNT / 2,
 		    SB_CD_F32, SB_RED_SUM, s, err, sizeof(err)) == 0 &&
