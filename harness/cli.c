@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "db.h"
 #include "device.h"
 #include "engine.h"
@@ -33,6 +34,10 @@ sb_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* every rank of an mpirun job parses the same command line: one
+	 * copy of the message is enough */
+	if (sb_comm_rank() != 0)
+		return SB_EXIT_USAGE;
 	fprintf(stderr, "stepbench %s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -317,7 +317,7 @@ write_conf(struct serve *s)
 {
 	static const char *const api[] = { "runs", "run", "results",
 	    "baseline", "phases", "curves", "compare", "compare_env",
-	    "launch_info", "scaler" };
+	    "launch_info", "scaler", "comm" };
 	const char	*tmp = getenv("TMPDIR");
 	FILE		*f;
 	size_t		 i;

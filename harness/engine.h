@@ -79,7 +79,10 @@ void	sb_engine_int8_opts(const struct sb_engine_opts *op,
  * Welford) is <= op->max_noise after op->min_samples samples ("noise"),
  * min(cap, op->max_samples) samples ("max-samples"), op->timeout_s seconds
  * ("timeout") or sb_engine_interrupted ("interrupted"), which *stop_reason
- * names.  Returns the sample count, or -1 as soon as sample() fails.
+ * names.  sample() returns 0 to go on, 1 to keep this sample and stop
+ * ("interrupted" if sb_engine_interrupted, else "timeout": ranks that must
+ * stop together decide it themselves), or -1 on failure.  Returns the
+ * sample count, or -1 as soon as sample() fails.
  */
 typedef int (*sb_sample_fn)(void *ctx, int i, double *us);
 int	sb_sample_until(const struct sb_engine_opts *op, sb_sample_fn sample,

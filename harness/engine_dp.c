@@ -103,7 +103,7 @@ sb_dp_check(struct sb_ctx *c)
 /* --- the host transport ----------------------------------------------- */
 
 struct host_tp {
-	void	*flat[SB_DDP_MAX_PARAMS];	/* per bucket, wire dtype */
+	uint16_t *flat[SB_DDP_MAX_PARAMS];	/* per bucket, compressed */
 	double	 t0[SB_DDP_MAX_PARAMS];		/* started at */
 	double	 us[SB_DDP_MAX_PARAMS];		/* start to completion */
 	int	 open[SB_DDP_MAX_PARAMS];	/* non-blocking, not waited */
@@ -115,54 +115,39 @@ param_ptr(struct sb_dp *dp, const struct sb_ddp_param *p)
 	return p->bias ? dp->db[p->layer] : dp->dw[p->layer];
 }
 
-/* Gradients of bucket b into its flat buffer: copied (f32), or divided
- * by world and rounded to the half type. */
+/* Compressed: bucket b's gradients divided by world and rounded to the
+ * half type, into its flat buffer (dp_kernels.cuh does the same on the
+ * GPU), and back. */
 static void
-host_pack(struct sb_dp *dp, int b, void *flat)
+host_pack(struct sb_dp *dp, int b, uint16_t *flat)
 {
 	const struct sb_ddp_bucket *bk = &dp->plan.buckets[b];
 	float inv = 1.0f / (float)dp->world;
-	int64_t off = 0;
 
 	for (int i = bk->first; i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
 		const float *g = param_ptr(dp, p);
 
-		if (dp->wire == SB_DT_F32) {
-			memcpy((float *)flat + off, g, p->count * sizeof(float));
-		} else {
-			uint16_t *h = (uint16_t *)flat + off;
-
-			for (int64_t j = 0; j < p->count; j++)
-				h[j] = dp->wire == SB_DT_F16 ?
-				    sb_f32_to_f16(g[j] * inv) :
-				    sb_f32_to_bf16(g[j] * inv);
-		}
-		off += p->count;
+		for (int64_t j = 0; j < p->count; j++)
+			flat[j] = dp->wire == SB_DT_F16 ?
+			    sb_f32_to_f16(g[j] * inv) : sb_f32_to_bf16(g[j] * inv);
+		flat += p->count;
 	}
 }
 
 static void
-host_unpack(struct sb_dp *dp, int b, const void *flat)
+host_unpack(struct sb_dp *dp, int b, const uint16_t *flat)
 {
 	const struct sb_ddp_bucket *bk = &dp->plan.buckets[b];
-	int64_t off = 0;
 
 	for (int i = bk->first; i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
 		float *g = param_ptr(dp, p);
 
-		if (dp->wire == SB_DT_F32) {
-			memcpy(g, (const float *)flat + off,
-			    p->count * sizeof(float));
-		} else {
-			const uint16_t *h = (const uint16_t *)flat + off;
-
-			for (int64_t j = 0; j < p->count; j++)
-				g[j] = dp->wire == SB_DT_F16 ?
-				    sb_f16_to_f32(h[j]) : sb_bf16_to_f32(h[j]);
-		}
-		off += p->count;
+		for (int64_t j = 0; j < p->count; j++)
+			g[j] = dp->wire == SB_DT_F16 ? sb_f16_to_f32(flat[j]) :
+			    sb_bf16_to_f32(flat[j]);
+		flat += p->count;
 	}
 }
 
@@ -173,33 +158,53 @@ wire_cd(enum sb_dtype t)
 	    SB_CD_F32;
 }
 
+/*
+ * f32 gradients are all-reduced in place, tensor by tensor (an average);
+ * DDP's gradient_as_bucket_view: no copies.  Compressed ones go through
+ * the bucket's flat half buffer (a sum of values divided by world first).
+ * With --overlap the requests are non-blocking, one slot per tensor (f32)
+ * or per bucket (compressed), completed at the sgd mark.
+ */
 static int
 host_start(struct sb_ctx *c, int b)
 {
 	struct sb_dp *dp = c->dp;
 	struct host_tp *h = dp->tp_state;
 	const struct sb_ddp_bucket *bk = &dp->plan.buckets[b];
-	enum sb_red_op op = dp->wire == SB_DT_F32 ? SB_RED_AVG : SB_RED_SUM;
 	char why[384];
+	int rc = 0;
 
-	host_pack(dp, b, h->flat[b]);
+	if (dp->wire != SB_DT_F32)
+		host_pack(dp, b, h->flat[b]);
 	h->t0[b] = sb_mono_s();
-	if (dp->overlap) {
-		if (sb_comm_iallreduce_host(dp->comm, b, h->flat[b],
-		    bk->count, wire_cd(dp->wire), op, why, sizeof(why)) != 0) {
-			dp_fail(dp, "starting a bucket's all-reduce", why);
-			return -1;
+	if (dp->wire == SB_DT_F32) {
+		for (int i = bk->first; i < bk->first + bk->nparams && rc == 0;
+		    i++) {
+			const struct sb_ddp_param *p = &dp->plan.params[i];
+
+			rc = dp->overlap ? sb_comm_iallreduce_host(dp->comm, i,
+			    param_ptr(dp, p), p->count, SB_CD_F32, SB_RED_AVG,
+			    why, sizeof(why)) : sb_comm_allreduce_host(dp->comm,
+			    NULL, param_ptr(dp, p), p->count, SB_CD_F32,
+			    SB_RED_AVG, why, sizeof(why));
 		}
-		h->open[b] = 1;
-		return 0;
-	}
-	if (sb_comm_allreduce_host(dp->comm, NULL, h->flat[b], bk->count,
-	    wire_cd(dp->wire), op, why, sizeof(why)) != 0) {
+	} else
+		rc = dp->overlap ? sb_comm_iallreduce_host(dp->comm, b,
+		    h->flat[b], bk->count, wire_cd(dp->wire), SB_RED_SUM, why,
+		    sizeof(why)) : sb_comm_allreduce_host(dp->comm, NULL,
+		    h->flat[b], bk->count, wire_cd(dp->wire), SB_RED_SUM, why,
+		    sizeof(why));
+	if (rc != 0) {
 		dp_fail(dp, "a bucket's all-reduce", why);
 		return -1;
 	}
+	if (dp->overlap) {
+		h->open[b] = 1;
+		return 0;
+	}
 	h->us[b] = (sb_mono_s() - h->t0[b]) * 1e6;
-	host_unpack(dp, b, h->flat[b]);
+	if (dp->wire != SB_DT_F32)
+		host_unpack(dp, b, h->flat[b]);
 	return 0;
 }
 
@@ -211,15 +216,26 @@ host_finish(struct sb_ctx *c)
 	char why[384];
 
 	for (int b = 0; b < dp->started; b++) {
+		const struct sb_ddp_bucket *bk = &dp->plan.buckets[b];
+		int rc = 0;
+
 		if (!h->open[b])
 			continue;
 		h->open[b] = 0;
-		if (sb_comm_wait_host(dp->comm, b, why, sizeof(why)) != 0) {
+		if (dp->wire == SB_DT_F32)
+			for (int i = bk->first; i < bk->first + bk->nparams &&
+			    rc == 0; i++)
+				rc = sb_comm_wait_host(dp->comm, i, why,
+				    sizeof(why));
+		else
+			rc = sb_comm_wait_host(dp->comm, b, why, sizeof(why));
+		if (rc != 0) {
 			dp_fail(dp, "completing a bucket's all-reduce", why);
 			return -1;
 		}
 		h->us[b] = (sb_mono_s() - h->t0[b]) * 1e6;
-		host_unpack(dp, b, h->flat[b]);
+		if (dp->wire != SB_DT_F32)
+			host_unpack(dp, b, h->flat[b]);
 	}
 	return 0;
 }
@@ -270,7 +286,7 @@ sb_dp_bind_host(struct sb_ctx *c, float *const dw[], float *const db[])
 		dp->dw[l] = dw[l];
 		dp->db[l] = db[l];
 	}
-	for (int b = 0; b < dp->plan.nbuckets; b++)
+	for (int b = 0; b < dp->plan.nbuckets && dp->wire != SB_DT_F32; b++)
 		if ((h->flat[b] = malloc(dp->plan.buckets[b].bytes)) == NULL)
 			goto oom;
 	return 0;

@@ -17,12 +17,11 @@
  * of them: the update sees the averaged gradients, identical on every
  * rank.  The DP work on the step's own timeline is phase "dp.allreduce".
  *
- * A bucket is all-reduced as DDP's default does (gradient_as_bucket_view
- * off): its gradients are packed into one flat buffer in the wire dtype,
- * reduced, and unpacked.  f32: an average (ncclAvg, or MPI's sum times
- * 1/world).  f16/bf16 compression, as PyTorch's fp16_compress_hook: the
- * packed values are divided by world first, summed in the half type, and
- * widened back.
+ * A bucket's f32 gradients are averaged in place, one collective per
+ * tensor (fused into one launch on NCCL), as DDP with
+ * gradient_as_bucket_view: no copies.  With f16/bf16 compression, as
+ * PyTorch's fp16_compress_hook: the gradients are divided by world and
+ * packed into the bucket's flat half buffer, summed, and widened back.
  *
  * Transports: engine_dp.c does the host (MPI; blocking, or with --overlap
  * MPI_Iallreduce completed at the sgd mark); engine_gpu_dp.c the GPU

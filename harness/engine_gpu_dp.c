@@ -6,17 +6,23 @@
  * sgd mark without --overlap):
  *
  *   compute stream:  ... wgrad(l) ─ record ready[b] ─ dgrad(l) ─ wgrad(l-1) ...
- *   comm stream:     wait ready[b] ─ pack ─ record t0[b] ─ ncclAllReduce ─
- *                    record t1[b] ─ unpack ─ record done[b]
+ *   comm stream:     wait ready[b] ─ [pack] ─ record t0[b] ─ ncclAllReduce ─
+ *                    record t1[b] ─ [unpack] ─ record done[b]
+ *
+ * f32 gradients are all-reduced in place (ncclAvg), one call per tensor
+ * inside ncclGroupStart/End, so one fused launch per bucket and no copies
+ * (DDP's gradient_as_bucket_view).  Compressed ones are packed into the
+ * bucket's flat half buffer (divided by world), summed, and unpacked.
  *
  * At the sgd mark the compute stream waits for done of every bucket, so the
  * update reads the averaged gradients.  The comm stream is non-blocking
- * with respect to the legacy stream and is created with the highest
- * priority, as NCCL's own advice for overlapping has it.  A bucket's time
+ * with respect to the legacy stream and has the highest priority, so that
+ * its pack/unpack kernels are not queued behind the GEMMs' CTAs (a choice
+ * of ours, not measured yet).  A bucket's time
  * is t0 → t1, the all-reduce alone, so that its bus bandwidth compares
  * with `stepbench allreduce` at the same size; pack and unpack are in the
  * step's wall time (and so in the exposed time) but not in it.  The flat
- * buffers (one per bucket, in the wire dtype) are one allocation.
+ * buffers (one per bucket, compressed only) are one allocation.
  */
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +65,12 @@ tp_cuda(struct sb_dp *dp, const char *what, cudaError_t err)
 		return tp_cuda((dp), (what), e_);			\
 } while (0)
 
+static float *
+param_ptr(struct sb_dp *dp, const struct sb_ddp_param *p)
+{
+	return p->bias ? dp->db[p->layer] : dp->dw[p->layer];
+}
+
 static enum sb_comm_dtype
 wire_cd(enum sb_dtype t)
 {
@@ -74,29 +86,53 @@ gpu_start(struct sb_ctx *c, int b)
 	const struct sb_ddp_bucket *bk = &dp->plan.buckets[b];
 	/* compression divides before the half-precision sum (as PyTorch's
 	 * fp16_compress_hook); f32 averages in the collective */
-	const float scale = dp->wire == SB_DT_F32 ? 1.0f :
-	    1.0f / (float)dp->world;
+	const float scale = 1.0f / (float)dp->world;
 	const size_t esz = sb_dtype_size(dp->wire);
+	const int packed = dp->wire != SB_DT_F32;
 	char why[384];
 	int64_t off = 0;
+	int rc = 0;
 
 	TRY(dp, "cudaEventRecord(ready)", cudaEventRecord(g->ready[b],
 	    g->compute));
 	TRY(dp, "cudaStreamWaitEvent(comm, ready)",
 	    cudaStreamWaitEvent(g->comm, g->ready[b], 0));
-	for (int i = bk->first; i < bk->first + bk->nparams; i++) {
+	for (int i = bk->first; packed && i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
-		const float *src = p->bias ? dp->db[p->layer] :
-		    dp->dw[p->layer];
 
-		TRY(dp, "packing a bucket", sb_dp_pack(src, (char *)g->flat[b] +
-		    off * esz, p->count, dp->wire, scale, g->comm));
+		TRY(dp, "packing a bucket", sb_dp_pack(param_ptr(dp, p),
+		    (char *)g->flat[b] + off * esz, p->count, dp->wire, scale,
+		    g->comm));
 		off += p->count;
 	}
 	TRY(dp, "cudaEventRecord(t0)", cudaEventRecord(g->t0[b], g->comm));
-	if (sb_comm_allreduce_dev(dp->comm, g->flat[b], g->flat[b],
-	    bk->count, wire_cd(dp->wire), dp->wire == SB_DT_F32 ? SB_RED_AVG :
-	    SB_RED_SUM, g->comm, why, sizeof(why)) != 0) {
+	if (packed)
+		rc = sb_comm_allreduce_dev(dp->comm, g->flat[b], g->flat[b],
+		    bk->count, wire_cd(dp->wire), SB_RED_SUM, g->comm, why,
+		    sizeof(why));
+	else {
+		/* in place, tensor by tensor, fused into one launch */
+		rc = sb_comm_group_start(why, sizeof(why));
+		for (int i = bk->first; rc == 0 && i < bk->first + bk->nparams;
+		    i++) {
+			const struct sb_ddp_param *p = &dp->plan.params[i];
+			float *t = param_ptr(dp, p);
+
+			rc = sb_comm_allreduce_dev(dp->comm, t, t, p->count,
+			    SB_CD_F32, SB_RED_AVG, g->comm, why, sizeof(why));
+		}
+		{
+			char why_end[384];
+
+			/* the group ends even after a failed call */
+			if (sb_comm_group_end(why_end, sizeof(why_end)) != 0 &&
+			    rc == 0) {
+				rc = -1;
+				snprintf(why, sizeof(why), "%s", why_end);
+			}
+		}
+	}
+	if (rc != 0) {
 		if (!dp->failed) {
 			dp->failed = 1;
 			snprintf(dp->err, sizeof(dp->err), "data parallel "
@@ -106,12 +142,11 @@ gpu_start(struct sb_ctx *c, int b)
 	}
 	TRY(dp, "cudaEventRecord(t1)", cudaEventRecord(g->t1[b], g->comm));
 	off = 0;
-	for (int i = bk->first; i < bk->first + bk->nparams; i++) {
+	for (int i = bk->first; packed && i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
-		float *dst = p->bias ? dp->db[p->layer] : dp->dw[p->layer];
 
 		TRY(dp, "unpacking a bucket", sb_dp_unpack((char *)g->flat[b] +
-		    off * esz, dst, p->count, dp->wire, g->comm));
+		    off * esz, param_ptr(dp, p), p->count, dp->wire, g->comm));
 		off += p->count;
 	}
 	TRY(dp, "cudaEventRecord(done)", cudaEventRecord(g->done[b],
@@ -234,6 +269,8 @@ sb_dp_bind_gpu(struct sb_ctx *c, float *const dw[], float *const db[],
 			goto cuda;
 		}
 	}
+	if (dp->wire == SB_DT_F32)
+		return 0;	/* all-reduced in place: no buffers */
 	for (int b = 0; b < dp->plan.nbuckets; b++)
 		total += (dp->plan.buckets[b].bytes + 255) & ~(size_t)255;
 	if ((err = cudaMalloc(&g->base, total)) != cudaSuccess)
@@ -254,6 +291,8 @@ sb_dp_gpu_bytes(const struct sb_dims *d, enum sb_dtype wire)
 {
 	double elems = 0;
 
+	if (wire == SB_DT_F32)
+		return 0;
 	for (int l = 0; l < d->layers; l++)
 		elems += (double)d->width[l + 1] * (double)(d->width[l] + 1);
 	return elems * (double)sb_dtype_size(wire) + 256.0 * 2 * SB_DDP_MAX_PARAMS;

@@ -104,7 +104,8 @@ bad cli-1.20 w "--layers: 0 is out of range" "1..16" -- sweep --db @DB@ "${V[@]}
 bad cli-1.21 w "--layers: 17 is out of range" "1..16" -- sweep --db @DB@ "${V[@]}" --layers 17
 bad cli-1.22 w "--layers: 'x'" "1..16" -- sweep --db @DB@ "${V[@]}" --layers x
 bad cli-1.22b w "--layers: '1,,2'" "1..16" -- sweep --db @DB@ "${V[@]}" --layers 1,,2
-bad cli-1.23 w "--world: 2 is out of range" "1..1" "not built" -- sweep --db @DB@ "${V[@]}" --world 2
+bad cli-1.23 w "--world 2 needs 2 processes" "mpirun -n 2" -- sweep --db @DB@ "${V[@]}" --world 2
+bad cli-1.23b w "--world: 0 is out of range" -- sweep --db @DB@ "${V[@]}" --world 0
 bad cli-1.24 w "'maybe'" "off, on or both" -- sweep --db @DB@ "${V[@]}" --graph maybe
 bad cli-1.25 w "'sometimes'" "on or off" -- sweep --db @DB@ "${V[@]}" --l2-flush sometimes
 bad cli-1.26 w "--max-noise: '-1'" "0 to 100" -- sweep --db @DB@ "${V[@]}" --max-noise -1
