@@ -73,15 +73,7 @@ static int
 launch(dim3 grid, dim3 block, const std::function<void()> &body,
     const char *label)
 {
-	struct sb_emu_opts o = { SB_EMU_FORWARD, 1, label };
-
-	emu_err[0] = '\0';
-	if (sb_emu_launch(grid, block, body, &o, NULL, emu_err,
-	    sizeof(emu_err)) != 0) {
-		printf("FAIL %s: emulator: %s\n", label, emu_err);
-		return -1;
-	}
-	return 0;
+	return sb_emu_run(grid, block, body, SB_EMU_FORWARD, 1, label);
 }
 
 static uint32_t rng_state = 12345;

@@ -54,7 +54,6 @@ extern "C" {
 
 #include "testkit.h"
 
-static char emu_err[512];
 static enum sb_emu_order cur_order = SB_EMU_FORWARD;
 static uint64_t cur_seed = 1;
 
@@ -73,15 +72,7 @@ static int
 launch(dim3 grid, dim3 block, const std::function<void()> &body,
     const char *label)
 {
-	struct sb_emu_opts o = { cur_order, cur_seed++, label };
-
-	emu_err[0] = '\0';
-	if (sb_emu_launch(grid, block, body, &o, NULL, emu_err,
-	    sizeof(emu_err)) != 0) {
-		printf("FAIL %s: emulator: %s\n", label, emu_err);
-		return -1;
-	}
-	return 0;
+	return sb_emu_run(grid, block, body, cur_order, cur_seed++, label);
 }
 
 static uint32_t rng_state = 12345;

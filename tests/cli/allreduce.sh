@@ -10,22 +10,7 @@
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-MPIRUN=${SB_MPIRUN:-mpirun}
-if ! command -v "$MPIRUN" >/dev/null; then
-	echo "allreduce.sh: no mpirun ($MPIRUN); scripts/install-deps installs openmpi-bin" >&2
-	exit 77
-fi
-# mpi N ARGS...: stepbench on N ranks, like sb (root and oversubscription
-# are allowed here, in the test only)
-mpi() {
-	local n=$1
-	shift
-	"$MPIRUN" --allow-run-as-root --oversubscribe -n "$n" "$SB" "$@" \
-	    >"$T/out" 2>"$T/err"
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
+need_mpirun allreduce.sh
 
 DB=$T/ar.db
 LAST="(SELECT max(id) FROM run)"

@@ -199,3 +199,25 @@ summary() {
 	[ "$FAILED" -eq 0 ]
 	exit $?
 }
+
+# need_mpirun NAME: the mpi-labelled scripts: $MPIRUN ($SB_MPIRUN, set by
+# ctest, or mpirun on PATH), or exit 77 (skipped) saying what to install.
+need_mpirun() {
+	MPIRUN=${SB_MPIRUN:-mpirun}
+	if ! command -v "$MPIRUN" >/dev/null; then
+		echo "$1: no mpirun ($MPIRUN); scripts/install-deps installs openmpi-bin" >&2
+		exit 77
+	fi
+}
+
+# mpi N ARGS...: stepbench on N ranks under $MPIRUN, like sb (root and
+# oversubscription are allowed here, in the tests only)
+mpi() {
+	local n=$1
+	shift
+	"$MPIRUN" --allow-run-as-root --oversubscribe -n "$n" "$SB" "$@" \
+	    >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}

@@ -1114,3 +1114,18 @@ out:
 	E.label = NULL;
 	return E.failed ? -1 : 0;
 }
+
+int
+sb_emu_run(dim3 grid, dim3 block, const std::function<void()> &body,
+    enum sb_emu_order order, uint64_t seed, const char *label)
+{
+	struct sb_emu_opts o = { order, seed, label };
+	char err[512];
+
+	err[0] = '\0';
+	if (sb_emu_launch(grid, block, body, &o, NULL, err, sizeof(err)) != 0) {
+		printf("FAIL %s: emulator: %s\n", label, err);
+		return -1;
+	}
+	return 0;
+}

@@ -461,4 +461,9 @@ int	sb_emu_launch_smem(dim3 grid, dim3 block, size_t dyn_smem,
 
 const char	*sb_emu_order_name(enum sb_emu_order);
 
+/* sb_emu_launch for a test: on failure prints "FAIL <label>: emulator:
+ * <why>" and returns -1.  label also names the launch (opts->label). */
+int	sb_emu_run(dim3 grid, dim3 block, const std::function<void()> &body,
+	    enum sb_emu_order order, uint64_t seed, const char *label);
+
 #endif
