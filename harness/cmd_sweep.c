@@ -497,12 +497,23 @@ measure_plan(const char *cmd, struct db *db, int64_t run_id,
 			if (pt->world == 1 && !eo->dp_force)
 				continue;
 			er = sb_engine_run(eng, pt, eo, &o);
+			if (er == 0 && strcmp(o.r.status, "failed") == 0 &&
+			    pt->world > 1) {
+				/* the other ranks may be inside a collective
+				 * this rank left: the job cannot go on */
+				fprintf(stderr, "stepbench %s: rank %d: point "
+				    "%d failed: %s\n", cmd, sb_comm_rank(),
+				    pt->idx, o.r.reason);
+				er = -1;
+			}
 			sb_outcome_free(&o);
 			if (er != 0) {
 				rc = er < 0 ? SB_EXIT_FAIL : SB_EXIT_INTR;
 				break;
 			}
 		}
+		if (rc == 0 && sb_engine_interrupted)
+			rc = SB_EXIT_INTR;
 		sb_engine_destroy(eng);
 		return rc;
 	}
@@ -531,6 +542,18 @@ measure_plan(const char *cmd, struct db *db, int64_t run_id,
 		if (strcmp(o.r.status, "ok") != 0 &&
 		    strcmp(o.r.status, "skipped") != 0)
 			*any_failed = 1;
+		if (er == 0 && sb_comm_size() > 1 &&
+		    plan->points[i].world > 1 &&
+		    strcmp(o.r.status, "failed") == 0) {
+			/* stored; but the other ranks may be inside a
+			 * collective this rank left */
+			sb_outcome_free(&o);
+			sb_progress_end(&pr);
+			rc = sb_fail(cmd, "data-parallel point %d failed on rank "
+			    "0 (stored); the other ranks cannot continue, so "
+			    "the job stops here", plan->points[i].idx);
+			break;
+		}
 		sb_outcome_free(&o);
 		if (er < 0) {
 			sb_progress_end(&pr);
@@ -559,7 +582,7 @@ execute(struct sweep_args *a, int argc, char **argv)
 	unsigned char *done = NULL;
 	char uuid[40], **sargv = NULL;
 	int64_t run_id = 0;
-	int rc, any_failed = 0, sargc = 0, ended = 0;
+	int rc, any_failed = 0, sargc = 0, ended = 0, hard = 0;
 	const char *path = sb_db_path(a->db);
 	const int jobs = sb_comm_size();
 
@@ -663,15 +686,21 @@ execute(struct sweep_args *a, int argc, char **argv)
 	sb_cli_catch_interrupts();
 	rc = measure_plan(a->cmd, db, run_id, &dev, &plan, done, &a->eo,
 	    &any_failed);
+	hard = rc != 0;
 	/* a resumed run keeps the failures of its earlier points */
 	if (a->resume != NULL && db_run_find(db, uuid, &row) == 0 &&
 	    row.failed_points > 0)
 		any_failed = 1;
 	if (sb_engine_interrupted) {
 		db_run_end(db, run_id, "aborted");
-		fprintf(stderr, "stepbench %s: interrupted; run %s is marked "
-		    "aborted; 'stepbench sweep --resume %.8s --db %s' finishes "
-		    "it\n", a->cmd, uuid, uuid, path);
+		if (jobs > 1)
+			fprintf(stderr, "stepbench %s: interrupted; run %s is "
+			    "marked aborted (a multi-process run is not "
+			    "resumed: run the command again)\n", a->cmd, uuid);
+		else
+			fprintf(stderr, "stepbench %s: interrupted; run %s is "
+			    "marked aborted; 'stepbench sweep --resume %.8s "
+			    "--db %s' finishes it\n", a->cmd, uuid, uuid, path);
 		rc = SB_EXIT_INTR;
 	} else if (db_run_end(db, run_id, rc != 0 || any_failed ? "failed" :
 	    "ok")) {
@@ -684,7 +713,7 @@ execute(struct sweep_args *a, int argc, char **argv)
 	if (ended)
 		fprintf(stderr, "run %s stored in %s; 'stepbench export %.8s -' "
 		    "prints it\n", uuid, path, uuid);
-	if (jobs > 1 && !ended) {
+	if (jobs > 1 && (!ended || hard)) {
 		/* the other ranks may be waiting in a collective */
 		db_close(db);
 		db = NULL;

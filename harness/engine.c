@@ -533,7 +533,10 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 			goto oom;
 	}
 
-	for (int i = 0; i < op->warmup && !sb_engine_interrupted; i++)
+	/* (data parallel: every rank takes every warm-up step; a signal is
+	 * agreed on in the samples) */
+	for (int i = 0; i < op->warmup && (dp != NULL ||
+	    !sb_engine_interrupted); i++)
 		if (bk->step(e, c))
 			goto out;
 	if (c->pt->graph && bk->graph(e, c))
