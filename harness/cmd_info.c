@@ -6,6 +6,7 @@
 
 #include "build_info.h"
 #include "cli.h"
+#include "comm.h"
 #include "db.h"
 #include "device.h"
 #include "json.h"
@@ -91,6 +92,10 @@ cmd_info(int argc, char **argv)
 	    (dev.runtime_version % 1000) / 10, dev.cublas_version / 10000,
 	    (dev.cublas_version / 100) % 100, dev.cublas_version % 100,
 	    dev.cublaslt_version, nccl, db_sqlite_version());
+	printf("MPI %s; this job: %d process%s%s\n", sb_comm_mpi_version(),
+	    sb_comm_size(), sb_comm_size() == 1 ? "" : "es",
+	    sb_comm_launched() ? " (under a launcher)" : " (not launched by "
+	    "mpirun/srun: world 1)");
 	if (dev.tf32_override[0] != '\0')
 		printf("NVIDIA_TF32_OVERRIDE=%s is set: it changes what the "
 		    "tf32 variants compute\n", dev.tf32_override);

@@ -195,6 +195,8 @@ sb_device_env_json(const struct sb_device *d)
 	sb_json_int(&j, "cublas_version", d->cublas_version);
 	sb_json_int(&j, "cublaslt_version", (int64_t)d->cublaslt_version);
 	sb_json_int(&j, "nccl_version", d->nccl_version);
+	sb_json_str(&j, "mpi_version", sb_comm_mpi_version());
+	sb_json_int(&j, "processes", sb_comm_size());
 	sb_json_str(&j, "sqlite_version", db_sqlite_version());
 	sb_json_str(&j, "nvidia_tf32_override", d->tf32_override[0] ?
 	    d->tf32_override : NULL);
