@@ -135,6 +135,7 @@ static int	measure_plan(const char *, struct db *, int64_t,
 		    int *);
 static int	build_plan(struct sweep_args *, const struct sb_device *,
 		    struct sb_plan *, int);
+static int	plan_agree(const char *, const struct sb_plan *);
 
 /* `run` measures exactly one point: one shape, one layer count, one graph
  * mode.  Returns 0 or the usage exit code. */
@@ -470,6 +471,50 @@ build_plan(struct sweep_args *a, const struct sb_device *dev,
 	return 0;
 }
 
+/*
+ * A multi-process job: every rank must walk the same plan, point for
+ * point, or their collectives pair up wrongly.  Defaults depend on the
+ * machine (GPU or not), so a rank that sees no GPU where rank 0 sees one
+ * would plan otherwise.  A hash of the plan, compared over the job.
+ * Returns 0, or an exit code after saying why.
+ */
+static int
+plan_agree(const char *cmd, const struct sb_plan *plan)
+{
+	struct sb_comm *all;
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	double lo, hi;
+	char err[384];
+
+	if (sb_comm_size() == 1)
+		return 0;
+	for (int i = 0; i < plan->count; i++) {
+		const struct sb_point *pt = &plan->points[i];
+		char key[256];
+
+		snprintf(key, sizeof(key), "%s %lld %lld %lld %d %d %d;",
+		    pt->variant->id, (long long)pt->shape.m,
+		    (long long)pt->shape.n, (long long)pt->shape.k, pt->layers,
+		    pt->world, pt->graph);
+		for (const char *c = key; *c != '\0'; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	}
+	lo = hi = (double)(h >> 12);	/* exact in a double */
+	if (sb_comm_get(SB_COMM_MPI, sb_comm_size(), &all, err,
+	    sizeof(err)) != 0 ||
+	    sb_comm_allreduce_host(all, NULL, &lo, 1, SB_CD_F64, SB_RED_MIN,
+	    err, sizeof(err)) != 0 ||
+	    sb_comm_allreduce_host(all, NULL, &hi, 1, SB_CD_F64, SB_RED_MAX,
+	    err, sizeof(err)) != 0)
+		return sb_fail(cmd, "comparing the ranks' plans: %s", err);
+	if (lo != hi)
+		return sb_fail(cmd, "the ranks of this job planned different "
+		    "sweeps (rank %d: %d points); with defaults that depend on "
+		    "the machine (a rank without a GPU), give --variants and "
+		    "--shapes explicitly", sb_comm_rank(), plan->count);
+	return 0;
+}
+
 /* Measures the points of plan not marked in done; stores each. */
 static int
 measure_plan(const char *cmd, struct db *db, int64_t run_id,
@@ -595,6 +640,8 @@ execute(struct sweep_args *a, int argc, char **argv)
 		/* the same plan as rank 0; no database, no output */
 		if ((rc = build_plan(a, &dev, &plan, 1)) != 0)
 			return rc;
+		if ((rc = plan_agree(a->cmd, &plan)) != 0)
+			sb_comm_abort(rc);
 		if ((done = calloc(plan.count, 1)) == NULL)
 			return sb_fail(a->cmd, "out of memory");
 		sb_cli_catch_interrupts();
@@ -671,6 +718,10 @@ execute(struct sweep_args *a, int argc, char **argv)
 		/* everything is validated before the database is touched */
 		if ((rc = build_plan(a, &dev, &plan, 0)) != 0)
 			return rc;
+		if ((rc = plan_agree(a->cmd, &plan)) != 0) {
+			sb_plan_free(&plan);
+			sb_comm_abort(rc);
+		}
 		if ((done = calloc(plan.count, 1)) == NULL)
 			return sb_fail(a->cmd, "out of memory");
 		if ((db = sb_db_open_cli(a->cmd, path, DB_OPEN_WRITE)) ==
@@ -713,12 +764,6 @@ execute(struct sweep_args *a, int argc, char **argv)
 	if (ended)
 		fprintf(stderr, "run %s stored in %s; 'stepbench export %.8s -' "
 		    "prints it\n", uuid, path, uuid);
-	if (jobs > 1 && (!ended || hard)) {
-		/* the other ranks may be waiting in a collective */
-		db_close(db);
-		db = NULL;
-		sb_comm_abort(rc != 0 ? rc : SB_EXIT_FAIL);
-	}
 out:
 	for (int i = 0; i < sargc; i++)
 		free(sargv[i]);
@@ -726,6 +771,10 @@ out:
 	free(done);
 	sb_plan_free(&plan);
 	db_close(db);
+	/* rank 0 leaving early (the database, an interrupt, a failed data-
+	 * parallel point): the other ranks may be waiting in a collective */
+	if (jobs > 1 && (!ended || hard))
+		sb_comm_abort(rc != 0 ? rc : SB_EXIT_FAIL);
 	return rc;
 }
 

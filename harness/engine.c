@@ -409,7 +409,7 @@ sb_sample_until(const struct sb_engine_opts *op, sb_sample_fn sample,
 	while (n < cap) {
 		double us, delta;
 
-		if (sb_engine_interrupted) {
+		if (!op->stop_agreed && sb_engine_interrupted) {
 			*stop_reason = "interrupted";
 			break;
 		}
@@ -449,44 +449,53 @@ struct step_sampler {
 };
 
 /*
- * Data parallel: a sample is the slowest rank's (the step ends when its
- * last replica does), and so is each bucket's time; the timeout is
- * decided on the slowest rank's clock and an interrupt on any rank stops
- * all, so every rank takes the same number of samples.  Returns 1 to stop
- * after this sample.
+ * Data parallel, after the step's sample: the same step on the same shard
+ * with the machinery off (the compute-only baseline, taken here so that
+ * both see the same conditions), then the ranks agree.  The step and the
+ * baseline are the slowest rank's (a step ends when its last replica
+ * does); a bucket's time is the fastest rank's, since in a collective
+ * every rank but the last to arrive also times its wait for the others.
+ * The timeout is decided on the slowest rank's clock and an interrupt on
+ * any rank stops all, so every rank takes the same number of samples.
+ * Returns 1 to stop after this sample.
  */
 static int
 dp_agree_sample(struct step_sampler *ss, int i, double *us)
 {
 	struct sb_ctx *c = ss->c;
 	struct sb_dp *dp = c->dp;
-	const int nb = dp->enabled ? dp->plan.nbuckets : 0;
-	double v[SB_DDP_MAX_PARAMS + 3];
+	const int nb = dp->times_exact ? dp->plan.nbuckets : 0;
+	double v[4], t[SB_DDP_MAX_PARAMS], base, ph[SB_PH_COUNT];
 
-	if (i == 0)
-		ss->t0 = sb_mono_s();
 	if (nb > 0 && dp->tp->times(c))
 		return sb_dp_check(c);
-	v[0] = *us;
 	for (int b = 0; b < nb; b++)
-		v[1 + b] = dp->bucket_us[b];
-	v[1 + nb] = sb_mono_s() - ss->t0;
-	v[2 + nb] = sb_engine_interrupted;
-	if (sb_dp_agree(c, v, nb + 3, SB_RED_MAX))
+		t[b] = dp->bucket_us[b];
+	dp->enabled = 0;
+	if (ss->bk->sample(ss->e, c, &base, ph)) {
+		dp->enabled = 1;
+		return -1;
+	}
+	dp->enabled = 1;
+	v[0] = *us;
+	v[1] = base;
+	v[2] = sb_mono_s() - ss->t0;
+	v[3] = sb_engine_interrupted;
+	if (sb_dp_agree(c, v, 4, SB_RED_MAX) ||
+	    (nb > 0 && sb_dp_agree(c, t, nb, SB_RED_MIN)))
 		return -1;
 	*us = v[0];
-	if (nb > 0) {
-		double sum = 0;
-
-		for (int b = 0; b < nb; b++) {
-			dp->sample_bucket_us[b][i] = v[1 + b];
-			sum += v[1 + b];
-		}
-		dp->sample_comm_us[i] = sum;
+	dp->baseline_us[i] = v[1];
+	dp->nbaseline = i + 1;
+	dp->sample_comm_us[i] = nb > 0 ? 0 : NAN;
+	for (int b = 0; b < dp->plan.nbuckets; b++) {
+		dp->sample_bucket_us[b][i] = nb > 0 ? t[b] : NAN;
+		if (nb > 0)
+			dp->sample_comm_us[i] += t[b];
 	}
-	if (v[2 + nb] != 0)
+	if (v[3] != 0)
 		sb_engine_interrupted = 1;
-	return v[2 + nb] != 0 || v[1 + nb] >= c->opts->timeout_s;
+	return v[3] != 0 || v[2] >= c->opts->timeout_s;
 }
 
 static int
@@ -521,8 +530,10 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 		if ((ss.phase_s[p] = calloc(cap, sizeof(double))) == NULL)
 			goto oom;
 	if (dp != NULL) {
-		/* the ranks decide the timeout together (dp_agree_sample) */
+		/* the ranks decide timeouts and interrupts together
+		 * (dp_agree_sample) */
 		lop.timeout_s = INFINITY;
+		lop.stop_agreed = 1;
 		for (int b = 0; b < dp->plan.nbuckets; b++)
 			if ((dp->sample_bucket_us[b] = calloc(cap,
 			    sizeof(double))) == NULL)
@@ -543,24 +554,12 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 		goto out;
 
 	prof_capture_begin();
+	ss.t0 = sb_mono_s();
 	n = sb_sample_until(&lop, sample_step, &ss, o->samples, cap,
 	    &o->r.stop_reason);
 	prof_capture_end();
 	if (n < 0)
 		goto out;
-	if (dp != NULL && !sb_engine_interrupted) {
-		/* the same step on the same shard without communication: what
-		 * the all-reduce adds to it, and how much of it is hidden */
-		struct step_sampler bs = { e, bk, c, { 0 }, 0 };
-		const char *why;
-
-		dp->enabled = 0;
-		dp->nbaseline = sb_sample_until(&lop, sample_step, &bs,
-		    dp->baseline_us, cap, &why);
-		dp->enabled = 1;
-		if (dp->nbaseline < 0)
-			goto out;
-	}
 	o->r.nsamples = n;
 	o->r.samples_us = o->samples;
 	for (int p = 0; p < SB_PH_COUNT; p++) {
@@ -806,16 +805,26 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	 * each rank then takes its shard of) */
 	prof_push(PROF_CAT_POINT, v->id);
 	finit = c.dp != NULL ? &c.dp->finit : &c.init;
-	if (sb_hstep_f32_alloc(finit, &fdims, op->input_grad && c.train) ||
-	    (c.dp != NULL && (sb_hstep_f32_alloc(&c.dp->fgot, &fdims,
-	    op->input_grad && c.train) || sb_hstep_f32_alloc(&c.init,
-	    &c.dims, op->input_grad && c.train))) ||
-	    sb_hstep_f32_alloc(&c.got, &c.dims, op->input_grad && c.train) ||
-	    (need_ref && sb_hstep_f64_alloc(&ref, &fdims,
-	    op->input_grad && c.train))) {
-		sb_outcome_skip(o, "host memory allocation failed for %.1f GiB",
-		    host_bytes / 1073741824.0);
-		goto out;
+	{
+		double nomem = sb_hstep_f32_alloc(finit, &fdims,
+		    op->input_grad && c.train) ||
+		    (c.dp != NULL && (sb_hstep_f32_alloc(&c.dp->fgot, &fdims,
+		    op->input_grad && c.train) || sb_hstep_f32_alloc(&c.init,
+		    &c.dims, op->input_grad && c.train))) ||
+		    sb_hstep_f32_alloc(&c.got, &c.dims, op->input_grad &&
+		    c.train) ||
+		    (need_ref && sb_hstep_f64_alloc(&ref, &fdims,
+		    op->input_grad && c.train));
+
+		/* data parallel: all ranks skip, or none */
+		if (c.dp != NULL && sb_dp_agree(&c, &nomem, 1, SB_RED_MAX))
+			goto failed;
+		if (nomem != 0) {
+			sb_outcome_skip(o, "host memory allocation failed for "
+			    "%.1f GiB%s", host_bytes / 1073741824.0,
+			    c.dp != NULL ? " (on at least one rank)" : "");
+			goto out;
+		}
 	}
 	finit->lr = op->lr;
 	sb_hstep_fill_inputs(finit, op->seed, op->normalize);
@@ -853,7 +862,9 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	/* 4-5. warm-up and timed samples */
 	if (measure(e, bk, &c, o))
 		goto failed;
-	if (o->r.nsamples == 0 || sb_engine_interrupted) {
+	if (o->r.nsamples == 0 || (c.dp != NULL ?
+	    strcmp(o->r.stop_reason, "interrupted") == 0 :
+	    sb_engine_interrupted)) {
 		rc = 1;		/* interrupted: not a result */
 		goto out;
 	}
@@ -897,9 +908,21 @@ out:
 	o->r.graph_nodes = c.graph_nodes;
 	if (c.dp != NULL)
 		sb_dp_outcome(&c, o);
+	if (c.dp != NULL && c.dp->world > 1 && strcmp(o->r.status,
+	    "failed") == 0) {
+		/* the other ranks may be stuck in a collective this rank left,
+		 * and a GPU's in-flight NCCL kernels with them: synchronising
+		 * (teardown, release) could wait forever.  The caller stores
+		 * the row and stops the job; the buffers go with it. */
+		free(c.dp);
+		c.dp = NULL;
+		set_up = 0;
+	}
+	/* the transport's buffers and comm stream before the gradients
+	 * they reduce */
+	sb_dp_close(&c);
 	if (set_up)
 		bk->teardown(e, &c);
-	sb_dp_close(&c);
 	sb_hstep_f32_free(&c.init);
 	sb_hstep_f32_free(&c.got);
 	sb_hstep_f64_free(&ref);	/* zeroed when unused: a no-op */

@@ -64,6 +64,10 @@ struct sb_engine_opts {
 	double		 dp_first_bucket;	/* bytes (DDP: 1 MiB) */
 	int		 dp_overlap;		/* start buckets when ready */
 	enum sb_dtype	 dp_compress;		/* f32 = none, f16, bf16 */
+	/* internal: sample() alone decides interrupts (sb_sample_until
+	 * does not read sb_engine_interrupted), as data-parallel ranks
+	 * must stop together */
+	int		 stop_agreed;
 };
 
 void	sb_engine_opts_default(struct sb_engine_opts *);

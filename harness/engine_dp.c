@@ -282,6 +282,9 @@ sb_dp_bind_host(struct sb_ctx *c, float *const dw[], float *const db[])
 		goto oom;
 	dp->tp = &host_transport;
 	dp->tp_state = h;
+	/* a non-blocking request's completion is only seen at the wait,
+	 * after the rest of the backward: no time of its own */
+	dp->times_exact = !dp->overlap;
 	for (int l = 0; l < dp->layers; l++) {
 		dp->dw[l] = dw[l];
 		dp->db[l] = db[l];
@@ -519,28 +522,34 @@ sb_dp_outcome(struct sb_ctx *c, struct sb_outcome *o)
 	r->dp_compute_us = r->dp_comm_us = NAN;
 	r->dp_exposed_us = r->dp_overlap_frac = r->dp_overhead = NAN;
 	r->ncomm = 0;
-	if (n <= 0 || dp->sample_comm_us == NULL)
+	if (n <= 0 || dp->sample_comm_us == NULL || dp->nbaseline != n)
 		return;
-	if (dp->nbaseline > 0)
-		r->dp_compute_us = sb_median(dp->baseline_us, dp->nbaseline);
-	r->dp_comm_us = sb_median(dp->sample_comm_us, n);
+	r->dp_compute_us = sb_median(dp->baseline_us, n);
+	if (dp->times_exact)
+		r->dp_comm_us = sb_median(dp->sample_comm_us, n);
 	sb_overlap_of(r->median_us, r->dp_compute_us, r->dp_comm_us, &ov);
-	r->dp_exposed_us = isnan(r->dp_compute_us) ? NAN : ov.exposed_us;
-	r->dp_overlap_frac = ov.overlap;
+	r->dp_exposed_us = ov.exposed_us;
 	r->dp_overhead = ov.overhead;
+	/* without --overlap the buckets run after the backward: nothing is
+	 * hidden by construction, and the formula would only measure noise */
+	r->dp_overlap_frac = dp->overlap ? ov.overlap : NAN;
 	for (int b = 0; b < dp->plan.nbuckets; b++) {
 		const struct sb_ddp_bucket *bk = &dp->plan.buckets[b];
 		struct db_comm *cm = &o->comm[b];
 		double lo = INFINITY;
 
-		for (int i = 0; i < n; i++)
-			if (dp->sample_bucket_us[b][i] < lo)
-				lo = dp->sample_bucket_us[b][i];
 		cm->bucket = b;
 		cm->nparams = bk->nparams;
 		cm->layer_hi = dp->plan.params[bk->first].layer;
 		cm->layer_lo = bk->ready_layer;
 		cm->bytes = (int64_t)bk->bytes;
+		cm->median_us = cm->min_us = NAN;
+		cm->algbw_gbps = cm->busbw_gbps = NAN;
+		if (!dp->times_exact)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (dp->sample_bucket_us[b][i] < lo)
+				lo = dp->sample_bucket_us[b][i];
 		cm->median_us = sb_median(dp->sample_bucket_us[b], n);
 		cm->min_us = lo;
 		cm->algbw_gbps = sb_algbw_gbps((double)bk->bytes, cm->median_us);

@@ -63,6 +63,9 @@ struct sb_dp {
 	char			 err[512];
 	/* the gradients the backend binds (host or device floats) */
 	float			*dw[SB_MAX_LAYERS], *db[SB_MAX_LAYERS];
+	int			 times_exact;	/* the transport times each
+						 * bucket's all-reduce alone
+						 * (not host --overlap) */
 	/* the last step's per-bucket times (filled by bucket_times) */
 	double			 bucket_us[SB_DDP_MAX_PARAMS];
 	const struct sb_dp_transport *tp;
@@ -70,8 +73,9 @@ struct sb_dp {
 	/* the full batch, which the check and the reference see (the
 	 * engine fills finit; fgot is gathered by sb_dp_gather) */
 	struct sb_hstep_f32	 finit, fgot;
-	/* per timed sample: each bucket's time, summed over buckets; the
-	 * compute-only baseline's samples */
+	/* per timed sample: each bucket's time, their sum, and the
+	 * compute-only baseline taken right after the sample (all NaN where
+	 * not measured) */
 	double			*sample_bucket_us[SB_DDP_MAX_PARAMS];
 	double			*sample_comm_us;
 	double			*baseline_us;

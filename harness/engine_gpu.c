@@ -202,7 +202,14 @@ gpu_init(struct sb_engine *e, struct sb_ctx *c)
 		snprintf(c->err, sizeof(c->err), "out of host memory");
 		return -1;
 	}
-	CK(e, c, cudaSetDevice(0));
+	{
+		/* the device harness/comm.c chose for this process (its
+		 * local rank's under mpirun/srun; else device 0) */
+		int dev = 0;
+
+		CK(e, c, cudaGetDevice(&dev));
+		CK(e, c, cudaSetDevice(dev));
+	}
 	CK(e, c, cudaStreamCreateWithFlags(&ge->g.stream,
 	    cudaStreamNonBlocking));
 	CK(e, c, cudaEventCreate(&ge->start));

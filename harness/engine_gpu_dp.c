@@ -237,6 +237,7 @@ sb_dp_bind_gpu(struct sb_ctx *c, float *const dw[], float *const db[],
 	}
 	dp->tp = &gpu_transport;
 	dp->tp_state = g;
+	dp->times_exact = 1;
 	g->compute = (cudaStream_t)stream;
 	for (int l = 0; l < dp->layers; l++) {
 		dp->dw[l] = dw[l];

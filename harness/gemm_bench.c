@@ -581,7 +581,14 @@ bench_init(struct sb_gemm_bench *b)
 {
 	if (b->ready)
 		return 0;
-	CK(b, cudaSetDevice(0));
+	{
+		/* the device harness/comm.c chose for this process (its
+		 * local rank's under mpirun/srun; else device 0) */
+		int dev = 0;
+
+		CK(b, cudaGetDevice(&dev));
+		CK(b, cudaSetDevice(dev));
+	}
 	CK(b, cudaStreamCreateWithFlags(&b->g.stream, cudaStreamNonBlocking));
 	CK(b, cudaEventCreate(&b->start));
 	CK(b, cudaEventCreate(&b->end));
