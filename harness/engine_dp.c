@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "engine_dp.h"
 #include "half.h"
+#include "prof.h"
 #include "registry.h"
 #include "stats.h"
 
@@ -22,6 +23,31 @@ dp_fail(struct sb_dp *dp, const char *what, const char *why)
 	dp->failed = 1;
 	snprintf(dp->err, sizeof(dp->err), "data parallel, %s: %s", what,
 	    why);
+}
+
+/* Starts bucket b under an NVTX range "allreduce.bucketN" (the host's
+ * share: on CPU ranks the blocking all-reduce itself, on GPUs the
+ * enqueue). */
+static int
+start_bucket(struct sb_ctx *c, int b)
+{
+	static const char *const names[SB_DDP_MAX_PARAMS] = {
+#define N(i) "allreduce.bucket" #i
+		N(0), N(1), N(2), N(3), N(4), N(5), N(6), N(7), N(8), N(9),
+		N(10), N(11), N(12), N(13), N(14), N(15), N(16), N(17), N(18),
+		N(19), N(20), N(21), N(22), N(23), N(24), N(25), N(26), N(27),
+		N(28), N(29), N(30), N(31),
+#undef N
+	};
+	_Static_assert(SB_DDP_MAX_PARAMS == 32, "one name per bucket");
+	int rc;
+
+	if (c->nvtx_phases)
+		prof_push(PROF_CAT_COMM, names[b]);
+	rc = c->dp->tp->start(c, b);
+	if (c->nvtx_phases)
+		prof_pop();
+	return rc;
 }
 
 static void
@@ -37,7 +63,7 @@ start_ready(struct sb_ctx *c, int layer)
 			    "before the one ahead of it");
 			return;
 		}
-		if (dp->tp->start(c, b) != 0)
+		if (start_bucket(c, b) != 0)
 			return;
 		dp->started++;
 	}
@@ -81,12 +107,17 @@ sb_dp_mark(struct sb_ctx *c, enum sb_phase ph, sb_phase_fn inner)
 		inner(c, SB_PH_ALLREDUCE);
 		for (int b = dp->started; b < dp->plan.nbuckets &&
 		    !dp->failed; b++) {
-			if (dp->tp->start(c, b) != 0)
+			if (start_bucket(c, b) != 0)
 				break;
 			dp->started++;
 		}
-		if (!dp->failed)
+		if (!dp->failed) {
+			if (c->nvtx_phases)
+				prof_push(PROF_CAT_COMM, "allreduce.wait");
 			dp->tp->finish(c);
+			if (c->nvtx_phases)
+				prof_pop();
+		}
 	}
 	inner(c, ph);
 }

@@ -21,6 +21,7 @@ static const struct {
 	{ PROF_CAT_POINT, "point", 0xfff28e2b },
 	{ PROF_CAT_PHASE, "phase", 0xff59a14f },
 	{ PROF_CAT_CHECK, "check", 0xffe15759 },
+	{ PROF_CAT_COMM, "comm", 0xff76b7b2 },
 };
 #endif
 

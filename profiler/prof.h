@@ -4,7 +4,9 @@
  * header.  With no tool attached every call is close to free.
  *
  * Ranges live in the domain "stepbench": one per sweep, one per point (its
- * dotted id), one per phase of the step (forward, loss, backward.wgrad, ...).
+ * dotted id), one per phase of the step (forward, loss, backward.wgrad, ...),
+ * and in a data-parallel step one per bucket started (allreduce.bucketN,
+ * category comm) and the wait before the update (allreduce.wait).
  */
 #ifndef SB_PROFILER_PROF_H
 #define SB_PROFILER_PROF_H
@@ -13,7 +15,8 @@ enum prof_category {
 	PROF_CAT_SWEEP = 1,
 	PROF_CAT_POINT,
 	PROF_CAT_PHASE,
-	PROF_CAT_CHECK
+	PROF_CAT_CHECK,
+	PROF_CAT_COMM		/* data parallel: a bucket's all-reduce */
 };
 
 void	prof_init(void);
