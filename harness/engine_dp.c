@@ -140,12 +140,6 @@ struct host_tp {
 	int	 open[SB_DDP_MAX_PARAMS];	/* non-blocking, not waited */
 };
 
-static float *
-param_ptr(struct sb_dp *dp, const struct sb_ddp_param *p)
-{
-	return p->bias ? dp->db[p->layer] : dp->dw[p->layer];
-}
-
 /* Compressed: bucket b's gradients divided by world and rounded to the
  * half type, into its flat buffer (dp_kernels.cuh does the same on the
  * GPU), and back. */
@@ -157,7 +151,7 @@ host_pack(struct sb_dp *dp, int b, uint16_t *flat)
 
 	for (int i = bk->first; i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
-		const float *g = param_ptr(dp, p);
+		const float *g = sb_dp_grad(dp, p);
 
 		for (int64_t j = 0; j < p->count; j++)
 			flat[j] = dp->wire == SB_DT_F16 ?
@@ -173,20 +167,13 @@ host_unpack(struct sb_dp *dp, int b, const uint16_t *flat)
 
 	for (int i = bk->first; i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
-		float *g = param_ptr(dp, p);
+		float *g = sb_dp_grad(dp, p);
 
 		for (int64_t j = 0; j < p->count; j++)
 			g[j] = dp->wire == SB_DT_F16 ? sb_f16_to_f32(flat[j]) :
 			    sb_bf16_to_f32(flat[j]);
 		flat += p->count;
 	}
-}
-
-static enum sb_comm_dtype
-wire_cd(enum sb_dtype t)
-{
-	return t == SB_DT_F16 ? SB_CD_F16 : t == SB_DT_BF16 ? SB_CD_BF16 :
-	    SB_CD_F32;
 }
 
 /*
@@ -214,16 +201,16 @@ host_start(struct sb_ctx *c, int b)
 			const struct sb_ddp_param *p = &dp->plan.params[i];
 
 			rc = dp->overlap ? sb_comm_iallreduce_host(dp->comm, i,
-			    param_ptr(dp, p), p->count, SB_CD_F32, SB_RED_AVG,
+			    sb_dp_grad(dp, p), p->count, SB_CD_F32, SB_RED_AVG,
 			    why, sizeof(why)) : sb_comm_allreduce_host(dp->comm,
-			    NULL, param_ptr(dp, p), p->count, SB_CD_F32,
+			    NULL, sb_dp_grad(dp, p), p->count, SB_CD_F32,
 			    SB_RED_AVG, why, sizeof(why));
 		}
 	} else
 		rc = dp->overlap ? sb_comm_iallreduce_host(dp->comm, b,
-		    h->flat[b], bk->count, wire_cd(dp->wire), SB_RED_SUM, why,
+		    h->flat[b], bk->count, sb_dp_wire(dp->wire), SB_RED_SUM, why,
 		    sizeof(why)) : sb_comm_allreduce_host(dp->comm, NULL,
-		    h->flat[b], bk->count, wire_cd(dp->wire), SB_RED_SUM, why,
+		    h->flat[b], bk->count, sb_dp_wire(dp->wire), SB_RED_SUM, why,
 		    sizeof(why));
 	if (rc != 0) {
 		dp_fail(dp, "a bucket's all-reduce", why);

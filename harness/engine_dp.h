@@ -95,6 +95,20 @@ struct sb_dp_transport {
 	void	(*release)(struct sb_ctx *);
 };
 
+/* The gradient tensor of parameter p (bound by the backend). */
+static inline float *
+sb_dp_grad(const struct sb_dp *dp, const struct sb_ddp_param *p)
+{
+	return p->bias ? dp->db[p->layer] : dp->dw[p->layer];
+}
+
+/* The wire dtype as a collective's (comm.h numbers them alike). */
+static inline enum sb_comm_dtype
+sb_dp_wire(enum sb_dtype t)
+{
+	return (enum sb_comm_dtype)t;
+}
+
 /* Host gradients (the CPU backend): the MPI transport. */
 int	sb_dp_bind_host(struct sb_ctx *, float *const dw[], float *const db[]);
 /* Device gradients on stream (the GPU backend): the NCCL transport

@@ -65,19 +65,6 @@ tp_cuda(struct sb_dp *dp, const char *what, cudaError_t err)
 		return tp_cuda((dp), (what), e_);			\
 } while (0)
 
-static float *
-param_ptr(struct sb_dp *dp, const struct sb_ddp_param *p)
-{
-	return p->bias ? dp->db[p->layer] : dp->dw[p->layer];
-}
-
-static enum sb_comm_dtype
-wire_cd(enum sb_dtype t)
-{
-	return t == SB_DT_F16 ? SB_CD_F16 : t == SB_DT_BF16 ? SB_CD_BF16 :
-	    SB_CD_F32;
-}
-
 static int
 gpu_start(struct sb_ctx *c, int b)
 {
@@ -100,7 +87,7 @@ gpu_start(struct sb_ctx *c, int b)
 	for (int i = bk->first; packed && i < bk->first + bk->nparams; i++) {
 		const struct sb_ddp_param *p = &dp->plan.params[i];
 
-		TRY(dp, "packing a bucket", sb_dp_pack(param_ptr(dp, p),
+		TRY(dp, "packing a bucket", sb_dp_pack(sb_dp_grad(dp, p),
 		    (char *)g->flat[b] + off * esz, p->count, dp->wire, scale,
 		    g->comm));
 		off += p->count;
@@ -108,7 +95,7 @@ gpu_start(struct sb_ctx *c, int b)
 	TRY(dp, "cudaEventRecord(t0)", cudaEventRecord(g->t0[b], g->comm));
 	if (packed)
 		rc = sb_comm_allreduce_dev(dp->comm, g->flat[b], g->flat[b],
-		    bk->count, wire_cd(dp->wire), SB_RED_SUM, g->comm, why,
+		    bk->count, sb_dp_wire(dp->wire), SB_RED_SUM, g->comm, why,
 		    sizeof(why));
 	else {
 		/* in place, tensor by tensor, fused into one launch */
@@ -116,7 +103,7 @@ gpu_start(struct sb_ctx *c, int b)
 		for (int i = bk->first; rc == 0 && i < bk->first + bk->nparams;
 		    i++) {
 			const struct sb_ddp_param *p = &dp->plan.params[i];
-			float *t = param_ptr(dp, p);
+			float *t = sb_dp_grad(dp, p);
 
 			rc = sb_comm_allreduce_dev(dp->comm, t, t, p->count,
 			    SB_CD_F32, SB_RED_AVG, g->comm, why, sizeof(why));
@@ -146,7 +133,7 @@ gpu_start(struct sb_ctx *c, int b)
 		const struct sb_ddp_param *p = &dp->plan.params[i];
 
 		TRY(dp, "unpacking a bucket", sb_dp_unpack((char *)g->flat[b] +
-		    off * esz, param_ptr(dp, p), p->count, dp->wire, g->comm));
+		    off * esz, sb_dp_grad(dp, p), p->count, dp->wire, g->comm));
 		off += p->count;
 	}
 	TRY(dp, "cudaEventRecord(done)", cudaEventRecord(g->done[b],
