@@ -41,6 +41,7 @@
  */
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -993,6 +994,13 @@ sb_comm_allreduce_dev(struct sb_comm *c, const void *sendbuf, void *recvbuf,
 	if (count < 0)
 		return fail(err, errlen, "count %lld: must be >= 0",
 		    (long long)count);
+	/* a misaligned buffer faults inside NCCL's kernel and leaves a
+	 * sticky error that ends the process: refuse it here instead */
+	if ((uintptr_t)sendbuf % sb_comm_dtype_size(t) != 0 ||
+	    (uintptr_t)recvbuf % sb_comm_dtype_size(t) != 0)
+		return fail(err, errlen, "device all-reduce buffers %p -> %p "
+		    "are not aligned to their %zu-byte elements",
+		    sendbuf, recvbuf, sb_comm_dtype_size(t));
 #ifdef SB_HAVE_NCCL
 	{
 		ncclDataType_t nt = ncclFloat32;

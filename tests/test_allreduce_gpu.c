@@ -101,7 +101,23 @@ copy_ok(struct sb_comm *c, void *stream, enum sb_comm_dtype t,
 	    cudaMemcpy(got, drecv, bytes, cudaMemcpyDeviceToHost) !=
 	    cudaSuccess)
 		return 0;
-	return memcmp(want, got, bytes) == 0;
+	if (memcmp(want, got, bytes) == 0)
+		return 1;
+	/* say where and what, so a failure on the GPU machine is readable */
+	for (size_t b = 0; b < bytes; b++)
+		if (((unsigned char *)want)[b] != ((unsigned char *)got)[b]) {
+			size_t es = sb_comm_dtype_size(t), e = b / es;
+			unsigned long long w = 0, g = 0;
+
+			memcpy(&w, (char *)want + e * es, es);
+			memcpy(&g, (char *)got + e * es, es);
+			fprintf(stderr, "dtype %d op %s %s: element %zu of %d "
+			    "differs: bits %#llx, want %#llx\n", (int)t,
+			    sb_red_op_name(op), inplace ? "in" : "out", e,
+			    COUNT, g, w);
+			break;
+		}
+	return 0;
 }
 
 static int
@@ -172,7 +188,10 @@ main(int argc, char **argv)
 
 	/* argpu-3: a group of two */
 	{
-		size_t half = COUNT * 4 / 2;
+		/* the second half starts on an element: NCCL needs pointers
+		 * aligned to the element (a byte offset of COUNT * 4 / 2
+		 * was misaligned and left a sticky error, seen on the H200) */
+		size_t half = (size_t)(COUNT / 2) * 4;
 		int ok;
 
 		input(SB_CD_F32, want, COUNT);
@@ -192,6 +211,15 @@ main(int argc, char **argv)
 		CHECK("argpu-3.2: both done", memcmp(want, got, COUNT * 4) ==
 		    0);
 	}
+
+	/* argpu-3.3: a buffer off its element alignment is refused before
+	 * NCCL sees it (it would fault and end the process) */
+	CHECK("argpu-3.3: misaligned buffer refused",
+	    sb_comm_allreduce_dev(c, (char *)dsend + 2, drecv, 8, SB_CD_F32,
+	    SB_RED_SUM, s, err, sizeof(err)) == -1 &&
+	    strstr(err, "aligned") != NULL);
+	CHECK("argpu-3.4: no error left behind",
+	    cudaDeviceSynchronize() == cudaSuccess);
 
 	/* argpu-4: captured, replayed */
 	{
