@@ -1009,6 +1009,24 @@ sb_comm_allreduce_dev(struct sb_comm *c, const void *sendbuf, void *recvbuf,
 
 		if (nccl_type_op(t, op, &nt, &no, err, errlen) != 0)
 			return -1;
+		/* NCCL before 2.29.7 leaves the last elements of a one-rank
+		 * out-of-place average unwritten (its oneRankReduce kernel
+		 * rounds the per-block share down: NVIDIA/nccl#1950, fixed in
+		 * 2.29.7).  Seen here on the H200 with 2.28.9 (PyTorch's
+		 * wheel): f64 avg of 4099 elements.  An average over one rank
+		 * is a copy, so make it one. */
+		if (c->world == 1 && op == SB_RED_AVG && sendbuf != recvbuf &&
+		    sb_comm_nccl_version() < 22907) {
+			cudaError_t ce = cudaMemcpyAsync(recvbuf, sendbuf,
+			    (size_t)count * sb_comm_dtype_size(t),
+			    cudaMemcpyDeviceToDevice, (cudaStream_t)stream);
+
+			if (ce != cudaSuccess)
+				return fail(err, errlen, "cudaMemcpyAsync for "
+				    "a one-rank average: %s",
+				    cudaGetErrorString(ce));
+			return 0;
+		}
 		r = ncclAllReduce(sendbuf, recvbuf, (size_t)count, nt, no,
 		    c->nc, (cudaStream_t)stream);
 		if (r != ncclSuccess)
