@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DB_SCHEMA_VERSION	5
+#define DB_SCHEMA_VERSION	6
 #define DB_APPLICATION_ID	0x53544250	/* "STBP" */
 #define DB_NOTFOUND		1
 
@@ -166,6 +166,31 @@ struct db_comm {
 	double		 algbw_gbps, busbw_gbps;
 };
 
+/*
+ * One kernel, memset or memcpy of a result's CUPTI-traced step (schema v6,
+ * table kernel; profiler/cupti.h).  idx orders the step's records by start
+ * time.  Negative integers and NaN doubles are stored as NULL (not known or
+ * not applicable: a memcpy has no grid); NULL strings too.
+ */
+struct db_kernel {
+	int		 idx;		/* 0, 1, ... in the step */
+	const char	*kind;		/* "kernel" | "memset" | "memcpy" */
+	const char	*name;		/* kernel: its demangled name; memcpy:
+					 * "memcpy HtoD" etc.; memset: "memset" */
+	const char	*phase;		/* sb_phase_name(); NULL: not known
+					 * (a graph replay has no phase marks) */
+	int64_t		 stream;	/* CUPTI's stream id */
+	int64_t		 grid[3], block[3];
+	int		 regs;		/* per thread */
+	int		 static_smem;	/* bytes per CTA */
+	int64_t		 dyn_smem;	/* bytes per CTA */
+	int		 local_bytes;	/* per thread */
+	int64_t		 bytes;		/* memcpy / memset */
+	double		 duration_us;	/* median over the traced steps, >= 0 */
+	double		 start_us;	/* from the step's first record (the
+					 * last traced step) */
+};
+
 /* Any double that is NaN is stored as NULL (not measured / not applicable). */
 struct db_result {
 	int		 point_idx;	/* position in the run's plan; unique per run */
@@ -275,6 +300,28 @@ struct db_result {
 	double		 dp_exposed_us, dp_overlap_frac, dp_overhead;
 	int		 ncomm;
 	const struct db_comm *comm;
+	/* schema v6 (profiling).  cupti: what CUPTI tracing did for this
+	 * point: "ok" (its kernel rows stored), or "off: <why>" (e.g. "off:
+	 * --no-cupti", "off: ncu is attached") or "unavailable: <why>";
+	 * NULL: not a GPU step (stored NULL).  cupti_steps: the steps
+	 * traced; cupti_launches: records per traced step (kernels, memsets,
+	 * memcpys; the largest over the traced steps), to set beside
+	 * launches; cupti_kernel_us: the sum of their durations per step
+	 * (median over the traced steps); cupti_event_us: the event time of
+	 * the same steps (median).  0 / -1 / NaN store NULL.  nkernels rows
+	 * go to table kernel (nkernels > 0 needs kernels != NULL).
+	 * fingerprint: 16 lower-case hex digits, FNV-1a 64 of
+	 * fingerprint_json, the provenance the point's numbers depend on
+	 * (harness/fingerprint.h: kernel attributes, nvcc flags, library
+	 * versions, GPU UUID); both NULL or both set, the JSON an object. */
+	const char	*cupti;
+	int		 cupti_steps;
+	int64_t		 cupti_launches;
+	double		 cupti_kernel_us, cupti_event_us;
+	int		 nkernels;
+	const struct db_kernel *kernels;
+	const char	*fingerprint;
+	const char	*fingerprint_json;
 };
 
 /* Inserts the result and its samples, phases, loss curve, loss-scale
@@ -282,6 +329,64 @@ struct db_result {
  * transaction; a value outside the schema's range is refused with the
  * field named, and nothing is stored. */
 int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
+
+/* --- profiles (schema v6): what nsys / ncu measured, imported ------------ */
+
+/* One `stepbench profile` session of a run: the tool, its report file
+ * (kept next to the database) and the exact command that made it. */
+struct db_profile_session {
+	const char	*tool;		/* "ncu" | "nsys" */
+	const char	*report;	/* path of the report file */
+	const char	*command;	/* the command line, as printed */
+	const char	*tool_version;	/* may be NULL */
+};
+
+/* Inserts a profile_session row of run_id (imported_at = now). */
+int	db_profile_begin(struct db *, int64_t run_id,
+	    const struct db_profile_session *, int64_t *session_id);
+
+/* One imported value: a metric of one kernel launch the tool saw.  value
+ * is NaN for a text value (then text is set).  point_idx links the row to
+ * the session's run's result with that point_idx (-1, or a point with no
+ * result row: stored with result_id NULL). */
+struct db_profile_metric {
+	int		 point_idx;
+	int64_t		 launch;	/* the tool's launch id / order, >= 0 */
+	const char	*kernel;	/* required */
+	const char	*phase;		/* NULL: not known */
+	const char	*metric;	/* required, e.g. "gpu__time_duration.sum" */
+	const char	*unit;		/* NULL: none */
+	double		 value;
+	const char	*text;
+};
+
+/* Adds n metrics to a session in one transaction (all or none). */
+int	db_profile_add(struct db *, int64_t session_id,
+	    const struct db_profile_metric *, int n);
+
+/*
+ * Reads an Nsight Systems SQLite export (`nsys export --type sqlite`): each
+ * kernel of CUPTI_ACTIVITY_KIND_KERNEL, joined through its runtime call
+ * (CUPTI_ACTIVITY_KIND_RUNTIME, same correlationId) to the NVTX ranges of
+ * domain "stepbench" open on that thread at the call: the innermost point
+ * range (category point; its payload is the point index) and the innermost
+ * phase range.  Calls fn once per kernel, in start order; a kernel outside
+ * every point range gets point_idx -1.  Returns 0, or -1 with err set
+ * (not a readable SQLite file; a table or column missing: names it).
+ */
+struct db_nsys_kernel {
+	int		 point_idx;
+	int64_t		 launch;	/* order in the export, from 0 */
+	const char	*name;		/* demangled, else short name */
+	const char	*phase;		/* NULL: none open */
+	double		 duration_us;
+	int64_t		 grid[3], block[3];
+	int		 regs;
+	int64_t		 static_smem, dyn_smem;
+	int64_t		 start_ns;
+};
+int	db_nsys_read(const char *path, int (*fn)(const struct
+	    db_nsys_kernel *, void *), void *ctx, char *err, size_t errlen);
 
 /* --- export --------------------------------------------------------------- */
 
@@ -291,7 +396,10 @@ int	db_result_add(struct db *, int64_t run_id, const struct db_result *);
  * ref_loss}], "scaler":[{step, scale, skipped, growth_tracker}] ([] when
  * none), "launch_info":[{idx, role, ...}], "comm":[{bucket, nparams,
  * layer_hi, layer_lo, bytes, median_us, min_us, algbw_gbps, busbw_gbps}]
- * ([] when none)}]}. */
+ * ([] when none), "kernels":[{idx, kind, name, ...}], "profile":[{session_id,
+ * tool, idx, launch, kernel, phase, metric, unit, value, text}] ([] when
+ * none)}], "profile_sessions":[{id, tool, report, command, tool_version,
+ * imported_at}]}; fingerprint_json is an object, not a string. */
 int	db_export(struct db *, int64_t run_id, const char *format, FILE *out);
 
 /* Every run as a JSON array of objects (the fields of db_run_row). */

@@ -53,6 +53,29 @@
 	"'min_us', min_us, 'algbw_gbps', algbw_gbps, "			\
 	"'busbw_gbps', busbw_gbps"
 
+/* A kernel row as JSON (export's "kernels" arrays: what CUPTI traced of
+ * one step, in start order). */
+#define KERNEL_JSON_FIELDS						\
+	"'idx', idx, 'kind', kind, 'name', name, 'phase', phase, "	\
+	"'stream', stream, 'grid_x', grid_x, 'grid_y', grid_y, "	\
+	"'grid_z', grid_z, 'block_x', block_x, 'block_y', block_y, "	\
+	"'block_z', block_z, 'regs', regs, 'static_smem', static_smem, "\
+	"'dyn_smem', dyn_smem, 'local_bytes', local_bytes, "		\
+	"'bytes', bytes, 'duration_us', duration_us, "			\
+	"'start_us', start_us"
+
+/* A profile row as JSON (export's "profile" arrays: what nsys / ncu
+ * measured of the result's point, by session, in the order imported). */
+#define PROFILE_JSON_FIELDS						\
+	"'session_id', session_id, 'tool', tool, 'idx', idx, "		\
+	"'launch', launch, 'kernel', kernel, 'phase', phase, "		\
+	"'metric', metric, 'unit', unit, 'value', value, 'text', text"
+
+/* A profile_session row as JSON (export's "profile_sessions"). */
+#define SESSION_JSON_FIELDS						\
+	"'id', id, 'tool', tool, 'report', report, 'command', command, "\
+	"'tool_version', tool_version, 'imported_at', imported_at"
+
 /* json_object() takes at most 127 arguments; keys beyond this many pairs
  * are added with json_set(). */
 #define PAIRS_PER_CALL	50
@@ -145,8 +168,11 @@ out:
  * The SELECT that makes one JSON object per result of run ?1: every
  * column of the result table, then its samples, phases, loss curve (each
  * step with the fp32 reference's loss, null when not recorded), loss-scale
- * trajectory, launch facts and all-reduces (comm; [] unless data parallel).  Keys are only ever added, so a reader of
- * an older export finds what it knew where it was.
+ * trajectory, launch facts, all-reduces (comm; [] unless data parallel),
+ * the kernels CUPTI traced and the values nsys / ncu measured (profile; []
+ * when none).  fingerprint_json comes out as the object it holds, not as
+ * a string.  Keys are only ever added, so a reader of an older export
+ * finds what it knew where it was.
  * The children go through json() because a JSON value's subtype does not
  * reliably survive a subquery; without it they would come out as strings.
  */
@@ -156,7 +182,7 @@ result_json_sql(struct db *db)
 	const char	*what = "exporting a run as JSON";
 	sqlite3_stmt	*st = NULL;
 	sqlite3_str	*expr = NULL, *sql = NULL;
-	const char	*name;
+	const char	*name, *fn;
 	char		*e = NULL, *ret = NULL;
 	int		 i, ncol;
 
@@ -190,12 +216,14 @@ result_json_sql(struct db *db)
 			sqlite3_free(e);
 			e = NULL;
 		}
+		/* Stored JSON goes out as JSON, not as a string. */
+		fn = strcmp(name, "fingerprint_json") == 0 ? "json" : "";
 		if (i < PAIRS_PER_CALL)
-			sqlite3_str_appendf(expr, "%s'%s', res.%s",
-			    i > 0 ? ", " : "", name, name);
+			sqlite3_str_appendf(expr, "%s'%s', %s(res.%s)",
+			    i > 0 ? ", " : "", name, fn, name);
 		else
-			sqlite3_str_appendf(expr, ", '$.%s', res.%s", name,
-			    name);
+			sqlite3_str_appendf(expr, ", '$.%s', %s(res.%s)", name,
+			    fn, name);
 	}
 	sqlite3_str_appendall(expr, ")");
 	e = sqlite3_str_finish(expr);
@@ -226,7 +254,14 @@ result_json_sql(struct db *db)
 	    "WHERE result_id = res.id ORDER BY idx))), "
 	    "'$.comm', json((SELECT json_group_array(json_object("
 	    COMM_JSON_FIELDS ")) FROM (SELECT * FROM comm "
-	    "WHERE result_id = res.id ORDER BY bucket)))) "
+	    "WHERE result_id = res.id ORDER BY bucket))), "
+	    "'$.kernels', json((SELECT json_group_array(json_object("
+	    KERNEL_JSON_FIELDS ")) FROM (SELECT * FROM kernel "
+	    "WHERE result_id = res.id ORDER BY idx))), "
+	    "'$.profile', json((SELECT json_group_array(json_object("
+	    PROFILE_JSON_FIELDS ")) FROM (SELECT p.*, s.tool FROM profile "
+	    "AS p JOIN profile_session AS s ON s.id = p.session_id "
+	    "WHERE p.result_id = res.id ORDER BY p.session_id, p.idx)))) "
 	    "FROM result AS res WHERE res.run_id = ?1 ORDER BY res.point_idx",
 	    e);
 	if (sqlite3_str_errcode(sql) != SQLITE_OK) {
@@ -303,7 +338,20 @@ export_json(struct db *db, int64_t run_id, FILE *out)
 		goto out;
 	}
 	if (write_rows(db, st, ",\n", out) == -1 ||
-	    put(db, out, "]}\n", 3) == -1)
+	    put(db, out, "],\"profile_sessions\":", 21) == -1)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (db_prepare(db, &st, "SELECT json_group_array(json_object("
+	    SESSION_JSON_FIELDS ")) FROM (SELECT * FROM profile_session "
+	    "WHERE run_id = ?1 ORDER BY id)", what) == -1)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
+		DB_FAIL(db, "%s: binding", what);
+		goto out;
+	}
+	if (write_rows(db, st, ",", out) == -1 ||
+	    put(db, out, "}\n", 2) == -1)
 		goto out;
 	ret = finish(db, out);
 out:

@@ -14,6 +14,11 @@
  * refuses a newer one, and a reader an older one), so a column that a
  * later migration adds is copied without touching this file.
  *
+ * A run's profile sessions (schema v6) come with it, renumbered, and each
+ * profile row's result_id is re-found by the point_idx of the result it
+ * named in the other file (results are unique per run and point_idx), so
+ * no table of old to new ids is kept.
+ *
  * A run is identified by its UUID: one already here is skipped whatever
  * its state, which makes importing the same file twice a no-op.  A run
  * that is still 'running' in the other file is copied with that status;
@@ -44,7 +49,7 @@ struct copy {
 };
 
 /* The children of a result. */
-#define NCHILD	6
+#define NCHILD	7
 
 struct import {
 	struct db	*db;		/* this database (written) */
@@ -55,6 +60,13 @@ struct import {
 	int		 nrun;		/* copied run columns */
 	struct copy	 result;
 	struct copy	 child[NCHILD];
+	/* profile sessions of a run, and their rows */
+	sqlite3_stmt	*sess_sel;	/* other: id, cols, by run_id */
+	sqlite3_stmt	*sess_ins;	/* here: (run_id, cols) */
+	int		 nsess;
+	sqlite3_stmt	*prof_sel;	/* other: point_idx, cols, by session */
+	sqlite3_stmt	*prof_ins;	/* here: (session_id, result_id, cols) */
+	int		 nprof;
 };
 
 static int	check_source(struct db *, const char *);
@@ -65,6 +77,12 @@ static int	copy_prepare(struct import *, struct copy *, const char *,
 		    const char *, int);
 static int	copy_rows(struct import *, struct copy *, int64_t, int64_t);
 static int	prepare_runs(struct import *);
+static int	prepare_fmt(struct import *, struct db *, sqlite3_stmt **,
+		    const char *, const char *, const char *, int, int);
+static int	bind_row(struct import *, sqlite3_stmt *, int, sqlite3_stmt *,
+		    int, int, const char *);
+static int	prepare_profiles(struct import *);
+static int	copy_profiles(struct import *, int64_t, int64_t);
 static int	copy_run(struct import *);
 
 /*
@@ -333,7 +351,181 @@ out:
 	return (ret);
 }
 
-/* Copies the run im->runs is on: its environment, the run, its results. */
+/* Builds "<pre><list><post>" and prepares it on d; list from columns(). */
+static int
+prepare_fmt(struct import *im, struct db *d, sqlite3_stmt **st,
+    const char *pre, const char *list, const char *post, int nparam,
+    int first)
+{
+	const char	*what = "importing: preparing the copy of profiles";
+	sqlite3_str	*sql;
+	char		*s;
+	int		 i, ret;
+
+	sql = sqlite3_str_new(im->db->h);
+	sqlite3_str_appendf(sql, "%s%s%s", pre, list, post);
+	for (i = 0; i < nparam; i++)
+		sqlite3_str_appendf(sql, ", ?%d", first + i);
+	if (nparam > 0)
+		sqlite3_str_appendall(sql, ")");
+	if ((s = sqlite3_str_finish(sql)) == NULL) {
+		db_seterr(im->db, "%s: out of memory", what);
+		return (-1);
+	}
+	ret = db_prepare(d, st, s, what);
+	if (ret == -1 && d == im->src)
+		src_fail(im, what);
+	sqlite3_free(s);
+	return (ret);
+}
+
+/*
+ * The copies of profile_session (by run, id renumbered) and profile (by
+ * session; result_id re-found from the point_idx of the result it named).
+ */
+static int
+prepare_profiles(struct import *im)
+{
+	const char	*what = "importing: preparing the copy of profiles";
+	sqlite3_str	*cols;
+	char		*sl = NULL, *pl = NULL;
+	int		 ret = -1;
+
+	cols = sqlite3_str_new(im->db->h);
+	if (columns(im->db, "profile_session", "id", "run_id", cols,
+	    &im->nsess) == -1) {
+		sqlite3_free(sqlite3_str_finish(cols));
+		goto out;
+	}
+	if ((sl = sqlite3_str_finish(cols)) == NULL) {
+		db_seterr(im->db, "%s: out of memory", what);
+		goto out;
+	}
+	cols = sqlite3_str_new(im->db->h);
+	if (columns(im->db, "profile", "session_id", "result_id", cols,
+	    &im->nprof) == -1) {
+		sqlite3_free(sqlite3_str_finish(cols));
+		goto out;
+	}
+	if ((pl = sqlite3_str_finish(cols)) == NULL) {
+		db_seterr(im->db, "%s: out of memory", what);
+		goto out;
+	}
+	/* The lists start with ", ". */
+	if (prepare_fmt(im, im->src, &im->sess_sel, "SELECT id", sl,
+	    " FROM profile_session WHERE run_id = ?1 ORDER BY id", 0, 0) ==
+	    -1 ||
+	    prepare_fmt(im, im->db, &im->sess_ins, "INSERT INTO "
+	    "profile_session (run_id", sl, ") VALUES (?1", im->nsess, 2) ==
+	    -1 ||
+	    prepare_fmt(im, im->src, &im->prof_sel, "SELECT (SELECT "
+	    "point_idx FROM result AS r WHERE r.id = profile.result_id)", pl,
+	    " FROM profile WHERE session_id = ?1", 0, 0) == -1 ||
+	    prepare_fmt(im, im->db, &im->prof_ins, "INSERT INTO profile "
+	    "(session_id, result_id", pl, ") VALUES (?1, (SELECT id FROM "
+	    "result WHERE run_id = ?2 AND point_idx = ?3)", im->nprof, 4) ==
+	    -1)
+		goto out;
+	ret = 0;
+out:
+	sqlite3_free(sl);
+	sqlite3_free(pl);
+	return (ret);
+}
+
+/* Copies statement sel's current row's columns from..from+n-1 into ins's
+ * parameters at..at+n-1. */
+static int
+bind_row(struct import *im, sqlite3_stmt *ins, int at, sqlite3_stmt *sel,
+    int from, int n, const char *what)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (sqlite3_bind_value(ins, at + i,
+		    sqlite3_column_value(sel, from + i)) != SQLITE_OK) {
+			DB_FAIL(im->db, "%s: binding column %d", what, at + i);
+			return (-1);
+		}
+	return (0);
+}
+
+/* Copies run old_run's profile sessions and their rows under new_run
+ * (whose results are already copied). */
+static int
+copy_profiles(struct import *im, int64_t old_run, int64_t new_run)
+{
+	const char	*what = "importing profile sessions";
+	int64_t		 sid;
+	int		 rc, rc2, ret = -1;
+
+	if (sqlite3_bind_int64(im->sess_sel, 1, old_run) != SQLITE_OK) {
+		DB_FAIL(im->src, "%s: binding", what);
+		src_fail(im, what);
+		goto out;
+	}
+	while ((rc = sqlite3_step(im->sess_sel)) == SQLITE_ROW) {
+		if (sqlite3_bind_int64(im->sess_ins, 1, new_run) != SQLITE_OK) {
+			DB_FAIL(im->db, "%s: binding", what);
+			goto out;
+		}
+		if (bind_row(im, im->sess_ins, 2, im->sess_sel, 1, im->nsess,
+		    what) == -1)
+			goto out;
+		if (sqlite3_step(im->sess_ins) != SQLITE_DONE) {
+			DB_FAIL(im->db, "%s: inserting", what);
+			goto out;
+		}
+		(void)sqlite3_reset(im->sess_ins);
+		sid = sqlite3_last_insert_rowid(im->db->h);
+		if (sqlite3_bind_int64(im->prof_sel, 1, sqlite3_column_int64(
+		    im->sess_sel, 0)) != SQLITE_OK) {
+			DB_FAIL(im->src, "%s: binding", what);
+			src_fail(im, what);
+			goto out;
+		}
+		while ((rc2 = sqlite3_step(im->prof_sel)) == SQLITE_ROW) {
+			if (sqlite3_bind_int64(im->prof_ins, 1, sid) !=
+			    SQLITE_OK || sqlite3_bind_int64(im->prof_ins, 2,
+			    new_run) != SQLITE_OK || sqlite3_bind_value(
+			    im->prof_ins, 3, sqlite3_column_value(im->prof_sel,
+			    0)) != SQLITE_OK) {
+				DB_FAIL(im->db, "%s: binding", what);
+				goto out;
+			}
+			if (bind_row(im, im->prof_ins, 4, im->prof_sel, 1,
+			    im->nprof, what) == -1)
+				goto out;
+			if (sqlite3_step(im->prof_ins) != SQLITE_DONE) {
+				DB_FAIL(im->db, "%s: inserting a profile row",
+				    what);
+				goto out;
+			}
+			(void)sqlite3_reset(im->prof_ins);
+		}
+		if (rc2 != SQLITE_DONE) {
+			DB_FAIL(im->src, "%s: reading profile rows", what);
+			src_fail(im, what);
+			goto out;
+		}
+		(void)sqlite3_reset(im->prof_sel);
+	}
+	if (rc != SQLITE_DONE) {
+		DB_FAIL(im->src, "%s", what);
+		src_fail(im, what);
+		goto out;
+	}
+	ret = 0;
+out:
+	(void)sqlite3_reset(im->sess_sel);
+	(void)sqlite3_reset(im->sess_ins);
+	(void)sqlite3_reset(im->prof_sel);
+	(void)sqlite3_reset(im->prof_ins);
+	return (ret);
+}
+
+/* Copies the run im->runs is on: its environment, the run, its results
+ * and its profile sessions. */
 static int
 copy_run(struct import *im)
 {
@@ -362,7 +554,8 @@ copy_run(struct import *im)
 		goto out;
 	}
 	id = sqlite3_last_insert_rowid(im->db->h);
-	if (copy_rows(im, &im->result, sqlite3_column_int64(r, 0), id) == -1)
+	if (copy_rows(im, &im->result, sqlite3_column_int64(r, 0), id) == -1 ||
+	    copy_profiles(im, sqlite3_column_int64(r, 0), id) == -1)
 		goto out;
 	ret = 0;
 out:
@@ -375,7 +568,7 @@ db_import(struct db *db, const char *other_path, int *imported,
     int *skipped)
 {
 	static const char *const	 children[NCHILD] = { "sample",
-	    "phase", "loss_curve", "launch_info", "scaler", "comm" };
+	    "phase", "loss_curve", "launch_info", "scaler", "comm", "kernel" };
 	const char			*what = "importing runs";
 	struct import			 im;
 	char				 err[DB_ERRLEN];
@@ -417,6 +610,8 @@ db_import(struct db *db, const char *other_path, int *imported,
 		if (copy_prepare(&im, &im.child[i], children[i], "result_id",
 		    0) == -1)
 			goto out;
+	if (prepare_profiles(&im) == -1)
+		goto out;
 	while ((rc = sqlite3_step(im.runs)) == SQLITE_ROW) {
 		if (db_bind_text(im.has, 1,
 		    (const char *)sqlite3_column_text(im.runs, 1)) !=
@@ -458,6 +653,10 @@ db_import(struct db *db, const char *other_path, int *imported,
 		sqlite3_finalize(im.child[i].ins);
 		im.child[i].ins = NULL;
 	}
+	sqlite3_finalize(im.sess_ins);
+	im.sess_ins = NULL;
+	sqlite3_finalize(im.prof_ins);
+	im.prof_ins = NULL;
 	if (db_commit(db, what) == -1)
 		goto out;
 	txn = 0;
@@ -476,6 +675,10 @@ out:
 		sqlite3_finalize(im.child[i].sel);
 		sqlite3_finalize(im.child[i].ins);
 	}
+	sqlite3_finalize(im.sess_sel);
+	sqlite3_finalize(im.sess_ins);
+	sqlite3_finalize(im.prof_sel);
+	sqlite3_finalize(im.prof_ins);
 	if (txn)
 		db_rollback(db);
 	if (im.src != NULL) {

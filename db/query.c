@@ -53,20 +53,64 @@ static const char sql_run[] =
 	"LEFT JOIN environment AS e ON e.id = run.env_id "
 	"WHERE run.id = ?1";
 
+/* A result's columns as DB_Q_RESULTS and DB_Q_POINT give them. */
+#define RESULT_COLS							\
+	"point_idx, variant, mode, precision, impl, m, n, k, layers, "	\
+	"world, graph, l2_flush, input_grad, status, reason, nsamples, "	\
+	"reps, median_us, mean_us, p10_us, p90_us, min_us, max_us, cv, "	\
+	"stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, " \
+	"over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol, " \
+	"check_mode, err_recheck, loss, nsteps, layout, launches, "	\
+	"graph_nodes, loss_divergence, quant_per_channel, quant_err_sym, " \
+	"quant_err_affine, quant_sat_act, quant_sat_weight, dp_backend, " \
+	"dp_bucket_cap, dp_first_bucket, dp_overlap, dp_compress, dp_op, " \
+	"dp_inplace, dp_compute_us, dp_comm_us, dp_exposed_us, "	\
+	"dp_overlap_frac, dp_overhead, cupti, cupti_steps, "		\
+	"cupti_launches, cupti_kernel_us, cupti_event_us, fingerprint"
+
 static const char sql_results[] =
-	"SELECT point_idx, variant, mode, precision, impl, m, n, k, layers, "
-	"world, graph, l2_flush, input_grad, status, reason, nsamples, reps, "
-	"median_us, mean_us, p10_us, p90_us, min_us, max_us, cv, "
-	"stop_reason, flops, bytes, tflops, gbps, peak_tflops, peak_gbps, "
-	"over_peak, err_y, err_loss, err_dw, err_db, err_dx, err_w, tol, "
-	"check_mode, err_recheck, loss, nsteps, layout, launches, graph_nodes, "
-	"loss_divergence, quant_per_channel, quant_err_sym, quant_err_affine, "
-	"quant_sat_act, quant_sat_weight, dp_backend, dp_bucket_cap, "
-	"dp_first_bucket, dp_overlap, dp_compress, dp_op, dp_inplace, "
-	"dp_compute_us, dp_comm_us, dp_exposed_us, dp_overlap_frac, "
-	"dp_overhead "
+	"SELECT " RESULT_COLS " "
 	"FROM result WHERE run_id = ?1 ORDER BY point_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
+
+/* One point: its result row, the provenance behind it and its phase
+ * medians as JSON text (the page parses both), and how many CUPTI kernel
+ * rows and imported profile values it has (so that a page can say what
+ * is missing before it asks for them). */
+static const char sql_point[] =
+	"SELECT " RESULT_COLS ", fingerprint_json, "
+	"(SELECT CASE WHEN count(*) > 0 THEN json_group_object(p.name, "
+	"p.median_us) END FROM phase AS p "
+	"WHERE p.result_id = result.id) AS phases_json, "
+	"(SELECT count(*) FROM kernel AS k WHERE k.result_id = result.id) "
+	"AS nkernels, "
+	"(SELECT count(*) FROM profile AS f WHERE f.result_id = result.id) "
+	"AS nprofile "
+	"FROM result WHERE run_id = ?1 AND point_idx = ?2";
+
+static const char sql_kernels[] =
+	"SELECT k.idx AS idx, k.kind AS kind, k.name AS name, "
+	"k.phase AS phase, k.stream AS stream, k.grid_x AS grid_x, "
+	"k.grid_y AS grid_y, k.grid_z AS grid_z, k.block_x AS block_x, "
+	"k.block_y AS block_y, k.block_z AS block_z, k.regs AS regs, "
+	"k.static_smem AS static_smem, k.dyn_smem AS dyn_smem, "
+	"k.local_bytes AS local_bytes, k.bytes AS bytes, "
+	"k.duration_us AS duration_us, k.start_us AS start_us "
+	"FROM result AS r JOIN kernel AS k ON k.result_id = r.id "
+	"WHERE r.run_id = ?1 AND r.point_idx = ?2 ORDER BY k.idx "
+	"LIMIT " STR(DB_Q_KERNELS_LIMIT);
+
+static const char sql_profile[] =
+	"SELECT s.id AS session_id, s.tool AS tool, s.report AS report, "
+	"s.command AS command, s.tool_version AS tool_version, "
+	"s.imported_at AS imported_at, p.idx AS idx, p.launch AS launch, "
+	"p.kernel AS kernel, p.phase AS phase, p.metric AS metric, "
+	"p.unit AS unit, p.value AS value, p.text AS text "
+	"FROM result AS r JOIN profile AS p ON p.result_id = r.id "
+	"JOIN profile_session AS s ON s.id = p.session_id "
+	"WHERE r.run_id = ?1 AND r.point_idx = ?2 "
+	"ORDER BY s.id, p.launch, p.idx "
+	"LIMIT " STR(DB_Q_PROFILE_LIMIT);
 
 /*
  * One pass with a window: within each group of ok results that share the
@@ -148,11 +192,14 @@ static const char sql_curves[] =
 
 static const char sql_compare[] =
 	"WITH u AS (SELECT 0 AS side, point_idx, " CMP_KEY ", median_us, "
-	"p10_us, p90_us, cv FROM result WHERE run_id = ?1 AND status = 'ok' "
+	"p10_us, p90_us, cv, fingerprint FROM result WHERE run_id = ?1 AND "
+	"status = 'ok' "
 	"UNION ALL SELECT 1, point_idx, " CMP_KEY ", median_us, p10_us, "
-	"p90_us, cv FROM result WHERE run_id = ?2 AND status = 'ok'), "
+	"p90_us, cv, fingerprint FROM result WHERE run_id = ?2 AND "
+	"status = 'ok'), "
 	"p AS (SELECT " CMP_KEY ", " CMP_A("point_idx") " AS a_idx, "
 	CMP_B("point_idx") " AS b_idx, "
+	CMP_A("fingerprint") " AS afp, " CMP_B("fingerprint") " AS bfp, "
 	CMP_A("median_us") " AS am, " CMP_B("median_us") " AS bm, "
 	CMP_A("p10_us") " AS a10, " CMP_A("p90_us") " AS a90, "
 	CMP_B("p10_us") " AS b10, " CMP_B("p90_us") " AS b90, "
@@ -160,7 +207,8 @@ static const char sql_compare[] =
 	"FROM (SELECT *, row_number() OVER (PARTITION BY " CMP_KEY ", side "
 	"ORDER BY point_idx) AS nth FROM u) "
 	"GROUP BY " CMP_KEY ", nth HAVING count(*) = 2) "
-	"SELECT variant, m, n, k, layers, world, graph, "
+	"SELECT variant, m, n, k, layers, world, graph, a_idx AS a_point, "
+	"b_idx AS b_point, afp AS a_fingerprint, bfp AS b_fingerprint, "
 	"am AS a_median_us, bm AS b_median_us, a10 AS a_p10_us, "
 	"a90 AS a_p90_us, b10 AS b_p10_us, b90 AS b_p90_us, "
 	"acv AS a_cv, bcv AS b_cv, am / bm AS speedup, "
@@ -174,6 +222,74 @@ static const char sql_compare[] =
 	"ELSE 'unclear' END AS verdict "
 	"FROM p ORDER BY a_idx, b_idx "
 	"LIMIT " STR(DB_Q_RESULTS_LIMIT);
+
+/*
+ * The pairs of DB_Q_COMPARE (paired the same way) whose fingerprints are
+ * both recorded and differ, and how: each top-level key of the two
+ * fingerprint objects whose value differs (or that one lacks), and the
+ * "kernels" arrays kernel by kernel, matched by name: a kernel in one
+ * only is "kernels[NAME]" (the other side NULL), an attribute that
+ * differs "kernels[NAME].ATTR".  Values compare by JSON type and value.
+ * json_each takes only columns of tables to its left, so each side's
+ * keys come from its own scan and the other side is looked up.
+ */
+#define FP_SAME(obj, e)							\
+	"EXISTS (SELECT 1 FROM json_each(" obj ") AS o WHERE o.key = "	\
+	e ".key AND o.type = " e ".type AND o.value IS " e ".value)"
+#define FP_HAS(obj, e)							\
+	"EXISTS (SELECT 1 FROM json_each(" obj ") AS o WHERE o.key = "	\
+	e ".key)"
+#define FP_GET(obj, e)							\
+	"(SELECT o.value FROM json_each(" obj ") AS o WHERE o.key = "	\
+	e ".key)"
+
+static const char sql_compare_fp[] =
+	"WITH u AS (SELECT 0 AS side, point_idx, " CMP_KEY ", fingerprint, "
+	"fingerprint_json FROM result WHERE run_id = ?1 AND status = 'ok' "
+	"UNION ALL SELECT 1, point_idx, " CMP_KEY ", fingerprint, "
+	"fingerprint_json FROM result WHERE run_id = ?2 AND status = 'ok'), "
+	"d AS (SELECT * FROM (SELECT " CMP_KEY ", "
+	CMP_A("point_idx") " AS a_idx, " CMP_B("point_idx") " AS b_idx, "
+	CMP_A("fingerprint") " AS afp, " CMP_B("fingerprint") " AS bfp, "
+	CMP_A("fingerprint_json") " AS aj, "
+	CMP_B("fingerprint_json") " AS bj "
+	"FROM (SELECT *, row_number() OVER (PARTITION BY " CMP_KEY ", side "
+	"ORDER BY point_idx) AS nth FROM u) "
+	"GROUP BY " CMP_KEY ", nth HAVING count(*) = 2) "
+	"WHERE afp IS NOT NULL AND bfp IS NOT NULL AND afp <> bfp), "
+	"ka AS (SELECT d.a_idx AS a_idx, json_extract(e.value, '$.name') "
+	"AS name, e.value AS obj FROM d, json_each(d.aj, '$.kernels') AS e), "
+	"kb AS (SELECT d.a_idx AS a_idx, json_extract(e.value, '$.name') "
+	"AS name, e.value AS obj FROM d, json_each(d.bj, '$.kernels') AS e), "
+	"kab AS (SELECT ka.a_idx AS a_idx, ka.name AS name, ka.obj AS ao, "
+	"kb.obj AS bo FROM ka JOIN kb ON kb.a_idx = ka.a_idx "
+	"AND kb.name IS ka.name), "
+	"x (a_idx, ord, key, a_value, b_value) AS ("
+	"SELECT d.a_idx, 0, e.key, e.value, " FP_GET("d.bj", "e") " "
+	"FROM d, json_each(d.aj) AS e WHERE e.key <> 'kernels' "
+	"AND NOT " FP_SAME("d.bj", "e") " "
+	"UNION ALL SELECT d.a_idx, 0, e.key, NULL, e.value "
+	"FROM d, json_each(d.bj) AS e WHERE e.key <> 'kernels' "
+	"AND NOT " FP_HAS("d.aj", "e") " "
+	"UNION ALL SELECT ka.a_idx, 1, 'kernels[' || ka.name || ']', ka.obj, "
+	"NULL FROM ka WHERE NOT EXISTS (SELECT 1 FROM kb WHERE "
+	"kb.a_idx = ka.a_idx AND kb.name IS ka.name) "
+	"UNION ALL SELECT kb.a_idx, 1, 'kernels[' || kb.name || ']', NULL, "
+	"kb.obj FROM kb WHERE NOT EXISTS (SELECT 1 FROM ka WHERE "
+	"ka.a_idx = kb.a_idx AND ka.name IS kb.name) "
+	"UNION ALL SELECT kab.a_idx, 2, 'kernels[' || kab.name || '].' || "
+	"e.key, e.value, " FP_GET("kab.bo", "e") " FROM kab, "
+	"json_each(kab.ao) AS e WHERE NOT " FP_SAME("kab.bo", "e") " "
+	"UNION ALL SELECT kab.a_idx, 2, 'kernels[' || kab.name || '].' || "
+	"e.key, NULL, e.value FROM kab, json_each(kab.bo) AS e "
+	"WHERE NOT " FP_HAS("kab.ao", "e") ") "
+	"SELECT DISTINCT d.variant AS variant, d.m AS m, d.n AS n, d.k AS k, "
+	"d.layers AS layers, d.world AS world, d.graph AS graph, "
+	"d.a_idx AS a_point, d.b_idx AS b_point, d.afp AS a_fingerprint, "
+	"d.bfp AS b_fingerprint, x.key AS key, x.a_value AS a_value, "
+	"x.b_value AS b_value FROM x JOIN d ON d.a_idx = x.a_idx "
+	"ORDER BY d.a_idx, x.ord, x.key "
+	"LIMIT " STR(DB_Q_COMPARE_FP_LIMIT);
 
 /*
  * The curves' downsampling, plus every step a chart of the scale must not
@@ -260,6 +376,7 @@ static const struct {
 	const char	*name;
 	int		 nargs;
 	const char	*sql;
+	int		 point;	/* args: a run id, then a point of it */
 } queries[DB_Q_COUNT] = {
 	[DB_Q_RUNS] = { "runs", 0, sql_runs },
 	[DB_Q_RUN] = { "run", 1, sql_run },
@@ -272,9 +389,14 @@ static const struct {
 	[DB_Q_LAUNCHES] = { "launch_info", 1, sql_launches },
 	[DB_Q_SCALER] = { "scaler", 1, sql_scaler },
 	[DB_Q_COMM] = { "comm", 1, sql_comm },
+	[DB_Q_POINT] = { "point", 2, sql_point, 1 },
+	[DB_Q_KERNELS] = { "kernels", 2, sql_kernels, 1 },
+	[DB_Q_PROFILE] = { "profile", 2, sql_profile, 1 },
+	[DB_Q_COMPARE_FP] = { "compare_fp", 2, sql_compare_fp },
 };
 
-static int	run_exists(struct db *, int64_t, const char *, int *);
+static int	row_exists(struct db *, const char *, const int64_t *, int,
+		    const char *, int *);
 
 const char *
 db_query_name(enum db_query q)
@@ -284,24 +406,27 @@ db_query_name(enum db_query q)
 	return (queries[q].name);
 }
 
-/* *found = whether run id exists; -1 only when SQLite fails. */
+/* *found = whether sql (binding n ids as ?1...) returns a row; -1 only
+ * when SQLite fails. */
 static int
-run_exists(struct db *db, int64_t id, const char *what, int *found)
+row_exists(struct db *db, const char *sql, const int64_t *ids, int n,
+    const char *what, int *found)
 {
 	sqlite3_stmt	*st = NULL;
-	int		 ret = -1, rc;
+	int		 ret = -1, rc, i;
 
 	*found = 0;
-	if (db_prepare(db, &st, "SELECT 1 FROM run WHERE id = ?1", what) ==
-	    -1)
+	if (db_prepare(db, &st, sql, what) == -1)
 		goto out;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		DB_FAIL(db, "%s: binding the run id", what);
-		goto out;
+	for (i = 0; i < n; i++) {
+		if (sqlite3_bind_int64(st, i + 1, ids[i]) != SQLITE_OK) {
+			DB_FAIL(db, "%s: binding id %d", what, i + 1);
+			goto out;
+		}
 	}
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		DB_FAIL(db, "%s: looking up run %lld", what, (long long)id);
+		DB_FAIL(db, "%s: looking up %lld", what, (long long)ids[0]);
 		goto out;
 	}
 	*found = rc == SQLITE_ROW;
@@ -333,20 +458,35 @@ db_query_table(struct db *db, enum db_query q, const int64_t *args,
 	(void)snprintf(what, sizeof(what), "query '%s'", queries[q].name);
 	if (nargs != queries[q].nargs || (nargs > 0 && args == NULL) ||
 	    (fmt != DB_FMT_JSON && fmt != DB_FMT_CSV)) {
-		db_seterr(db, "%s: takes %d run id%s and a format of "
+		db_seterr(db, "%s: takes %d %s and a format of "
 		    "DB_FMT_JSON or DB_FMT_CSV (given %d, %d); this is a bug "
-		    "in the caller", what, queries[q].nargs,
-		    queries[q].nargs == 1 ? "" : "s", nargs, (int)fmt);
+		    "in the caller", what, queries[q].nargs, queries[q].point ?
+		    "ids (a run, a point)" : queries[q].nargs == 1 ?
+		    "run id" : "run ids", nargs, (int)fmt);
 		goto out;
 	}
 	if (db_exec(db, "BEGIN", what) == -1)
 		goto out;
 	txn = 1;
-	for (i = 0; i < nargs; i++) {
-		if (run_exists(db, args[i], what, &found) == -1)
+	for (i = 0; i < (queries[q].point ? 1 : nargs); i++) {
+		if (row_exists(db, "SELECT 1 FROM run WHERE id = ?1",
+		    &args[i], 1, what, &found) == -1)
 			goto out;
 		if (!found) {
 			db_seterr(db, "no run %lld", (long long)args[i]);
+			ret = DB_NOTFOUND;
+			goto out;
+		}
+	}
+	if (queries[q].point) {
+		if (row_exists(db, "SELECT 1 FROM result WHERE run_id = ?1 "
+		    "AND point_idx = ?2", args, 2, what, &found) == -1)
+			goto out;
+		if (!found) {
+			db_seterr(db, "no point %lld in run %lld; "
+			    "/api/results?id=%lld lists its points",
+			    (long long)args[1], (long long)args[0],
+			    (long long)args[0]);
 			ret = DB_NOTFOUND;
 			goto out;
 		}
@@ -355,7 +495,7 @@ db_query_table(struct db *db, enum db_query q, const int64_t *args,
 		goto out;
 	for (i = 0; i < nargs; i++) {
 		if (sqlite3_bind_int64(st, i + 1, args[i]) != SQLITE_OK) {
-			DB_FAIL(db, "%s: binding run id %d", what, i + 1);
+			DB_FAIL(db, "%s: binding id %d", what, i + 1);
 			goto out;
 		}
 	}

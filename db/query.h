@@ -37,6 +37,9 @@ enum db_fmt { DB_FMT_JSON, DB_FMT_CSV };
 #define DB_Q_LAUNCHES_LIMIT	100000
 #define DB_Q_SCALER_LIMIT	50000
 #define DB_Q_COMM_LIMIT		100000
+#define DB_Q_KERNELS_LIMIT	100000
+#define DB_Q_PROFILE_LIMIT	200000
+#define DB_Q_COMPARE_FP_LIMIT	100000
 #define DB_Q_CURVE_STEPS	500	/* rows per loss curve, at most */
 
 /* db_import(): other_path cannot be imported (missing, not a stepbench
@@ -68,7 +71,12 @@ enum db_query {
 	 * dp_backend, dp_bucket_cap, dp_first_bucket, dp_overlap,
 	 * dp_compress, dp_op, dp_inplace, dp_compute_us, dp_comm_us,
 	 * dp_exposed_us, dp_overlap_frac, dp_overhead (data-parallel rows,
-	 * db.h; NULL elsewhere) */
+	 * db.h; NULL elsewhere), cupti ("ok", "off: <why>",
+	 * "unavailable: <why>"; NULL: not a GPU step), cupti_steps,
+	 * cupti_launches (records per traced step, beside launches),
+	 * cupti_kernel_us (their durations summed, per step),
+	 * cupti_event_us (the event time of the same steps), fingerprint
+	 * (16 hex digits; schema v6, NULL on older rows) */
 	DB_Q_RESULTS,
 	/* args: run id.  Each ok result against the library baseline of the
 	 * same run at the same mode, precision, m, n, k, layers, world, graph,
@@ -98,7 +106,9 @@ enum db_query {
 	 * the other run's n-th), ok in both, by a's point_idx (limit 20000):
 	 * variant, m, n, k, layers, world, graph, a_median_us, b_median_us,
 	 * a_p10_us, a_p90_us, b_p10_us, b_p90_us, a_cv, b_cv,
-	 * speedup (a_median_us / b_median_us: > 1 means b is faster),
+	 * a_point, b_point (the two point_idx), a_fingerprint,
+	 * b_fingerprint, speedup (a_median_us / b_median_us: > 1 means b is
+	 * faster),
 	 * verdict: 'faster' (b's p90 < a's p10), 'slower' (b's p10 > a's p90),
 	 * 'same' (|speedup - 1| <= max(0.01, 2·max(a_cv, b_cv)) and the
 	 * p10..p90 ranges overlap), else 'unclear' (also when a figure the
@@ -139,10 +149,45 @@ enum db_query {
 	 * median_us, min_us, algbw_gbps, busbw_gbps.  A run without
 	 * data-parallel rows: an empty table */
 	DB_Q_COMM,
+	/* args: run id, point index.  These three answer DB_NOTFOUND with
+	 * "no run N" or "no point I in run N".  One row: the DB_Q_RESULTS
+	 * columns of the point, plus fingerprint_json (the provenance as
+	 * JSON object text, harness/fingerprint.h; NULL before schema v6 or
+	 * where not recorded), phases_json (JSON object text, phase name ->
+	 * median_us; NULL without phases), nkernels (its CUPTI kernel rows),
+	 * nprofile (its imported profile values) */
+	DB_Q_POINT,
+	/* args: run id, point index.  The CUPTI trace of one step of the
+	 * point (table kernel), by idx (start order; limit 100000): idx,
+	 * kind (kernel, memset, memcpy), name, phase, stream, grid_x,
+	 * grid_y, grid_z, block_x, block_y, block_z, regs, static_smem,
+	 * dyn_smem, local_bytes, bytes, duration_us (median over the traced
+	 * steps), start_us (from the step's first record); NULL where not
+	 * known or not applicable.  No trace: an empty table */
+	DB_Q_KERNELS,
+	/* args: run id, point index.  The values `stepbench profile`
+	 * imported for the point, by session, launch, then the order they
+	 * were added (limit 200000): session_id, tool (ncu, nsys), report,
+	 * command, tool_version, imported_at, idx, launch, kernel, phase,
+	 * metric, unit, value (NULL for a text value), text */
+	DB_Q_PROFILE,
+	/* args: run a, run b.  The DB_Q_COMPARE pairs whose fingerprints are
+	 * both recorded and differ, and how: variant, m, n, k, layers,
+	 * world, graph, a_point, b_point, a_fingerprint, b_fingerprint,
+	 * key, a_value, b_value.  key is a top-level key of the fingerprint
+	 * JSON ("nvcc_flags", ...; a value NULL where that side lacks the
+	 * key), "kernels[NAME]" for a kernel in one side's list only (its
+	 * object as JSON text on that side, NULL on the other), or
+	 * "kernels[NAME].ATTR" for an attribute of a kernel in both that
+	 * differs.  By a_point, then top-level keys, kernels missing, kernel
+	 * attributes, each by key (limit 100000).  Empty: every pair has the
+	 * same fingerprint or one not recorded */
+	DB_Q_COMPARE_FP,
 	DB_Q_COUNT
 };
 
-/* nargs must match the query (0, 1 or 2 run ids). */
+/* nargs must match the query (0, 1 or 2 run ids; 2, a run id and a
+ * point index, for DB_Q_POINT, DB_Q_KERNELS and DB_Q_PROFILE). */
 int		 db_query_table(struct db *, enum db_query, const int64_t *args,
 		    int nargs, enum db_fmt, char **out, size_t *len);
 /* "runs", "run", "results", ... (the API's names), NULL if unknown. */

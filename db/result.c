@@ -1,10 +1,11 @@
 /*
  * db/result.c — storing one finished plan point: the result row with its
  * raw samples, phase medians, loss curve (with the fp32 reference curve),
- * loss-scale trajectory, launch facts and, for a data-parallel row, its
- * all-reduces (comm), all in one transaction so a point is either wholly in
- * the file or not at all.  Values the schema's CHECKs would refuse are
- * refused here first, with the field and the value named.
+ * loss-scale trajectory, launch facts, for a data-parallel row its
+ * all-reduces (comm), and the kernels CUPTI traced (kernel), all in one
+ * transaction so a point is either wholly in the file or not at all.
+ * Values the schema's CHECKs would refuse are refused here first, with the
+ * field and the value named.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ static int	insert_scaler(struct db *, int64_t, const struct db_result *);
 static int	check_dp(struct db *, const struct db_result *);
 static int	check_comm(struct db *, const struct db_result *);
 static int	insert_comm(struct db *, int64_t, const struct db_result *);
+static int	check_v6(struct db *, const struct db_result *);
+static int	check_kernels(struct db *, const struct db_result *);
+static int	insert_kernels(struct db *, int64_t, const struct db_result *);
 
 /* The caller's arrays must match their counts; a mismatch is a bug that
  * would otherwise read out of bounds or store a truncated point. */
@@ -78,9 +82,10 @@ check_result(struct db *db, const struct db_result *r)
 		    "caller", r->point_idx, bad);
 		return (-1);
 	}
-	if (check_scaler(db, r) == -1 || check_dp(db, r) == -1)
+	if (check_scaler(db, r) == -1 || check_dp(db, r) == -1 ||
+	    check_comm(db, r) == -1 || check_v6(db, r) == -1)
 		return (-1);
-	return (check_comm(db, r));
+	return (check_kernels(db, r));
 }
 
 /* s is NULL or one of the NULL-terminated list. */
@@ -258,6 +263,118 @@ check_scaler(struct db *db, const struct db_result *r)
 	return (0);
 }
 
+/* 16 lower-case hex digits: what harness/fingerprint.c prints. */
+static int
+is_fingerprint(const char *s)
+{
+	return (strlen(s) == 16 && strspn(s, "0123456789abcdef") == 16);
+}
+
+/*
+ * The v6 result fields.  cupti is NULL or a non-empty note.  The CUPTI
+ * counts and times need no check: as db.h says, 0, -1 and NaN are "not
+ * known" and stored NULL (a caller that knows nothing of v6 leaves them
+ * 0), so only a value > 0 is stored.  The fingerprint is both or
+ * neither, the hash 16 lower-case hex digits and the JSON an object,
+ * judged by SQLite's parser so that what passes here passes the CHECK.
+ */
+static int
+check_v6(struct db *db, const struct db_result *r)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 ret = -1;
+
+	if (r->cupti != NULL && r->cupti[0] == '\0') {
+		db_seterr(db, "storing point %d: cupti is ''; give \"ok\", "
+		    "\"off: <why>\" or \"unavailable: <why>\", or NULL for a "
+		    "row that is not a GPU step; this is a bug in the caller",
+		    r->point_idx);
+		return (-1);
+	}
+	if ((r->fingerprint == NULL) != (r->fingerprint_json == NULL)) {
+		db_seterr(db, "storing point %d: fingerprint is %s but "
+		    "fingerprint_json is %s; the hash and the JSON it hashes "
+		    "go together (give both or neither); this is a bug in the "
+		    "caller", r->point_idx, r->fingerprint == NULL ? "NULL" :
+		    "set", r->fingerprint_json == NULL ? "NULL" : "set");
+		return (-1);
+	}
+	if (r->fingerprint == NULL)
+		return (0);
+	if (!is_fingerprint(r->fingerprint)) {
+		db_seterr(db, "storing point %d: fingerprint '%s' is not 16 "
+		    "lower-case hex digits (FNV-1a 64 of fingerprint_json, "
+		    "e.g. 0123456789abcdef); this is a bug in the caller",
+		    r->point_idx, r->fingerprint);
+		return (-1);
+	}
+	if (db_prepare(db, &st, "SELECT CASE WHEN json_valid(?1) THEN "
+	    "json_type(?1) = 'object' ELSE 0 END", "checking a result's "
+	    "fingerprint_json") == -1)
+		goto out;
+	if (db_bind_text(st, 1, r->fingerprint_json) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		DB_FAIL(db, "checking a result's fingerprint_json");
+		goto out;
+	}
+	if (sqlite3_column_int(st, 0) != 1) {
+		db_seterr(db, "storing point %d: fingerprint_json is not a "
+		    "JSON object (it starts '%.40s'); this is a bug in the "
+		    "caller", r->point_idx, r->fingerprint_json);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+/* Each kernel row: idx >= 0 (duplicates are caught on insert), a known
+ * kind, times >= 0 (NaN: not measured).  Negative sizes and ids are "not
+ * known" and stored NULL. */
+static int
+check_kernels(struct db *db, const struct db_result *r)
+{
+	static const char *const	 kinds[] = { "kernel", "memset",
+	    "memcpy", NULL };
+	const struct db_kernel		*k;
+	int				 j;
+
+	if (r->nkernels < 0 || (r->nkernels > 0 && r->kernels == NULL)) {
+		db_seterr(db, "storing point %d: nkernels is %d and kernels is "
+		    "%s; they do not match; this is a bug in the caller",
+		    r->point_idx, r->nkernels, r->kernels == NULL ? "NULL" :
+		    "set");
+		return (-1);
+	}
+	for (j = 0; j < r->nkernels; j++) {
+		k = &r->kernels[j];
+		if (k->kind == NULL || !one_of(k->kind, kinds)) {
+			db_seterr(db, "storing point %d: kernels[%d].kind is "
+			    "'%s'; give kernel, memset or memcpy; this is a "
+			    "bug in the caller", r->point_idx, j,
+			    k->kind != NULL ? k->kind : "(null)");
+			return (-1);
+		}
+		if (k->idx < 0) {
+			db_seterr(db, "storing point %d: kernels[%d].idx is %d; "
+			    "it is the record's place in the step, from 0; "
+			    "this is a bug in the caller", r->point_idx, j,
+			    k->idx);
+			return (-1);
+		}
+		if (k->duration_us < 0 || k->start_us < 0) {
+			db_seterr(db, "storing point %d: kernels[%d] ('%s') has "
+			    "duration_us %g, start_us %g; each is >= 0 (NaN: "
+			    "not measured); this is a bug in the caller",
+			    r->point_idx, j, k->name != NULL ? k->name :
+			    "(null)", k->duration_us, k->start_us);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 static int
 insert_result(struct db *db, int64_t run_id, const struct db_result *r,
     int64_t *id)
@@ -278,13 +395,15 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	    "quant_sat_act, quant_sat_weight, dp_backend, dp_bucket_cap, "
 	    "dp_first_bucket, dp_overlap, dp_compress, dp_op, dp_inplace, "
 	    "dp_compute_us, dp_comm_us, dp_exposed_us, dp_overlap_frac, "
-	    "dp_overhead) "
+	    "dp_overhead, cupti, cupti_steps, cupti_launches, cupti_kernel_us, "
+	    "cupti_event_us, fingerprint, fingerprint_json) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
 	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
 	    "?40, ?41, ?42, ?43, ?44, ?45, coalesce(?46, " DB_NOW_SQL "), "
 	    DB_NOW_SQL ", ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55, ?56, "
-	    "?57, ?58, ?59, ?60, ?61, ?62, ?63, ?64, ?65, ?66, ?67)",
+	    "?57, ?58, ?59, ?60, ?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68, ?69, "
+	    "?70, ?71, ?72, ?73, ?74)",
 	    what) == -1)
 		goto out;
 
@@ -387,6 +506,23 @@ insert_result(struct db *db, int64_t run_id, const struct db_result *r,
 	BD(1, db_bind_real(st, i, r->dp_overlap_frac));
 	BD(1, db_bind_real(st, i, r->dp_overhead));
 #undef BD
+	/* v6: check_v6() vetted them; counts and times <= 0 (and NaN,
+	 * which is not > 0) are "not known" */
+	BT(r->cupti);
+	bad |= (r->cupti_steps > 0 ? sqlite3_bind_int(st, i,
+	    r->cupti_steps) : sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
+	bad |= (r->cupti_launches > 0 ? sqlite3_bind_int64(st, i,
+	    r->cupti_launches) : sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
+	bad |= (r->cupti_kernel_us > 0 ? sqlite3_bind_double(st, i,
+	    r->cupti_kernel_us) : sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
+	bad |= (r->cupti_event_us > 0 ? sqlite3_bind_double(st, i,
+	    r->cupti_event_us) : sqlite3_bind_null(st, i)) != SQLITE_OK;
+	i++;
+	BT(r->fingerprint);
+	BT(r->fingerprint_json);
 #undef BI
 #undef BT
 #undef BR
@@ -740,6 +876,75 @@ out:
 	return (ret);
 }
 
+/* One row per record of the traced step (check_kernels() vetted the
+ * kinds and times; negative sizes and ids are "not known": NULL). */
+static int
+insert_kernels(struct db *db, int64_t id, const struct db_result *r)
+{
+	const char		*what = "storing a result's kernels";
+	const struct db_kernel	*k;
+	sqlite3_stmt		*st = NULL;
+	int			 j, c, d, rc, bad, ret = -1;
+
+	if (r->nkernels == 0)
+		return (0);
+	if (db_prepare(db, &st, "INSERT INTO kernel (result_id, idx, kind, "
+	    "name, phase, stream, grid_x, grid_y, grid_z, block_x, block_y, "
+	    "block_z, regs, static_smem, dyn_smem, local_bytes, bytes, "
+	    "duration_us, start_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", what) ==
+	    -1)
+		goto out;
+	for (j = 0; j < r->nkernels; j++) {
+		k = &r->kernels[j];
+		c = 1;
+		bad = 0;
+#define B(call)	bad |= (call) != SQLITE_OK
+		B(sqlite3_bind_int64(st, c++, id));
+		B(sqlite3_bind_int(st, c++, k->idx));
+		B(db_bind_text(st, c++, k->kind));
+		B(db_bind_text(st, c++, k->name));
+		B(db_bind_text(st, c++, k->phase));
+		B(bind_min(st, c++, k->stream, 0));
+		for (d = 0; d < 3; d++)
+			B(bind_min(st, c++, k->grid[d], 0));
+		for (d = 0; d < 3; d++)
+			B(bind_min(st, c++, k->block[d], 0));
+		B(bind_min(st, c++, k->regs, 0));
+		B(bind_min(st, c++, k->static_smem, 0));
+		B(bind_min(st, c++, k->dyn_smem, 0));
+		B(bind_min(st, c++, k->local_bytes, 0));
+		B(bind_min(st, c++, k->bytes, 0));
+		B(db_bind_real(st, c++, k->duration_us));
+		B(db_bind_real(st, c++, k->start_us));
+#undef B
+		if (bad || c != sqlite3_bind_parameter_count(st) + 1) {
+			DB_FAIL(db, "%s: binding kernels[%d]", what, j);
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			db_seterr(db, "%s: idx %d appears twice (kernels[%d], "
+			    "'%s'); each record of the step has its own idx; "
+			    "this is a bug in the caller", what, k->idx, j,
+			    k->name != NULL ? k->name : "(null)");
+			goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			DB_FAIL(db, "%s: inserting kernels[%d]", what, j);
+			goto out;
+		}
+		if (sqlite3_reset(st) != SQLITE_OK) {
+			DB_FAIL(db, "%s: resetting", what);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return (ret);
+}
+
 int
 db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 {
@@ -760,7 +965,8 @@ db_result_add(struct db *db, int64_t run_id, const struct db_result *r)
 	    insert_curve(db, id, r) == -1 ||
 	    insert_scaler(db, id, r) == -1 ||
 	    insert_launches(db, id, r) == -1 ||
-	    insert_comm(db, id, r) == -1)
+	    insert_comm(db, id, r) == -1 ||
+	    insert_kernels(db, id, r) == -1)
 		goto out;
 	if (db_commit(db, "storing a result") == -1)
 		goto out;

@@ -269,6 +269,96 @@ static const char *const migrations[] = {
 	"	busbw_gbps	REAL CHECK (busbw_gbps >= 0),\n"
 	"	PRIMARY KEY (result_id, bucket)\n"
 	") STRICT, WITHOUT ROWID;\n",
+
+	/* v6: profiling.  On a GPU row: what CUPTI tracing did (cupti:
+	 * "ok" or "off: <why>" / "unavailable: <why>"), the steps it traced,
+	 * the records per traced step (set beside result.launches), the sum
+	 * of their durations and the event time of the same steps (medians
+	 * over the traced steps); and the provenance fingerprint, FNV-1a 64
+	 * of fingerprint_json (kernel attributes, nvcc flags, library
+	 * versions, GPU UUID), both NULL or both set.  NULL on every other
+	 * row (and on rows older than v6).
+	 * kernel holds, per result with cupti 'ok', one row per kernel,
+	 * memset or memcpy of the traced step, in start order (idx); a value
+	 * that does not apply (a memcpy's grid) or is not known is NULL.
+	 * profile_session is one `stepbench profile` run of a tool over a
+	 * run (its report file and the exact command), and profile the
+	 * values imported from its report: one row per (launch, metric),
+	 * linked to the result of the point the launch belonged to
+	 * (result_id NULL: outside every point, or a point with no row). */
+	"ALTER TABLE result ADD COLUMN cupti TEXT\n"
+	"	    CHECK (length(cupti) > 0);\n"
+	"ALTER TABLE result ADD COLUMN cupti_steps INTEGER\n"
+	"	    CHECK (cupti_steps >= 1);\n"
+	"ALTER TABLE result ADD COLUMN cupti_launches INTEGER\n"
+	"	    CHECK (cupti_launches >= 1);\n"
+	"ALTER TABLE result ADD COLUMN cupti_kernel_us REAL\n"
+	"	    CHECK (cupti_kernel_us >= 0);\n"
+	"ALTER TABLE result ADD COLUMN cupti_event_us REAL\n"
+	"	    CHECK (cupti_event_us >= 0);\n"
+	"ALTER TABLE result ADD COLUMN fingerprint TEXT\n"
+	"	    CHECK (length(fingerprint) = 16 AND\n"
+	"	    fingerprint NOT GLOB '*[^0-9a-f]*');\n"
+	/* A column CHECK may name an earlier column: this one holds the
+	 * pair together, which ADD COLUMN cannot do as a table CHECK. */
+	"ALTER TABLE result ADD COLUMN fingerprint_json TEXT\n"
+	"	    CHECK ((fingerprint IS NULL) = (fingerprint_json IS NULL)\n"
+	"	    AND (fingerprint_json IS NULL OR CASE WHEN\n"
+	"	    json_valid(fingerprint_json) THEN json_type(\n"
+	"	    fingerprint_json) = 'object' ELSE 0 END));\n"
+	"CREATE TABLE kernel (\n"
+	"	result_id	INTEGER NOT NULL REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	idx		INTEGER NOT NULL CHECK (idx >= 0),\n"
+	"	kind		TEXT NOT NULL CHECK (kind IN\n"
+	"			    ('kernel', 'memset', 'memcpy')),\n"
+	"	name		TEXT,\n"
+	"	phase		TEXT,\n"
+	"	stream		INTEGER CHECK (stream >= 0),\n"
+	"	grid_x		INTEGER CHECK (grid_x >= 0),\n"
+	"	grid_y		INTEGER CHECK (grid_y >= 0),\n"
+	"	grid_z		INTEGER CHECK (grid_z >= 0),\n"
+	"	block_x		INTEGER CHECK (block_x >= 0),\n"
+	"	block_y		INTEGER CHECK (block_y >= 0),\n"
+	"	block_z		INTEGER CHECK (block_z >= 0),\n"
+	"	regs		INTEGER CHECK (regs >= 0),\n"
+	"	static_smem	INTEGER CHECK (static_smem >= 0),\n"
+	"	dyn_smem	INTEGER CHECK (dyn_smem >= 0),\n"
+	"	local_bytes	INTEGER CHECK (local_bytes >= 0),\n"
+	"	bytes		INTEGER CHECK (bytes >= 0),\n"
+	"	duration_us	REAL CHECK (duration_us >= 0),\n"
+	"	start_us	REAL CHECK (start_us >= 0),\n"
+	"	PRIMARY KEY (result_id, idx)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE profile_session (\n"
+	"	id		INTEGER PRIMARY KEY,\n"
+	"	run_id		INTEGER NOT NULL REFERENCES run(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	tool		TEXT NOT NULL CHECK (tool IN ('ncu', 'nsys')),\n"
+	"	report		TEXT,\n"
+	"	command		TEXT NOT NULL,\n"
+	"	tool_version	TEXT,\n"
+	"	imported_at	TEXT NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX profile_session_run ON profile_session(run_id);\n"
+	/* value is NULL for a text value (text set); idx orders a session's
+	 * rows as they were added. */
+	"CREATE TABLE profile (\n"
+	"	session_id	INTEGER NOT NULL REFERENCES profile_session(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	idx		INTEGER NOT NULL CHECK (idx >= 0),\n"
+	"	result_id	INTEGER REFERENCES result(id)\n"
+	"			    ON DELETE CASCADE,\n"
+	"	launch		INTEGER NOT NULL CHECK (launch >= 0),\n"
+	"	kernel		TEXT NOT NULL,\n"
+	"	phase		TEXT,\n"
+	"	metric		TEXT NOT NULL CHECK (length(metric) > 0),\n"
+	"	unit		TEXT,\n"
+	"	value		REAL,\n"
+	"	text		TEXT,\n"
+	"	PRIMARY KEY (session_id, idx)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE INDEX profile_result ON profile(result_id);\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -92,5 +92,11 @@ int	cmd_import(int, char **);
 int	cmd_serve(int, char **);
 int	cmd_gemm(int, char **);
 int	cmd_allreduce(int, char **);
+int	cmd_profile(int, char **);
+
+/* `stepbench profile`: checks the arguments of a sweep (argv[0..argc-1],
+ * without "sweep") as 'stepbench sweep' would, printing why not.
+ * Returns 0, -1 after printing the sweep's --help, or 2. */
+int	sb_sweep_check_args(int argc, char **argv);
 
 #endif

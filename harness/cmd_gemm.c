@@ -482,7 +482,14 @@ execute(struct gemm_args *a, int argc, char **argv)
 	tty = isatty(STDERR_FILENO);
 	if (!a->json)
 		table_header(stdout);
-	prof_push(PROF_CAT_SWEEP, "gemm");
+	{
+		char mark[256];
+
+		snprintf(mark, sizeof(mark), "run %lld%s%s", (long long)run_id,
+		    a->label != NULL ? " label " : "",
+		    a->label != NULL ? a->label : "");
+		prof_sweep_begin("gemm", run_id, mark);
+	}
 	for (int i = 0; i < plan.count && !sb_engine_interrupted; i++) {
 		const struct sb_gemm_point *pt = &plan.points[i];
 		struct sb_outcome o;

@@ -317,7 +317,8 @@ write_conf(struct serve *s)
 {
 	static const char *const api[] = { "runs", "run", "results",
 	    "baseline", "phases", "curves", "compare", "compare_env",
-	    "launch_info", "scaler", "comm" };
+	    "launch_info", "scaler", "comm", "compare_fp", "point", "kernels",
+	    "profile" };
 	const char	*tmp = getenv("TMPDIR");
 	FILE		*f;
 	size_t		 i;
@@ -358,7 +359,8 @@ write_conf(struct serve *s)
 	fprintf(f, "domain * {\n\tattach sb\n"
 	    "\troute / web_page_runs\n"
 	    "\troute /run web_page_run\n"
-	    "\troute /compare web_page_compare\n");
+	    "\troute /compare web_page_compare\n"
+	    "\troute /point web_page_point\n");
 	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++)
 		fprintf(f, "\troute /api/%s web_api\n", api[i]);
 	fprintf(f, "\troute ^/static/ web_static\n"

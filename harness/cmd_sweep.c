@@ -52,7 +52,8 @@ enum {
 	OPT_NORMALIZE, OPT_LR_DECAY, OPT_LABEL, OPT_NOTE, OPT_DB, OPT_RESUME,
 	OPT_WORLD, OPT_SCALER_INIT, OPT_SCALER_GROWTH, OPT_SCALER_BACKOFF,
 	OPT_SCALER_INTERVAL, OPT_INJECT, OPT_AMP_WGRAD, OPT_PER_CHANNEL,
-	OPT_DP, OPT_BUCKET_CAP, OPT_FIRST_BUCKET, OPT_OVERLAP, OPT_COMPRESS
+	OPT_DP, OPT_BUCKET_CAP, OPT_FIRST_BUCKET, OPT_OVERLAP, OPT_COMPRESS,
+	OPT_NO_CUPTI, OPT_CUPTI_STEPS
 };
 
 static const struct option sweep_opts[] = {
@@ -80,6 +81,8 @@ static const struct option sweep_opts[] = {
 	{ "first-bucket", required_argument, NULL, OPT_FIRST_BUCKET },
 	{ "overlap", no_argument, NULL, OPT_OVERLAP },
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "no-cupti", no_argument, NULL, OPT_NO_CUPTI },
+	{ "cupti-steps", required_argument, NULL, OPT_CUPTI_STEPS },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "db", required_argument, NULL, OPT_DB },
@@ -120,6 +123,10 @@ static const char measure_help[] =
     "                        gradients are ready, overlapping the backward\n"
     "      --compress TYPE   none | f16 | bf16: all-reduce gradients in half\n"
     "                        precision (PyTorch's fp16_compress_hook) [none]\n"
+    "kernel traces (GPU; off by itself under nsys/ncu or without CUPTI):\n"
+    "      --cupti-steps N   after timing, trace N more steps with CUPTI and\n"
+    "                        store each kernel (name, grid, registers, time) [3]\n"
+    "      --no-cupti        no CUPTI tracing\n"
     "recording:\n"
     "      --db PATH         SQLite file [$STEPBENCH_DB or ./stepbench.db]\n"
     "      --label TEXT      a short name for the run\n"
@@ -132,10 +139,12 @@ static int	execute(struct sweep_args *, int, char **);
 static int	measure_plan(const char *, struct db *, int64_t,
 		    const struct sb_device *, const struct sb_plan *,
 		    const unsigned char *, const struct sb_engine_opts *,
-		    int *);
+		    int *, const char *);
 static int	build_plan(struct sweep_args *, const struct sb_device *,
 		    struct sb_plan *, int);
 static int	plan_agree(const char *, const struct sb_plan *);
+static void	profile_child(const char *, struct sb_engine_opts *,
+		    const char *);
 
 /* `run` measures exactly one point: one shape, one layer count, one graph
  * mode.  Returns 0 or the usage exit code. */
@@ -310,6 +319,15 @@ parse_args(const char *cmd, int argc, char **argv, struct sweep_args *a,
 			else
 				return sb_usage(cmd, "--compress: '%s' is not "
 				    "valid; give none, f16 or bf16", optarg);
+			break;
+		case OPT_NO_CUPTI:
+			a->eo.cupti = 0;
+			break;
+		case OPT_CUPTI_STEPS:
+			if (sb_opt_int(cmd, "--cupti-steps", optarg, 0, 1000,
+			    &lv))
+				return SB_EXIT_USAGE;
+			a->eo.cupti_steps = (int)lv;
 			break;
 		case OPT_LABEL:
 			a->label = optarg;
@@ -515,12 +533,44 @@ plan_agree(const char *cmd, const struct sb_plan *plan)
 	return 0;
 }
 
+/*
+ * Under `stepbench profile` (harness/cmd_profile.c), which sets
+ * STEPBENCH_PROFILE=<tool> and STEPBENCH_PROFILE_RUNFILE=<path>: the run's
+ * UUID goes to that file once the run row exists (uuid NULL: a rank other
+ * than 0, which has none), so that the parent can link what the tool
+ * measured to this run, and each GPU point starts its capture window with
+ * the marker kernel that tells the tool's launches apart by point.
+ */
+static void
+profile_child(const char *cmd, struct sb_engine_opts *eo, const char *uuid)
+{
+	const char *tool = getenv("STEPBENCH_PROFILE");
+	const char *path = getenv("STEPBENCH_PROFILE_RUNFILE");
+	FILE *f;
+
+	if (tool == NULL || tool[0] == '\0')
+		return;
+	eo->profile_marker = 1;
+	if (uuid == NULL || path == NULL || path[0] == '\0')
+		return;
+	if ((f = fopen(path, "w")) != NULL) {
+		int bad = fprintf(f, "%s\n", uuid) < 0;
+
+		if (fclose(f) == 0 && !bad)
+			return;
+	}
+	/* the measurements stand; only the import will lack the run */
+	fprintf(stderr, "stepbench %s: cannot write run %s to "
+	    "STEPBENCH_PROFILE_RUNFILE=%s; 'stepbench profile' will not find "
+	    "the run\n", cmd, uuid, path);
+}
+
 /* Measures the points of plan not marked in done; stores each. */
 static int
 measure_plan(const char *cmd, struct db *db, int64_t run_id,
     const struct sb_device *dev, const struct sb_plan *plan,
     const unsigned char *done, const struct sb_engine_opts *eo,
-    int *any_failed)
+    int *any_failed, const char *label)
 {
 	struct sb_engine *eng;
 	struct sb_progress pr;
@@ -564,7 +614,13 @@ measure_plan(const char *cmd, struct db *db, int64_t run_id,
 	}
 	sb_progress_begin(&pr, plan->count, todo);
 	sb_table_header(stdout);
-	prof_push(PROF_CAT_SWEEP, "sweep");
+	{
+		char mark[256];
+
+		snprintf(mark, sizeof(mark), "run %lld%s%s", (long long)run_id,
+		    label != NULL ? " label " : "", label != NULL ? label : "");
+		prof_sweep_begin("sweep", run_id, mark);
+	}
 	for (int i = 0; i < plan->count && !sb_engine_interrupted; i++) {
 		struct sb_outcome o;
 		int er;
@@ -644,9 +700,10 @@ execute(struct sweep_args *a, int argc, char **argv)
 			sb_comm_abort(rc);
 		if ((done = calloc(plan.count, 1)) == NULL)
 			return sb_fail(a->cmd, "out of memory");
+		profile_child(a->cmd, &a->eo, NULL);
 		sb_cli_catch_interrupts();
 		rc = measure_plan(a->cmd, NULL, 0, &dev, &plan, done, &a->eo,
-		    &any_failed);
+		    &any_failed, NULL);
 		free(done);
 		sb_plan_free(&plan);
 		if (rc != 0)
@@ -734,9 +791,10 @@ execute(struct sweep_args *a, int argc, char **argv)
 			goto out;
 	}
 
+	profile_child(a->cmd, &a->eo, uuid);
 	sb_cli_catch_interrupts();
 	rc = measure_plan(a->cmd, db, run_id, &dev, &plan, done, &a->eo,
-	    &any_failed);
+	    &any_failed, a->label);
 	hard = rc != 0;
 	/* a resumed run keeps the failures of its earlier points */
 	if (a->resume != NULL && db_run_find(db, uuid, &row) == 0 &&
@@ -788,6 +846,42 @@ cmd_sweep(int argc, char **argv)
 		return rc < 0 ? SB_EXIT_OK : rc;
 	/* argv here starts at "sweep": store the whole command line */
 	return execute(&a, argc + 1, argv - 1);
+}
+
+int
+sb_sweep_check_args(int argc, char **argv)
+{
+	struct sweep_args a;
+	char **v;
+	int rc;
+
+	/* parse_args wants the command's name first, as getopt does */
+	if ((v = calloc((size_t)argc + 2, sizeof(*v))) == NULL)
+		return sb_fail("sweep", "out of memory");
+	v[0] = (char *)"sweep";
+	memcpy(v + 1, argv, (size_t)argc * sizeof(*v));
+	rc = parse_args("sweep", argc + 1, v, &a, 0);
+	free(v);
+	if (rc != 0)
+		return rc;
+	{
+		/* what build_plan parses, where the user gave it (the
+		 * defaults depend on the machine and are valid) */
+		struct sb_variant_list vl;
+		struct sb_shape_list sl;
+		struct sb_int_list ll, wl;
+		char err[512];
+
+		if ((a.variants != NULL && sb_parse_variants(a.variants, &vl,
+		    err, sizeof(err))) || (a.shapes != NULL &&
+		    sb_parse_shapes(a.shapes, &sl, err, sizeof(err))) ||
+		    sb_parse_int_list("--layers", a.layers, 1, SB_MAX_LAYERS,
+		    &ll, err, sizeof(err)) ||
+		    sb_parse_int_list("--world", a.world, 1, 65536, &wl, err,
+		    sizeof(err)))
+			return sb_usage("sweep", "%s", err);
+	}
+	return 0;
 }
 
 int

@@ -85,6 +85,15 @@ probe_gpu(struct sb_gpu_info *g, int dev)
 		g->bus_width_bits = v;
 	snprintf(g->pci_bus, sizeof(g->pci_bus), "%04x:%02x:%02x",
 	    p.pciDomainID, p.pciBusID, p.pciDeviceID);
+	{
+		/* the form nvidia-smi -L prints, so the two can be matched */
+		const unsigned char *u = (const unsigned char *)p.uuid.bytes;
+
+		snprintf(g->uuid, sizeof(g->uuid), "GPU-%02x%02x%02x%02x-"
+		    "%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		    u[10], u[11], u[12], u[13], u[14], u[15]);
+	}
 	peaks(g);
 }
 
@@ -218,6 +227,7 @@ sb_device_env_json(const struct sb_device *d)
 		sb_json_int(&j, "mem_clock_khz", g->mem_clock_khz);
 		sb_json_int(&j, "bus_width_bits", g->bus_width_bits);
 		sb_json_str(&j, "pci_bus", g->pci_bus);
+		sb_json_str(&j, "uuid", g->uuid[0] ? g->uuid : NULL);
 		sb_json_num(&j, "peak_fp32_tflops", g->peak_fp32_tflops);
 		sb_json_num(&j, "peak_tf32_tflops", g->peak_tf32_tflops);
 		sb_json_num(&j, "peak_f16_tflops", g->peak_f16_tflops);

@@ -22,6 +22,8 @@ struct sb_gpu_info {
 	int	bus_width_bits;
 	size_t	smem_per_sm;
 	char	pci_bus[32];
+	char	uuid[48];		/* "GPU-xxxxxxxx-xxxx-...", as nvidia-smi
+					 * prints it; "" if unknown */
 	/* ceilings derived from the above (NaN when the arch is unknown) */
 	double	peak_fp32_tflops;	/* SIMT fp32 FMA */
 	double	peak_tf32_tflops;	/* dense TF32 tensor cores */

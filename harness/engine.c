@@ -16,7 +16,9 @@
 #include "clock.h"
 #include "engine_dp.h"
 #include "engine_int.h"
+#include "fingerprint.h"
 #include "prof.h"
+#include "prof_cupti.h"
 #include "ref_step.h"
 #include "registry.h"
 #include "stats.h"
@@ -40,6 +42,10 @@ static int	measure(struct sb_engine *, const struct sb_backend_ops *,
 
 static int	loss_curves(struct sb_engine *, const struct sb_backend_ops *,
 		    struct sb_ctx *, struct sb_outcome *);
+static int	cupti_prepare(struct sb_ctx *, struct sb_outcome *);
+static int	cupti_trace(struct sb_engine *, const struct sb_backend_ops *,
+		    struct sb_ctx *, struct sb_outcome *);
+static void	pop_section(struct sb_ctx *);
 
 void
 sb_engine_opts_default(struct sb_engine_opts *o)
@@ -61,6 +67,8 @@ sb_engine_opts_default(struct sb_engine_opts *o)
 	o->dp_bucket_cap = 25 * SB_DDP_MIB;
 	o->dp_first_bucket = 1 * SB_DDP_MIB;
 	o->dp_compress = SB_DT_F32;
+	o->cupti = 1;
+	o->cupti_steps = 3;
 }
 
 double
@@ -91,6 +99,9 @@ sb_outcome_free(struct sb_outcome *o)
 	free(o->ref_loss_curve);
 	free(o->skipped_curve);
 	free(o->growth_curve);
+	free(o->kernels);
+	free(o->kernel_text);
+	free(o->fingerprint_json);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -103,6 +114,15 @@ sb_engine_create(struct sb_engine **out, const struct sb_device *dev)
 		return -1;
 	e->dev = dev;
 	prof_init();
+	/* the names pushed every step go out as registered strings */
+	for (int p = 0; p < SB_PH_COUNT; p++)
+		prof_register(sb_phase_name((enum sb_phase)p));
+	for (int b = 0; b < SB_DDP_MAX_PARAMS; b++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "allreduce.bucket%d", b);
+		prof_register(name);
+	}
 	*out = e;
 	return 0;
 }
@@ -279,7 +299,7 @@ checked_step(struct sb_engine *e, const struct sb_backend_ops *bk,
 		struct sb_amp_obs ob;
 
 		if (bk->reset(e, c) || bk->step(e, c) || bk->readback(e, c)) {
-			prof_pop();
+			pop_section(c);	/* check */
 			return -1;
 		}
 		c->fresh_scaler = 0;
@@ -546,17 +566,32 @@ measure(struct sb_engine *e, const struct sb_backend_ops *bk,
 
 	/* (data parallel: every rank takes every warm-up step; a signal is
 	 * agreed on in the samples) */
+	prof_push(PROF_CAT_SETUP, "warmup");
 	for (int i = 0; i < op->warmup && (dp != NULL ||
 	    !sb_engine_interrupted); i++)
-		if (bk->step(e, c))
+		if (bk->step(e, c)) {
+			pop_section(c);
 			goto out;
-	if (c->pt->graph && bk->graph(e, c))
+		}
+	if (c->pt->graph && bk->graph(e, c)) {
+		pop_section(c);
 		goto out;
+	}
+	prof_pop();		/* warmup */
 
 	prof_capture_begin();
+	/* the profiler's launches from here on belong to this point
+	 * (`stepbench profile`; kernels/marker.h) */
+	if (op->profile_marker && bk == &sb_backend_gpu &&
+	    sb_gpu_profile_marker(e, c)) {
+		prof_capture_end();
+		goto out;
+	}
+	prof_push(PROF_CAT_COMPUTE, "timed");
 	ss.t0 = sb_mono_s();
 	n = sb_sample_until(&lop, sample_step, &ss, o->samples, cap,
 	    &o->r.stop_reason);
+	pop_section(c);		/* timed */
 	prof_capture_end();
 	if (n < 0)
 		goto out;
@@ -675,6 +710,199 @@ out:
 	return rc;
 }
 
+/*
+ * CUPTI for a GPU point: whether its kernels will be traced after timing.
+ * o->r.cupti says what was decided ("ok", "off: <why>", "unavailable:
+ * <why>").  CUPTI is initialised here, before the timed loop, so that
+ * every point's timed loop runs alike: with CUPTI loaded and idle.  Data
+ * parallel: the ranks agree (all trace or none), since the traced steps
+ * hold collectives.  Returns 1 to trace, 0 not to, -1 on failure (c->err).
+ */
+static int
+cupti_prepare(struct sb_ctx *c, struct sb_outcome *o)
+{
+	const struct sb_engine_opts *op = c->opts;
+	const size_t len = sizeof(o->cupti_note);
+	char why[256], tool[160];
+	const char *t;
+	double ok;
+
+	if (!op->cupti)
+		snprintf(o->cupti_note, len, "off: --no-cupti");
+	else if (op->cupti_steps <= 0)
+		snprintf(o->cupti_note, len, "off: --cupti-steps 0");
+	else if ((t = prof_tool_attached(getenv, tool, sizeof(tool))) != NULL)
+		/* one CUPTI client per process: the tool's */
+		snprintf(o->cupti_note, len, "off: %s is attached", t);
+	else if (prof_cupti_init(why, sizeof(why)) != 0)
+		snprintf(o->cupti_note, len, "unavailable: %s", why);
+	else
+		snprintf(o->cupti_note, len, "ok");
+	o->r.cupti = o->cupti_note;
+	ok = strcmp(o->cupti_note, "ok") == 0;
+	if (c->dp != NULL) {
+		int mine = ok != 0;
+
+		if (sb_dp_agree(c, &ok, 1, SB_RED_MIN))
+			return -1;
+		if (mine && ok == 0)
+			snprintf(o->cupti_note, len, "off: not available on "
+			    "every rank of the data-parallel world");
+	}
+	return ok != 0;
+}
+
+/* The aggregated rows into o->kernels (names demangled, into one block
+ * o->kernel_text).  0, or -1 out of memory. */
+static int
+cupti_rows(struct sb_outcome *o, const struct prof_cupti_agg *ag)
+{
+	static const char *const kinds[] = {
+		[PROF_REC_KERNEL] = "kernel", [PROF_REC_MEMSET] = "memset",
+		[PROF_REC_MEMCPY] = "memcpy",
+	};
+	char **names;
+	size_t text = 0, at = 0;
+	int rc = -1;
+
+	if (ag->nrows == 0)
+		return 0;
+	if ((names = calloc((size_t)ag->nrows, sizeof(*names))) == NULL)
+		return -1;
+	for (int j = 0; j < ag->nrows; j++) {
+		const struct prof_cupti_rec *r = ag->rows[j].rec;
+
+		names[j] = r->kind == PROF_REC_KERNEL ? prof_demangle(r->name) :
+		    strdup(r->name);
+		if (names[j] == NULL)
+			goto out;
+		text += strlen(names[j]) + 1;
+	}
+	o->kernels = calloc((size_t)ag->nrows, sizeof(*o->kernels));
+	o->kernel_text = malloc(text);
+	if (o->kernels == NULL || o->kernel_text == NULL)
+		goto out;
+	for (int j = 0; j < ag->nrows; j++) {
+		const struct prof_cupti_rec *r = ag->rows[j].rec;
+		struct db_kernel *k = &o->kernels[j];
+		size_t n = strlen(names[j]) + 1;
+
+		memcpy(o->kernel_text + at, names[j], n);
+		k->idx = j;
+		k->kind = kinds[r->kind];
+		k->name = o->kernel_text + at;
+		at += n;
+		/* a graph replay's kernels have no phase */
+		k->phase = r->phase >= 0 && r->phase < SB_PH_COUNT ?
+		    sb_phase_name((enum sb_phase)r->phase) : NULL;
+		k->stream = r->stream;
+		for (int d = 0; d < 3; d++) {
+			k->grid[d] = r->grid[d];
+			k->block[d] = r->block[d];
+		}
+		k->regs = r->regs;
+		k->static_smem = r->static_smem;
+		k->dyn_smem = r->dyn_smem;
+		k->local_bytes = r->local_bytes;
+		k->bytes = r->bytes;
+		k->duration_us = ag->rows[j].duration_us;
+		k->start_us = ag->rows[j].start_us;
+	}
+	o->r.nkernels = ag->nrows;
+	o->r.kernels = o->kernels;
+	rc = 0;
+out:
+	for (int j = 0; j < ag->nrows; j++)
+		free(names[j]);
+	free(names);
+	if (rc != 0) {
+		free(o->kernels);
+		free(o->kernel_text);
+		o->kernels = NULL;
+		o->kernel_text = NULL;
+	}
+	return rc;
+}
+
+/*
+ * CUPTI, after the timed samples: op->cupti_steps more samples through
+ * the backend (one step each, with its L2 flush, synchronised at its end)
+ * with activity tracing on, each between two CUPTI timestamps; then the
+ * records per step (profiler/cupti_agg.h) into o: the last step's records
+ * with each one's median duration over the steps, the records per step
+ * (cupti_launches, beside the declared launches) and the sum of their
+ * durations beside the event time of the same steps.  A CUPTI failure
+ * only changes o->r.cupti; a backend failure returns -1 (c->err).  Data
+ * parallel: every rank runs the steps, traced or not, as they hold
+ * collectives.
+ */
+static int
+cupti_trace(struct sb_engine *e, const struct sb_backend_ops *bk,
+    struct sb_ctx *c, struct sb_outcome *o)
+{
+	const int n = c->opts->cupti_steps;
+	const size_t len = sizeof(o->cupti_note);
+	struct prof_cupti_trace tr;
+	struct prof_cupti_agg ag;
+	uint64_t *win = calloc(2 * (size_t)n, sizeof(*win));
+	double *ev = calloc((size_t)n, sizeof(*ev)), ph[SB_PH_COUNT];
+	char why[256];
+	int traced, rc = -1;
+
+	memset(&tr, 0, sizeof(tr));
+	memset(&ag, 0, sizeof(ag));
+	if (win == NULL || ev == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of host memory for %d "
+		    "CUPTI-traced steps", n);
+		goto out;
+	}
+	traced = prof_cupti_begin(why, sizeof(why)) == 0;
+	c->cupti_on = traced;
+	for (int i = 0; i < n; i++) {
+		win[2 * i] = prof_cupti_now_ns();
+		if (bk->sample(e, c, &ev[i], ph)) {
+			c->cupti_on = 0;
+			if (traced && prof_cupti_end(&tr, why,
+			    sizeof(why)) == 0)
+				prof_trace_free(&tr);
+			goto out;
+		}
+		win[2 * i + 1] = prof_cupti_now_ns();
+	}
+	c->cupti_on = 0;
+	if (traced && prof_cupti_end(&tr, why, sizeof(why)) != 0)
+		traced = 0;
+	rc = 0;
+	if (!traced) {
+		snprintf(o->cupti_note, len, "unavailable: %s", why);
+		goto out;
+	}
+	if (tr.dropped > 0) {
+		/* a step with records missing would be counted wrong */
+		snprintf(o->cupti_note, len, "unavailable: CUPTI dropped %llu "
+		    "records of %d steps (its buffers were full); try "
+		    "--cupti-steps 1", (unsigned long long)tr.dropped, n);
+		goto out;
+	}
+	if (prof_cupti_aggregate(&tr, win, n, c->opts->l2_flush, &ag) != 0 ||
+	    cupti_rows(o, &ag) != 0) {
+		snprintf(c->err, sizeof(c->err), "out of host memory for %d "
+		    "CUPTI records", tr.nrec);
+		rc = -1;
+		goto out;
+	}
+	o->r.cupti_steps = n;
+	o->r.cupti_launches = ag.launches;
+	o->r.cupti_kernel_us = ag.kernel_us;
+	o->r.cupti_event_us = sb_median(ev, (size_t)n);
+out:
+	prof_cupti_agg_free(&ag);
+	prof_trace_free(&tr);
+	free(win);
+	free(ev);
+	return rc;
+}
+
 int
 sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
     const struct sb_engine_opts *op, struct sb_outcome *o)
@@ -688,8 +916,9 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	struct sb_hstep_f32 *finit;
 	struct sb_dims fdims;
 	double flops, full_flops, bytes, host_bytes, elems, tol;
-	int full, need_ref, rc = 0, set_up = 0, skip = 0;
+	int full, need_ref, rc = 0, set_up = 0, skip = 0, in_setup = 0;
 	char why[512];
+	int trace_cupti = 0;
 
 	sb_outcome_init(o);
 	memset(&c, 0, sizeof(c));
@@ -708,6 +937,10 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	o->r.l2_flush = op->l2_flush;
 	o->r.input_grad = op->input_grad;
 	o->r.warmup = op->warmup;
+	/* the provenance, for rows that end early (skips); set again with
+	 * the kernels' attributes at the end */
+	(void)sb_fingerprint_outcome(o, e->dev, v->backend == SB_BACKEND_GPU,
+	    pt->world > 1 || op->dp_force);
 
 	c.pt = pt;
 	c.opts = op;
@@ -803,7 +1036,18 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 
 	/* 2. inputs and reference (data parallel: of the full batch, which
 	 * each rank then takes its shard of) */
-	prof_push(PROF_CAT_POINT, v->id);
+	{
+		/* what the id does not say, for the timeline */
+		char mark[160];
+
+		snprintf(mark, sizeof(mark), "%lldx%lldx%lld L%d world %d "
+		    "graph %s", (long long)pt->shape.m, (long long)pt->shape.n,
+		    (long long)pt->shape.k, pt->layers, pt->world,
+		    pt->graph ? "on" : "off");
+		prof_point_begin(v->id, v->impl, pt->idx, mark);
+	}
+	prof_push(PROF_CAT_SETUP, "setup");
+	in_setup = 1;
 	finit = c.dp != NULL ? &c.dp->finit : &c.init;
 	{
 		double nomem = sb_hstep_f32_alloc(finit, &fdims,
@@ -844,6 +1088,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 	set_up = 1;
 	if (bk->describe != NULL && bk->describe(e, &c, o))
 		goto failed;
+	prof_pop();		/* setup */
+	in_setup = 0;
 	if (checked_step(e, bk, &c, full, &ref, tol, &chk))
 		goto failed;
 	if (v->int8 && int8_measures(e, bk, &c, full, o, &chk))
@@ -859,6 +1105,11 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		goto out;
 	}
 
+	/* CUPTI: decided (and loaded) before timing, traced after it */
+	if (v->backend == SB_BACKEND_GPU &&
+	    (trace_cupti = cupti_prepare(&c, o)) < 0)
+		goto failed;
+
 	/* 4-5. warm-up and timed samples */
 	if (measure(e, bk, &c, o))
 		goto failed;
@@ -868,6 +1119,8 @@ sb_engine_run(struct sb_engine *e, const struct sb_point *pt,
 		rc = 1;		/* interrupted: not a result */
 		goto out;
 	}
+	if (trace_cupti > 0 && cupti_trace(e, bk, &c, o))
+		goto failed;
 
 	/* 6. the re-check after timing */
 	{
@@ -906,6 +1159,8 @@ failed:
 out:
 	o->r.launches = c.launches;
 	o->r.graph_nodes = c.graph_nodes;
+	(void)sb_fingerprint_outcome(o, e->dev, v->backend == SB_BACKEND_GPU,
+	    pt->world > 1 || op->dp_force);
 	if (c.dp != NULL)
 		sb_dp_outcome(&c, o);
 	if (c.dp != NULL && c.dp->world > 1 && strcmp(o->r.status,
@@ -928,13 +1183,29 @@ out:
 	sb_hstep_f64_free(&ref);	/* zeroed when unused: a no-op */
 	if (c.open_phase >= 0)
 		prof_pop();
-	prof_pop();
+	if (in_setup)
+		prof_pop();
+	prof_pop();		/* the point */
 	return rc;
+}
+
+/* Pops a warmup or timed range, and first the phase a failed step left
+ * open inside it: NVTX ranges must nest. */
+static void
+pop_section(struct sb_ctx *c)
+{
+	if (c->nvtx_phases && c->open_phase >= 0) {
+		prof_pop();
+		c->open_phase = -1;
+	}
+	prof_pop();
 }
 
 void
 sb_ctx_phase_nvtx(struct sb_ctx *c, enum sb_phase ph)
 {
+	if (c->cupti_on)	/* the phase of the kernels enqueued next */
+		prof_cupti_phase(ph < SB_PH_COUNT ? (int)ph : -1);
 	if (!c->nvtx_phases)
 		return;
 	if (c->open_phase >= 0)

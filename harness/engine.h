@@ -64,6 +64,14 @@ struct sb_engine_opts {
 	double		 dp_first_bucket;	/* bytes (DDP: 1 MiB) */
 	int		 dp_overlap;		/* start buckets when ready */
 	enum sb_dtype	 dp_compress;		/* f32 = none, f16, bf16 */
+	/* CUPTI (profiler/prof_cupti.h): after the timed samples of a GPU
+	 * point, cupti_steps more steps traced kernel by kernel (--cupti-
+	 * steps N, 3; 0 = none), unless cupti is 0 (--no-cupti) */
+	int		 cupti;
+	int		 cupti_steps;
+	/* `stepbench profile` (STEPBENCH_PROFILE set): a GPU point starts
+	 * its capture window with the marker kernel (kernels/marker.h) */
+	int		 profile_marker;
 	/* internal: sample() alone decides interrupts (sb_sample_until
 	 * does not read sb_engine_interrupted), as data-parallel ranks
 	 * must stop together */
@@ -113,9 +121,17 @@ struct sb_outcome {
 				    [SB_LAUNCH_NAME_LEN];
 	/* data parallel: the buckets' all-reduces (r.comm) */
 	struct db_comm		 comm[SB_DDP_MAX_PARAMS];
+	/* CUPTI: r.cupti, and r.kernels with their names */
+	char			 cupti_note[384];
+	struct db_kernel	*kernels;	/* malloc'ed */
+	char			*kernel_text;	/* malloc'ed */
 	char			 reason[512];
 	char			 check_mode[16];
 	char			 started_at[32];
+	/* provenance (harness/fingerprint.h): r.fingerprint and
+	 * r.fingerprint_json */
+	char			 fingerprint[17];
+	char			*fingerprint_json;	/* malloc'ed */
 };
 
 void	sb_outcome_free(struct sb_outcome *);

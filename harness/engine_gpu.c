@@ -24,6 +24,8 @@
 #include "engine_int.h"
 #include "gpu.h"
 #include "launch.h"
+#include "marker.h"
+#include "prof.h"
 #include "registry.h"
 
 static int	gpu_setup(struct sb_engine *, struct sb_ctx *);
@@ -212,6 +214,7 @@ gpu_init(struct sb_engine *e, struct sb_ctx *c)
 	}
 	CK(e, c, cudaStreamCreateWithFlags(&ge->g.stream,
 	    cudaStreamNonBlocking));
+	prof_name_stream(ge->g.stream, "compute");
 	CK(e, c, cudaEventCreate(&ge->start));
 	CK(e, c, cudaEventCreate(&ge->end));
 	for (int i = 0; i < MAX_MARKS; i++)
@@ -548,6 +551,15 @@ gpu_sticky(struct sb_engine *e)
 	struct gpu_engine *ge = e->gpu;
 
 	return ge != NULL && ge->sticky;
+}
+
+int
+sb_gpu_profile_marker(struct sb_engine *e, struct sb_ctx *c)
+{
+	struct gpu_engine *ge = e->gpu;
+
+	CK(e, c, (cudaError_t)sb_profile_marker(ge->g.stream, c->pt->idx));
+	return 0;
 }
 
 /*

@@ -33,6 +33,7 @@
 
 #include "dp.h"
 #include "engine_dp.h"
+#include "prof.h"
 
 struct gpu_tp {
 	cudaStream_t	 compute, comm;
@@ -234,6 +235,7 @@ sb_dp_bind_gpu(struct sb_ctx *c, float *const dw[], float *const db[],
 	    (err = cudaStreamCreateWithPriority(&g->comm, cudaStreamNonBlocking,
 	    hi)) != cudaSuccess)
 		goto cuda;
+	prof_name_stream(g->comm, "comm");
 	for (; g->nevents < dp->plan.nbuckets; g->nevents++) {
 		int i = g->nevents;
 

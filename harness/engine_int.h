@@ -22,6 +22,9 @@ struct sb_ctx {
 	int				 reps;	/* steps per timed sample */
 	int				 nvtx_phases;	/* push phase ranges */
 	int				 open_phase;	/* -1: none open */
+	int				 cupti_on;	/* CUPTI is tracing:
+							 * phases go to it
+							 * too */
 	int64_t				 launches;	/* per eager step;
 							 * 0 = not known */
 	int64_t				 graph_nodes;	/* 0 = no graph */
@@ -95,6 +98,9 @@ struct sb_engine {
 void	sb_ctx_phase_nvtx(struct sb_ctx *, enum sb_phase);
 /* Releases the GPU state held by the engine. */
 void	sb_backend_gpu_fini(struct sb_engine *);
+/* `stepbench profile`: the marker of point c->pt->idx on the step's
+ * stream (kernels/marker.h); -1 with c->err set on a CUDA error. */
+int	sb_gpu_profile_marker(struct sb_engine *, struct sb_ctx *);
 /* 1 if a cudaError_t leaves the context unusable (illegal address,
  * launch failure, ...): only a new process can use the GPU again. */
 int	sb_cuda_sticky(int cuda_error);

@@ -25,6 +25,7 @@
 #include <cuda_runtime.h>
 
 #include "engine_int.h"
+#include "fingerprint.h"
 #include "gemm_bench.h"
 #include "gemm_cublaslt.h"
 #include "gemm_h16.h"
@@ -590,6 +591,7 @@ bench_init(struct sb_gemm_bench *b)
 		CK(b, cudaSetDevice(dev));
 	}
 	CK(b, cudaStreamCreateWithFlags(&b->g.stream, cudaStreamNonBlocking));
+	prof_name_stream(b->g.stream, "compute");
 	CK(b, cudaEventCreate(&b->start));
 	CK(b, cudaEventCreate(&b->end));
 	b->flush_bytes = 2 * (size_t)b->dev->gpu[0].l2_bytes;
@@ -920,9 +922,13 @@ described:
 		return 0;
 	}
 
+	prof_push(PROF_CAT_SETUP, "warmup");
 	for (int i = 0; i < op->warmup && !sb_engine_interrupted; i++)
-		if (call_gemm(p))
+		if (call_gemm(p)) {
+			prof_pop();
 			return -1;
+		}
+	prof_pop();
 	CK(b, cudaStreamSynchronize(b->g.stream));
 	if ((o->samples = calloc((size_t)cap, sizeof(double))) == NULL) {
 		(void)snprintf(b->err, sizeof(b->err), "out of host memory "
@@ -930,8 +936,10 @@ described:
 		return -1;
 	}
 	prof_capture_begin();
+	prof_push(PROF_CAT_COMPUTE, "timed");
 	n = sb_sample_until(op, sample_call, p, o->samples, cap,
 	    &o->r.stop_reason);
+	prof_pop();
 	prof_capture_end();
 	if (n < 0)
 		return -1;
@@ -1010,6 +1018,9 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 	o->r.flops = 2 * m * n * k;
 	o->r.bytes = (m * k + k * n) * (double)p.in_size + m * n *
 	    (double)p.out_size;
+	/* the provenance, for rows that end early; again with the
+	 * kernel's attributes at the end */
+	(void)sb_fingerprint_outcome(o, dev, 1, 0);
 	if (kern->s8 == NULL && sb_gemm_tol_for(kern->type, pt->out,
 	    &p.tol) != 0) {
 		o->r.status = "failed";
@@ -1070,7 +1081,14 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 		    "%.1f GiB", host_bytes / 1073741824.0);
 	}
 
-	prof_push(PROF_CAT_POINT, pt->id);
+	{
+		char mark[160];
+
+		(void)snprintf(mark, sizeof(mark), "%lldx%lldx%lld %s pad %lld",
+		    (long long)pt->m, (long long)pt->n, (long long)pt->k,
+		    sb_layout_name(pt->layout), (long long)pt->pad);
+		prof_point_begin(pt->id, kern->name, pt->idx, mark);
+	}
 	b->err[0] = '\0';
 	if (bench_init(b) == 0)
 		rc = measure(&p, o);
@@ -1084,6 +1102,7 @@ sb_gemm_bench_run(struct sb_gemm_bench *b, const struct sb_gemm_point *pt,
 		rc = b->sticky ? -1 : 0;
 	}
 	point_free(&p);
+	(void)sb_fingerprint_outcome(o, dev, 1, 0);
 	prof_pop();
 	return rc;
 }

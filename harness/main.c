@@ -23,6 +23,7 @@ static const struct {
 	{ "serve", cmd_serve, "serve the dashboard (Kore) for a database" },
 	{ "gemm", cmd_gemm, "GEMM kernels alone vs cuBLAS: kernels x layouts x sizes" },
 	{ "allreduce", cmd_allreduce, "the all-reduce alone (NCCL or MPI), nccl-tests style" },
+	{ "profile", cmd_profile, "a sweep under ncu or nsys, its metrics imported" },
 };
 
 static void	usage(FILE *);

@@ -16,6 +16,7 @@ static double	worst_err(const struct db_result *);
 static void	amp_line(FILE *, const struct db_result *);
 static void	int8_line(FILE *, const struct db_result *);
 static void	dp_line(FILE *, const struct db_result *);
+static void	cupti_line(FILE *, const struct db_result *);
 
 
 static void
@@ -131,6 +132,51 @@ sb_table_row(FILE *f, const struct db_result *r)
 	amp_line(f, r);
 	int8_line(f, r);
 	dp_line(f, r);
+	cupti_line(f, r);
+}
+
+/*
+ * CUPTI, under a GPU row: the records per traced step beside the launches
+ * the variant declared (every launcher counts its kernels, memsets and
+ * library calls; a library call may launch more than one kernel), and
+ * the sum of the kernels' times beside the event time of the same steps.
+ * A row that was not traced says why, once for as long as the reason
+ * stays the same (every point of a sweep under ncu has the same one);
+ * --no-cupti, asked for, is not repeated back.
+ */
+static void
+cupti_line(FILE *f, const struct db_result *r)
+{
+	static char last[128];
+
+	if (r->cupti == NULL)
+		return;
+	if (strcmp(r->cupti, "ok") != 0) {
+		if (strcmp(r->cupti, "off: --no-cupti") == 0 ||
+		    strncmp(last, r->cupti, sizeof(last) - 1) == 0)
+			return;
+		snprintf(last, sizeof(last), "%s", r->cupti);
+		fprintf(f, "      cupti: %s\n", r->cupti);
+		return;
+	}
+	last[0] = '\0';
+	if (r->cupti_steps <= 0)
+		return;
+	fprintf(f, "      cupti: %lld launches/step", (long long)
+	    r->cupti_launches);
+	if (r->launches <= 0)
+		fprintf(f, " (declared: not known)");
+	else if (r->cupti_launches == r->launches)
+		fprintf(f, " (declared %lld)", (long long)r->launches);
+	else
+		fprintf(f, " (declared %lld: %s)", (long long)r->launches,
+		    r->cupti_launches > r->launches ? "a library call "
+		    "launched more" : "fewer than declared: a launch not "
+		    "seen");
+	if (!isnan(r->cupti_kernel_us) && !isnan(r->cupti_event_us))
+		fprintf(f, ", kernels %.1f us of %.1f us event time",
+		    r->cupti_kernel_us, r->cupti_event_us);
+	fprintf(f, "\n");
 }
 
 /*

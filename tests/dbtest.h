@@ -1,11 +1,12 @@
 /*
  * tests/dbtest.h — helpers shared by the results-store tests (test_db.c,
- * test_db_query.c): reading a file's bytes to prove it unchanged, looking
- * into a database through a separate SQLite connection (independent of
- * db/'s own readers), checking JSON with SQLite's parser, a strict CSV
- * reader, and the nftw callback that removes the temporary directory.
- * Everything is static inline, so a test that leaves a helper unused still
- * builds with -Werror.  Include after defining _XOPEN_SOURCE 700 (nftw).
+ * test_db_query.c, test_db_v6.c, test_nsys_import.c): reading a file's
+ * bytes to prove it unchanged, looking into a database through a separate
+ * SQLite connection (independent of db/'s own readers), loading SQL
+ * fixtures, checking JSON with SQLite's parser, a strict CSV reader, and
+ * the nftw callback that removes the temporary directory.  Everything is
+ * static inline, so a test that leaves a helper unused still builds with
+ * -Werror.  Include after defining _XOPEN_SOURCE 700 (nftw).
  */
 #ifndef SB_TESTS_DBTEST_H
 #define SB_TESTS_DBTEST_H
@@ -23,7 +24,7 @@
 #include <sqlite3.h>
 
 #define MAXR	64
-#define MAXC	96	/* the result table has 69 columns at schema v5 */
+#define MAXC	96	/* the result table has 76 columns at schema v6 */
 
 /* A parsed CSV: f[row][col], row 0 is the header; fields are malloc'ed. */
 struct csv {
@@ -119,6 +120,26 @@ raw_exec(const char *path, const char *sql)
 	}
 	sqlite3_close(h);
 	return (rc);
+}
+
+/* Runs the SQL text of file (a fixture) into the database at path,
+ * creating it; 0 or -1 (and a line on stderr). */
+static inline int
+load_sql(const char *file, const char *path)
+{
+	struct blob	b;
+	int		rc;
+
+	b = slurp(file);
+	if (b.ok != 1) {
+		fprintf(stderr, "cannot read %s\n", file);
+		free(b.data);
+		return (-1);
+	}
+	b.data[b.len] = '\0';
+	rc = raw_exec(path, b.data);
+	free(b.data);
+	return (rc == SQLITE_OK ? 0 : -1);
 }
 
 /* Evaluates expr with ?1 = json in an in-memory database: the JSON

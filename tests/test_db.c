@@ -53,7 +53,6 @@ static void		 test_concurrent(void);
 static void		 launch_init(struct db_launch *, const char *, int,
 			    const char *);
 static void		 test_launches(void);
-static int		 load_sql(const char *, const char *);
 static char		*schema_sql(const char *);
 static void		 test_upgrade(void);
 static void		 test_amp(void);
@@ -63,6 +62,7 @@ static void		 quant_init(struct db_result *, int, const char *,
 			    const char *, int, double, double, int64_t,
 			    int64_t);
 static void		 test_quant(void);
+static void		 test_upgrade_v5(void);
 
 /* Paths inside the temp dir; a few rotating buffers so calls can nest. */
 static const char *
@@ -286,7 +286,7 @@ test_create(void)
 	db_close(db);
 	db = NULL;
 	CHECK("db-1.5: still one set of tables", raw_int(path,
-	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 9);
+	    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 12);
 	CHECK("db-1.5: user_version unchanged",
 	    raw_int(path, "PRAGMA user_version") == DB_SCHEMA_VERSION);
 
@@ -1327,24 +1327,6 @@ test_launches(void)
 /* --- 10: a v1 file upgrades in place ------------------------------------ */
 
 /* Runs the SQL text of file into a new database at path; 0 if it did. */
-static int
-load_sql(const char *file, const char *path)
-{
-	struct blob	b;
-	int		rc;
-
-	b = slurp(file);
-	if (b.ok != 1) {
-		fprintf(stderr, "cannot read %s\n", file);
-		free(b.data);
-		return (-1);
-	}
-	b.data[b.len] = '\0';
-	rc = raw_exec(path, b.data);
-	free(b.data);
-	return (rc == SQLITE_OK ? 0 : -1);
-}
-
 /* The schema's SQL text, every object in name order (malloc'ed). */
 static char *
 schema_sql(const char *path)
@@ -2607,6 +2589,175 @@ test_dp(void)
 	db_close(db);
 }
 
+/* --- 17: upgrading a file the v5 code wrote -------------------------------- */
+
+/*
+ * tests/fixtures/db_v5.sql is a database made by the schema v5 code (see
+ * its header): two runs sharing an environment, data-parallel CPU rows
+ * with comm rows, an int8dyn row, an fp16amp row with its scaler
+ * trajectory, skipped points.  Opening it for writing upgrades it to v6 in
+ * place: every row kept, the v6 columns NULL, no kernel or profile rows,
+ * and the file then takes a result with kernels and a fingerprint.
+ */
+static void
+test_upgrade_v5(void)
+{
+	static const struct db_kernel	 kr[1] = { { 0, "kernel", "sgd",
+	    "sgd", 7, { 1, 1, 1 }, { 256, 1, 1 }, 16, 0, 0, 0, -1, 2.5, 0 } };
+	struct db		*db = NULL;
+	struct db_run_info	 ri;
+	struct db_run_row	 row;
+	struct db_result	 r;
+	struct csv		 c;
+	struct blob		 b;
+	const char		*fresh = P("fresh6.db");
+	char			 err[1024], *s, *s1, *s2;
+	char			 v5path[PATH_MAX];
+	int64_t			 id = 0;
+	int			 rc, ci, i, empty;
+
+	snprintf(v5path, sizeof(v5path), "%s", P("v5.db"));
+	if (load_sql(SB_FIXTURES "/db_v5.sql", v5path) != 0) {
+		CHECK("db-17.0: the v5 fixture loads", 0);
+		return;
+	}
+	CHECK("db-17.0: the fixture is a v5 stepbench file",
+	    raw_int(v5path, "PRAGMA user_version") == 5 &&
+	    raw_int(v5path, "PRAGMA application_id") == DB_APPLICATION_ID &&
+	    raw_int(v5path, "SELECT count(*) FROM result") == 10 &&
+	    raw_int(v5path, "SELECT count(*) FROM comm") == 2 &&
+	    raw_int(v5path, "SELECT count(*) FROM pragma_table_info('result') "
+	    "WHERE name LIKE 'cupti%' OR name LIKE 'fingerprint%'") == 0 &&
+	    raw_int(v5path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "name IN ('kernel', 'profile', 'profile_session')") == 0);
+
+	b = slurp(v5path);
+	rc = db_open(&db, v5path, DB_OPEN_READONLY, err, sizeof(err));
+	CHECK("db-17.1: READONLY refuses v5, saying how to upgrade",
+	    rc == -1 && strstr(err, "schema v5, older") != NULL &&
+	    strstr(err, "writing command") != NULL);
+	CHECK("db-17.1: and changes nothing", same(v5path, b));
+
+	rc = db_open(&db, v5path, DB_OPEN_EXISTING, err, sizeof(err));
+	CHECK("db-17.2: EXISTING upgrades v5", rc == 0 && db != NULL &&
+	    db_schema_version(db) == DB_SCHEMA_VERSION);
+	if (rc != 0) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	db_close(db);
+	db = NULL;
+	CHECK("db-17.2: user_version is current", raw_int(v5path,
+	    "PRAGMA user_version") == DB_SCHEMA_VERSION);
+	CHECK("db-17.2: every row kept", raw_int(v5path,
+	    "SELECT (SELECT count(*) FROM run) = 2 AND "
+	    "(SELECT count(*) FROM environment) = 1 AND "
+	    "(SELECT count(*) FROM result) = 10 AND "
+	    "(SELECT count(*) FROM sample) = 12 AND "
+	    "(SELECT count(*) FROM loss_curve) = 9 AND "
+	    "(SELECT count(*) FROM scaler) = 3 AND "
+	    "(SELECT count(*) FROM comm) = 2 AND "
+	    "(SELECT count(*) FROM kernel) = 0 AND "
+	    "(SELECT count(*) FROM profile_session) = 0 AND "
+	    "(SELECT count(*) FROM profile) = 0") == 1);
+	CHECK("db-17.2: v5 columns intact", raw_int(v5path,
+	    "SELECT count(*) FROM result WHERE dp_backend = 'mpi' AND "
+	    "dp_compress = 'f32' AND dp_comm_us > 0") == 2 && raw_int(v5path,
+	    "SELECT count(*) FROM result WHERE variant = 'infer.int8dyn.cpu' "
+	    "AND status = 'ok' AND quant_per_channel = 0 AND "
+	    "quant_err_affine > quant_err_sym") == 1 && raw_int(v5path,
+	    "SELECT count(*) FROM comm JOIN result ON result.id = "
+	    "comm.result_id WHERE result.dp_backend = 'mpi'") == 2);
+	CHECK("db-17.2: the v6 columns are NULL on old rows", raw_int(v5path,
+	    "SELECT count(*) FROM result WHERE cupti IS NULL AND "
+	    "cupti_steps IS NULL AND cupti_launches IS NULL AND "
+	    "cupti_kernel_us IS NULL AND cupti_event_us IS NULL AND "
+	    "fingerprint IS NULL AND fingerprint_json IS NULL") == 10);
+	CHECK("db-17.2: foreign keys hold", raw_int(v5path,
+	    "SELECT count(*) FROM pragma_foreign_key_check") == 0 &&
+	    strcmp(raw_text(v5path, "PRAGMA integrity_check"), "ok") == 0);
+
+	if (db_open(&db, fresh, DB_OPEN_WRITE, err, sizeof(err)) == 0)
+		db_close(db);
+	db = NULL;
+	s1 = schema_sql(v5path);
+	s2 = schema_sql(fresh);
+	CHECK("db-17.3: upgraded schema = new schema", s1 != NULL &&
+	    s2 != NULL && strcmp(s1, s2) == 0);
+	free(s1);
+	free(s2);
+
+	if (db_open(&db, v5path, DB_OPEN_READONLY, err, sizeof(err)) != 0) {
+		CHECK("db-17.4: READONLY opens the upgraded file", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	rc = db_run_find(db, "b0d37fd5", &row);
+	CHECK("db-17.4: the old dp sweep is found", rc == 0 &&
+	    strcmp(row.label, "v5-fixture") == 0 && row.done_points == 8 &&
+	    row.ok_points == 2);
+	s = capture(db, row.id, "json", &rc);
+	CHECK("db-17.4: json of the old run", rc == 0 && strcmp(jx(s,
+	    "json_valid(?1)"), "1") == 0);
+	CHECK("db-17.4: its v5 data intact", strcmp(jx(s,
+	    "json_array_length(?1, '$.results') || ' ' || "
+	    "json_extract(?1, '$.results[0].dp_backend') || ' ' || "
+	    "json_array_length(?1, '$.results[1].comm') || ' ' || "
+	    "json_extract(?1, '$.results[1].comm[0].bytes') || ' ' || "
+	    "json_extract(?1, '$.results[6].status')"),
+	    "8 mpi 1 160 skipped") == 0);
+	CHECK("db-17.4: json has the v6 keys, null, and kernels/profile []",
+	    strcmp(jx(s, "(SELECT count(*) FROM json_each(?1, '$.results') "
+	    "AS e WHERE json_type(e.value, '$.cupti') = 'null' AND "
+	    "json_type(e.value, '$.cupti_event_us') = 'null' AND "
+	    "json_type(e.value, '$.fingerprint_json') = 'null' AND "
+	    "json_array_length(e.value, '$.kernels') = 0 AND "
+	    "json_array_length(e.value, '$.profile') = 0) || ' ' || "
+	    "json_array_length(?1, '$.profile_sessions')"), "8 0") == 0);
+	free(s);
+	s = capture(db, row.id, "csv", &rc);
+	CHECK("db-17.4: csv of the old run", rc == 0 && s != NULL &&
+	    csv_parse(s, &c) == 0 && c.nrows == 9);
+	empty = c.nrows == 9;
+	for (i = 0; i < 3; i++) {
+		static const char *const	 v6_cols[3] = { "cupti",
+		    "cupti_kernel_us", "fingerprint" };
+
+		ci = csv_col(&c, v6_cols[i]);
+		empty &= ci > 0 && strcmp(c.f[1][ci], "") == 0 &&
+		    strcmp(c.f[8][ci], "") == 0;
+	}
+	CHECK("db-17.4: csv has the v6 columns, empty", empty);
+	csv_free(&c);
+	free(s);
+	db_close(db);
+	db = NULL;
+
+	if (db_open(&db, v5path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("db-17.5: reopen", 0);
+		return;
+	}
+	run_info(&ri, "17a00000-0000-4000-8000-000000000001", "h1", 42);
+	rc = db_run_begin(db, &ri, &id);
+	result_init(&r, 0, "ok");
+	r.cupti = "ok";
+	r.cupti_steps = 3;
+	r.cupti_launches = 1;
+	r.cupti_kernel_us = 2.5;
+	r.cupti_event_us = 4;
+	r.fingerprint = "00000000deadbeef";
+	r.fingerprint_json = "{\"gpu_uuid\":\"GPU-x\"}";
+	r.nkernels = 1;
+	r.kernels = kr;
+	rc |= db_result_add(db, id, &r);
+	CHECK("db-17.5: a traced result in the upgraded file", rc == 0 &&
+	    raw_int(v5path, "SELECT count(*) FROM result JOIN kernel ON "
+	    "kernel.result_id = result.id WHERE cupti = 'ok' AND "
+	    "fingerprint = '00000000deadbeef' AND kernel.name = 'sgd' AND "
+	    "kernel.bytes IS NULL AND kernel.block_x = 256") == 1);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -2634,6 +2785,7 @@ main(void)
 	test_quant();
 	test_upgrade_v4();
 	test_dp();
+	test_upgrade_v5();
 
 	chmod(P("ro"), 0755);
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

@@ -55,7 +55,8 @@
 	"quant_per_channel,quant_err_sym,quant_err_affine,quant_sat_act," \
 	"quant_sat_weight,dp_backend,dp_bucket_cap,dp_first_bucket,"	\
 	"dp_overlap,dp_compress,dp_op,dp_inplace,dp_compute_us,dp_comm_us," \
-	"dp_exposed_us,dp_overlap_frac,dp_overhead"
+	"dp_exposed_us,dp_overlap_frac,dp_overhead,cupti,cupti_steps,"	\
+	"cupti_launches,cupti_kernel_us,cupti_event_us,fingerprint"
 
 #define COMM_COLS	"point_idx,variant,status,m,n,k,layers,world,graph," \
 	"dp_backend,dp_compress,dp_op,dp_inplace,dp_overlap,bucket,nparams," \
@@ -96,6 +97,7 @@ static void		 launch_init(struct db_launch *, const char *, int,
 static void		 test_launches(void);
 static void		 test_scaler(void);
 static void		 test_quant(void);
+static void		 test_profile(void);
 
 static const char *
 P(const char *name)
@@ -156,7 +158,7 @@ qt(struct db *db, enum db_query q, int64_t a, int64_t b, enum db_fmt fmt,
     int *rc)
 {
 	static const int	 nargs[DB_Q_COUNT] = { 0, 1, 1, 1, 1, 1, 2, 2,
-	    1, 1, 1 };
+	    1, 1, 1, 2, 2, 2, 2 };
 	int64_t			 args[2] = { a, b };
 	char			*out = (char *)&out;	/* must be reset */
 	size_t			 len = 12345;
@@ -822,7 +824,8 @@ test_compare(void)
 	    "json_valid(?1)"), "1") == 0);
 	CHECK("q-6.1: columns", strcmp(jx(s, "(SELECT group_concat(key, ',') "
 	    "FROM json_each(?1, '$[0]'))"), "variant,m,n,k,layers,world,"
-	    "graph,a_median_us,b_median_us,a_p10_us,a_p90_us,b_p10_us,"
+	    "graph,a_point,b_point,a_fingerprint,b_fingerprint,"
+	    "a_median_us,b_median_us,a_p10_us,a_p90_us,b_p10_us,"
 	    "b_p90_us,a_cv,b_cv,speedup,verdict") == 0);
 	CHECK("q-6.2: the verdicts, by a's point", strcmp(jx(s,
 	    "(SELECT group_concat(json_extract(value, '$.m') || ':' || "
@@ -1061,8 +1064,10 @@ test_readonly(void)
 	CHECK("q-9.2: writer holds its transaction", rc == SQLITE_OK);
 	all = 1;
 	for (q = 0; q < DB_Q_COUNT; q++) {
-		s = qt(ro, (enum db_query)q, id, id, q % 2 ? DB_FMT_CSV :
-		    DB_FMT_JSON, &rc);
+		/* The point queries take point 0 of the run. */
+		s = qt(ro, (enum db_query)q, id, q == DB_Q_POINT ||
+		    q == DB_Q_KERNELS || q == DB_Q_PROFILE ? 0 : id,
+		    q % 2 ? DB_FMT_CSV : DB_FMT_JSON, &rc);
 		if (rc != 0)
 			fprintf(stderr, "  %s: %s\n",
 			    db_query_name((enum db_query)q), db_errmsg(ro));
@@ -2049,9 +2054,219 @@ main(void)
 	test_scaler();
 	test_quant();
 	test_dp();
+	test_profile();
 
 	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "note: could not remove %s: %s\n", tmpdir,
 		    strerror(errno));
 	return (check_summary("test_db_query"));
+}
+
+/* --- 16: profiling (schema v6): a point, its kernels, its profile ------- */
+
+static void
+test_profile(void)
+{
+	static const struct db_kernel	 kn[3] = {
+	    { .idx = 1, .kind = "kernel", .name = "loss<float> & co",
+	      .phase = "loss", .stream = 7, .grid = { 4, 1, 1 },
+	      .block = { 256, 1, 1 }, .regs = 32, .static_smem = 0,
+	      .dyn_smem = 1024, .local_bytes = 0, .bytes = -1,
+	      .duration_us = 3.5, .start_us = 12 },
+	    { .idx = 0, .kind = "kernel", .name = "gemm_f32.warptile.nt",
+	      .phase = "forward", .stream = 7, .grid = { 8, 4, 1 },
+	      .block = { 256, 1, 1 }, .regs = 128, .static_smem = 16384,
+	      .dyn_smem = 0, .local_bytes = 0, .bytes = -1,
+	      .duration_us = 11.25, .start_us = 0 },
+	    { .idx = 2, .kind = "memset", .name = "memset", .phase = NULL,
+	      .stream = 7, .grid = { -1, -1, -1 }, .block = { -1, -1, -1 },
+	      .regs = -1, .static_smem = -1, .dyn_smem = -1,
+	      .local_bytes = -1, .bytes = 512, .duration_us = 0.5,
+	      .start_us = 16 } };
+	static const struct db_phase	 ph[2] = {
+	    { "forward", 12 }, { "loss", 4 } };
+	/* a: nvcc_flags differ, regs of one kernel differ, a kernel and a
+	 * key only b has; c: a's, written in another key order (same
+	 * value, another text: compared as JSON, not as text). */
+	static const char fa[] = "{\"driver\":\"13.0\",\"kernels\":[{\"name\":"
+	    "\"k1\",\"regs\":128},{\"name\":\"k2\",\"regs\":40}],"
+	    "\"nvcc_flags\":\"-O3\"}";
+	static const char fb[] = "{\"driver\":\"13.0\",\"kernels\":[{\"name\":"
+	    "\"k1\",\"regs\":96},{\"name\":\"k2\",\"regs\":40},{\"name\":"
+	    "\"k3\",\"regs\":8}],\"nccl\":\"2.27\",\"nvcc_flags\":\"-O3 -G\"}";
+	static const char fc[] = "{\"nvcc_flags\":\"-O3\",\"kernels\":[{"
+	    "\"regs\":128,\"name\":\"k1\"},{\"name\":\"k2\",\"regs\":40}],"
+	    "\"driver\":\"13.0\"}";
+	struct db_profile_session	 ps = { "ncu", "/r/x.ncu-rep",
+	    "ncu --csv ./stepbench sweep", "2025.3.1" };
+	struct db_profile_metric	 pm[3] = {
+	    { 0, 0, "gemm_f32.warptile.nt", "forward",
+	      "gpu__time_duration.sum", "usecond", 11.5, NULL },
+	    { 0, 0, "gemm_f32.warptile.nt", "forward",
+	      "launch__cache_config", NULL, NAN, "PreferNone" },
+	    { 1, 0, "other", NULL, "gpu__time_duration.sum", "usecond", 2,
+	      NULL } };
+	struct db			*db = NULL;
+	struct db_run_info		 ri;
+	struct db_result		 r;
+	const char			*path = P("profile.db");
+	const char			*fps[3] = { fa, fb, fc };
+	char				 err[1024], *s, hex[3][17];
+	int64_t				 run[3] = { 0, 0, 0 }, sid = 0, args[2];
+	size_t				 len;
+	int				 rc = 0, i, j;
+
+	if (db_open(&db, path, DB_OPEN_WRITE, err, sizeof(err)) != 0) {
+		CHECK("q-16.0: open", 0);
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		run_info(&ri, i == 0 ? "f0000000-0000-4000-8000-000000000001" :
+		    i == 1 ? "f0000000-0000-4000-8000-000000000002" :
+		    "f0000000-0000-4000-8000-000000000003", ENV_A);
+		rc |= db_run_begin(db, &ri, &run[i]);
+		/* FNV-1a 64 of the text, as harness/fingerprint.c makes it */
+		{
+			uint64_t	h = 0xcbf29ce484222325ULL;
+			const char	*c;
+
+			for (c = fps[i]; *c != '\0'; c++)
+				h = (h ^ (unsigned char)*c) *
+				    0x100000001b3ULL;
+			snprintf(hex[i], sizeof(hex[i]), "%016llx",
+			    (unsigned long long)h);
+		}
+		for (j = 0; j < 3; j++) {
+			result_init(&r, j, j == 2 ? "train.fp32.cpu" :
+			    "train.fp32.warptile", "warptile", 64 << j);
+			r.median_us = r.p10_us = r.p90_us = 10;
+			r.cv = 0.01;
+			/* point 1 has the same fingerprint in every run;
+			 * point 2 none */
+			if (j < 2) {
+				r.fingerprint = j == 0 ? hex[i] : hex[0];
+				r.fingerprint_json = j == 0 ? fps[i] : fa;
+			}
+			if (i == 0 && j == 0) {
+				r.cupti = "ok";
+				r.cupti_steps = 5;
+				r.launches = 3;
+				r.cupti_launches = 3;
+				r.cupti_kernel_us = 15.25;
+				r.cupti_event_us = 17;
+				r.nkernels = 3;
+				r.kernels = kn;
+				r.nphases = 2;
+				r.phases = ph;
+			}
+			rc |= db_result_add(db, run[i], &r);
+		}
+	}
+	rc |= db_profile_begin(db, run[0], &ps, &sid);
+	rc |= db_profile_add(db, sid, pm, 3);
+	CHECK("q-16.0: data set up", rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  %s\n", db_errmsg(db));
+
+	s = qt(db, DB_Q_POINT, run[0], 0, DB_FMT_JSON, &rc);
+	CHECK("q-16.1: point: one row", rc == 0 &&
+	    strcmp(jx(s, "json_array_length(?1)"), "1") == 0);
+	CHECK("q-16.1: point: the results columns, then its own",
+	    strcmp(jx(s, "(SELECT group_concat(key, ',') FROM "
+	    "json_each(?1, '$[0]'))"), RESULTS_COLS ",fingerprint_json,"
+	    "phases_json,nkernels,nprofile") == 0);
+	CHECK("q-16.1: point: cupti figures, counts, phases as JSON text",
+	    strcmp(jx(s, "json_extract(?1, '$[0].cupti', "
+	    "'$[0].cupti_launches', '$[0].cupti_kernel_us', "
+	    "'$[0].nkernels', '$[0].nprofile', '$[0].launches') || "
+	    "json_extract(json_extract(?1, '$[0].phases_json'), "
+	    "'$.forward', '$.loss')"), "[\"ok\",3,15.25,3,2,3][12.0,4.0]") == 0);
+	CHECK("q-16.1: point: the fingerprint JSON as stored", strcmp(jx(s,
+	    "json_extract(?1, '$[0].fingerprint_json')"), fa) == 0);
+	free(s);
+	s = qt(db, DB_Q_POINT, run[0], 2, DB_FMT_JSON, &rc);
+	CHECK("q-16.2: a point without any: nulls and zeros", rc == 0 &&
+	    strcmp(jx(s, "json_extract(?1, '$[0].cupti', "
+	    "'$[0].fingerprint', '$[0].phases_json', '$[0].nkernels', "
+	    "'$[0].nprofile')"), "[null,null,null,0,0]") == 0);
+	free(s);
+
+	s = qt(db, DB_Q_KERNELS, run[0], 0, DB_FMT_JSON, &rc);
+	CHECK("q-16.3: kernels: by idx, with their columns", rc == 0 &&
+	    strcmp(jx(s, "(SELECT group_concat(json_extract(value, '$.idx') "
+	    "|| ':' || json_extract(value, '$.kind') || ':' || "
+	    "coalesce(json_extract(value, '$.phase'), '-') || ':' || "
+	    "coalesce(json_extract(value, '$.grid_x'), '-'), ',') FROM "
+	    "json_each(?1))"), "0:kernel:forward:8,1:kernel:loss:4,"
+	    "2:memset:-:-") == 0);
+	CHECK("q-16.3: kernels: columns", strcmp(jx(s, "(SELECT "
+	    "group_concat(key, ',') FROM json_each(?1, '$[0]'))"),
+	    "idx,kind,name,phase,stream,grid_x,grid_y,grid_z,block_x,"
+	    "block_y,block_z,regs,static_smem,dyn_smem,local_bytes,bytes,"
+	    "duration_us,start_us") == 0);
+	free(s);
+	s = qt(db, DB_Q_KERNELS, run[1], 0, DB_FMT_CSV, &rc);
+	CHECK("q-16.3: no trace: the header only", rc == 0 && s != NULL &&
+	    strncmp(s, "idx,kind,name,", 14) == 0 &&
+	    strchr(s, '\n') == s + strlen(s) - 1);
+	free(s);
+
+	s = qt(db, DB_Q_PROFILE, run[0], 0, DB_FMT_JSON, &rc);
+	CHECK("q-16.4: profile: the point's values with their session",
+	    rc == 0 && strcmp(jx(s, "(SELECT group_concat(json_extract("
+	    "value, '$.tool') || ':' || json_extract(value, '$.metric') || "
+	    "':' || coalesce(json_extract(value, '$.value'), json_extract("
+	    "value, '$.text')), ',') FROM json_each(?1))"),
+	    "ncu:gpu__time_duration.sum:11.5,ncu:launch__cache_config:"
+	    "PreferNone") == 0);
+	CHECK("q-16.4: profile: the command and version", strcmp(jx(s,
+	    "json_extract(?1, '$[0].command', '$[0].tool_version', "
+	    "'$[0].report')"), "[\"ncu --csv ./stepbench sweep\","
+	    "\"2025.3.1\",\"/r/x.ncu-rep\"]") == 0);
+	free(s);
+
+	/* Unknown refs: DB_NOTFOUND with a message; nothing returned. */
+	args[0] = run[0];
+	args[1] = 7;
+	s = (char *)&s;
+	rc = db_query_table(db, DB_Q_KERNELS, args, 2, DB_FMT_JSON, &s, &len);
+	CHECK("q-16.5: an unknown point is DB_NOTFOUND", rc == DB_NOTFOUND &&
+	    s == NULL && strstr(db_errmsg(db), "no point 7 in run") != NULL);
+	args[0] = 999;
+	args[1] = 0;
+	rc = db_query_table(db, DB_Q_PROFILE, args, 2, DB_FMT_JSON, &s, &len);
+	CHECK("q-16.5: an unknown run is DB_NOTFOUND", rc == DB_NOTFOUND &&
+	    strcmp(db_errmsg(db), "no run 999") == 0);
+	rc = db_query_table(db, DB_Q_POINT, args, 1, DB_FMT_JSON, &s, &len);
+	CHECK("q-16.5: a point query takes two ids", rc == -1 &&
+	    strstr(db_errmsg(db), "a run, a point") != NULL);
+
+	s = qt(db, DB_Q_COMPARE_FP, run[0], run[1], DB_FMT_JSON, &rc);
+	CHECK("q-16.6: compare_fp: the differing keys, kernels by name",
+	    rc == 0 && strcmp(jx(s, "(SELECT group_concat(json_extract("
+	    "value, '$.a_point') || ' ' || json_extract(value, '$.key') || "
+	    "'=' || coalesce(json_extract(value, '$.a_value'), '(none)') || "
+	    "'/' || coalesce(json_extract(value, '$.b_value'), '(none)'), "
+	    "';') FROM json_each(?1))"), "0 nccl=(none)/2.27;"
+	    "0 nvcc_flags=-O3/-O3 -G;0 kernels[k3]=(none)/{\"name\":\"k3\","
+	    "\"regs\":8};0 kernels[k1].regs=128/96") == 0);
+	CHECK("q-16.6: compare_fp: the pair's fingerprints", strcmp(jx(s,
+	    "json_extract(?1, '$[0].variant', '$[0].b_point') || "
+	    "(json_extract(?1, '$[0].a_fingerprint') <> "
+	    "json_extract(?1, '$[0].b_fingerprint'))"),
+	    "[\"train.fp32.warptile\",0]1") == 0);
+	free(s);
+	s = qt(db, DB_Q_COMPARE_FP, run[0], run[2], DB_FMT_JSON, &rc);
+	CHECK("q-16.7: compare_fp: the same JSON in another order: no rows "
+	    "(the hashes differ)", rc == 0 &&
+	    strcmp(jx(s, "json_array_length(?1)"), "0") == 0 &&
+	    strcmp(hex[0], hex[2]) != 0);
+	free(s);
+	s = qt(db, DB_Q_COMPARE_FP, run[1], run[1], DB_FMT_CSV, &rc);
+	CHECK("q-16.7: compare_fp: a run with itself: the header only",
+	    rc == 0 && s != NULL && strncmp(s, "variant,m,n,k,", 14) == 0 &&
+	    strchr(s, '\n') == s + strlen(s) - 1);
+	free(s);
+	db_close(db);
 }

@@ -23,7 +23,8 @@
 static const struct api_route {
 	const char	*path;
 	enum db_query	 query;
-	int		 nargs;		/* run ids: 0, 1 (id) or 2 (a, b) */
+	int		 nargs;		/* run ids: 0, 1 (id) or 2 (a, b);
+					 * WEB_POINT: run and point */
 } routes[] = {
 	{ "/api/runs",		DB_Q_RUNS,		0 },
 	{ "/api/run",		DB_Q_RUN,		1 },
@@ -36,6 +37,10 @@ static const struct api_route {
 	{ "/api/launch_info",	DB_Q_LAUNCHES,		1 },
 	{ "/api/scaler",	DB_Q_SCALER,		1 },
 	{ "/api/comm",		DB_Q_COMM,		1 },
+	{ "/api/compare_fp",	DB_Q_COMPARE_FP,	2 },
+	{ "/api/point",		DB_Q_POINT,		WEB_POINT },
+	{ "/api/kernels",	DB_Q_KERNELS,		WEB_POINT },
+	{ "/api/profile",	DB_Q_PROFILE,		WEB_POINT },
 };
 
 static const char *const one_id[] = { "id" };
@@ -81,8 +86,9 @@ web_api(struct http_request *req)
 		    "give format=json (the default) or format=csv");
 		return (KORE_RESULT_OK);
 	}
-	if (web_ids(req->query_string, r->nargs == 2 ? two_ids : one_id,
-	    r->nargs, ids, msg, sizeof(msg)) == -1) {
+	if (r->nargs == WEB_POINT ? web_point(req->query_string, ids, msg,
+	    sizeof(msg)) == -1 : web_ids(req->query_string, r->nargs == 2 ?
+	    two_ids : one_id, r->nargs, ids, msg, sizeof(msg)) == -1) {
 		web_json_error(req, HTTP_STATUS_BAD_REQUEST, msg);
 		return (KORE_RESULT_OK);
 	}
@@ -91,7 +97,8 @@ web_api(struct http_request *req)
 		return (KORE_RESULT_OK);
 	}
 
-	rc = db_query_table(h, r->query, ids, r->nargs, fmt, &out, &len);
+	rc = db_query_table(h, r->query, ids, r->nargs == WEB_POINT ? 2 :
+	    r->nargs, fmt, &out, &len);
 	if (rc == DB_NOTFOUND) {
 		web_json_error(req, HTTP_STATUS_NOT_FOUND, db_errmsg(h));
 		goto out;
@@ -115,6 +122,10 @@ web_api(struct http_request *req)
 		if (r->nargs == 0)
 			snprintf(disp, sizeof(disp), "attachment; "
 			    "filename=\"%s.csv\"", name);
+		else if (r->nargs == WEB_POINT)
+			snprintf(disp, sizeof(disp), "attachment; "
+			    "filename=\"%s-%" PRId64 "-%" PRId64 ".csv\"",
+			    name, ids[0], ids[1]);
 		else if (r->nargs == 1)
 			snprintf(disp, sizeof(disp), "attachment; "
 			    "filename=\"%s-%" PRId64 ".csv\"", name, ids[0]);

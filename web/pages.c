@@ -1,6 +1,7 @@
 /*
- * web/pages.c — the server-rendered HTML shells (runs, run, compare), the
- * headers every answer carries, escaping, and the 404 for unknown paths.
+ * web/pages.c — the server-rendered HTML shells (runs, run, compare,
+ * point), the headers every answer carries, escaping, and the 404 for
+ * unknown paths.
  *
  * A shell is the fixed page of docs/dashboard.md; app.js fills #app from
  * the API.  Error shells (400, 404, no database) show the message in
@@ -11,12 +12,14 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
 
 #include "db.h"
+#include "query.h"
 #include "web.h"
 
 struct shell {
@@ -313,6 +316,69 @@ web_page_compare(struct http_request *req)
 	if (run_title(req, h, ab[0], &sh, msg, sizeof(msg)) == 0 &&
 	    run_title(req, h, ab[1], &sh, msg, sizeof(msg)) == 0)
 		shell_send(req, HTTP_STATUS_OK, &sh);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * /point?run=N&point=I: one point of a run (its CUPTI kernels, phases and
+ * imported profile values).  The run and the point must exist: 404
+ * otherwise, with the message db/ gives ("no point I in run N; ...").
+ */
+int
+web_page_point(struct http_request *req)
+{
+	struct shell	 sh = { .page = "point" };
+	struct db	*h;
+	const char	*why;
+	char		 msg[1200], *rows = NULL;
+	size_t		 len;
+	int64_t		 ids[2];
+	int		 rc;
+
+	if (!web_method_ok(req, 0))
+		return (KORE_RESULT_OK);
+	if (web_point(req->query_string, ids, msg, sizeof(msg)) == -1) {
+		snprintf(sh.title, sizeof(sh.title), "bad request");
+		sh.error = msg;
+		shell_send(req, HTTP_STATUS_BAD_REQUEST, &sh);
+		return (KORE_RESULT_OK);
+	}
+	snprintf(sh.attrs, sizeof(sh.attrs), " data-run=\"%" PRId64 "\" "
+	    "data-point=\"%" PRId64 "\"", ids[0], ids[1]);
+	if ((h = web_db(&why)) == NULL) {
+		snprintf(sh.title, sizeof(sh.title), "run %" PRId64 " · point %"
+		    PRId64, ids[0], ids[1]);
+		sh.error = why;
+		shell_send(req, HTTP_STATUS_OK, &sh);
+		return (KORE_RESULT_OK);
+	}
+	if (run_title(req, h, ids[0], &sh, msg, sizeof(msg)) == -1)
+		return (KORE_RESULT_OK);
+	len = strlen(sh.title);
+	snprintf(sh.title + len, sizeof(sh.title) - len, " · point %" PRId64,
+	    ids[1]);
+	/* The point's own row says whether it exists (CSV: the cheaper
+	 * text; the page asks for the JSON itself). */
+	rc = db_query_table(h, DB_Q_POINT, ids, 2, DB_FMT_CSV, &rows, &len);
+	free(rows);
+	if (rc == DB_NOTFOUND) {
+		snprintf(msg, sizeof(msg), "%s", db_errmsg(h));
+		snprintf(sh.title, sizeof(sh.title), "no point %" PRId64
+		    " in run %" PRId64, ids[1], ids[0]);
+		sh.error = msg;
+		shell_send(req, HTTP_STATUS_NOT_FOUND, &sh);
+		return (KORE_RESULT_OK);
+	}
+	if (rc != 0) {
+		kore_log(LOG_ERR, "dashboard: point %" PRId64 " of run %"
+		    PRId64 ": %s", ids[1], ids[0], db_errmsg(h));
+		snprintf(msg, sizeof(msg), "reading point %" PRId64 " of run %"
+		    PRId64 " failed: %s", ids[1], ids[0], db_errmsg(h));
+		sh.error = msg;
+		shell_send(req, HTTP_STATUS_INTERNAL_ERROR, &sh);
+		return (KORE_RESULT_OK);
+	}
+	shell_send(req, HTTP_STATUS_OK, &sh);
 	return (KORE_RESULT_OK);
 }
 

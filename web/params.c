@@ -120,3 +120,43 @@ web_ids(const char *qs, const char *const *names, int n, int64_t *ids,
 	}
 	return (0);
 }
+
+int
+web_point(const char *qs, int64_t ids[2], char *why, size_t whylen)
+{
+	static const char *const run[] = { "run" };
+	const char	*s;
+	char		 val[64];
+	int64_t		 v = 0;
+
+	if (web_ids(qs, run, 1, &ids[0], why, whylen) == -1)
+		return (-1);
+	switch (web_arg(qs, "point", val, sizeof(val))) {
+	case WEB_ARG_ABSENT:
+		snprintf(why, whylen, "missing parameter 'point': give a point "
+		    "index of the run, e.g. ?run=1&point=0 (the run page's "
+		    "#points table lists them)");
+		return (-1);
+	case WEB_ARG_BAD:
+		snprintf(why, whylen, "parameter 'point' is malformed or given "
+		    "more than once; give it once, as a point index");
+		return (-1);
+	case WEB_ARG_OK:
+		break;
+	}
+	/* Like a run id, but 0 is the first point. */
+	for (s = val; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' ||
+		    v > (WEB_POINT_MAX - (*s - '0')) / 10)
+			break;
+		v = v * 10 + (*s - '0');
+	}
+	if (val[0] == '\0' || *s != '\0') {
+		snprintf(why, whylen, "parameter 'point' is not a point index; "
+		    "give a whole number from 0 to %lld in decimal digits",
+		    (long long)WEB_POINT_MAX);
+		return (-1);
+	}
+	ids[1] = v;
+	return (0);
+}

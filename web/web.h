@@ -65,6 +65,13 @@ int		 web_parse_id(const char *s, int64_t *out);
  * 0, or -1 with a message for the 400 answer in why. */
 int		 web_ids(const char *qs, const char *const *names, int n,
 		    int64_t *ids, char *why, size_t whylen);
+/* A point's page and API take run=N (a run id) and point=I (its
+ * point_idx: decimal digits, 0..WEB_POINT_MAX).  ids[0] = N, ids[1] = I;
+ * 0, or -1 with a message for the 400 answer in why. */
+#define WEB_POINT	(-1)		/* an api route's nargs: run and point */
+#define WEB_POINT_MAX	2147483647LL
+int		 web_point(const char *qs, int64_t ids[2], char *why,
+		    size_t whylen);
 
 /* --- responses (pages.c) -------------------------------------------------- */
 
@@ -83,6 +90,7 @@ int	web_load(int);
 int	web_page_runs(struct http_request *);
 int	web_page_run(struct http_request *);
 int	web_page_compare(struct http_request *);
+int	web_page_point(struct http_request *);
 int	web_api(struct http_request *);
 int	web_static(struct http_request *);
 int	web_not_found(struct http_request *);

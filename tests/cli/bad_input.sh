@@ -113,6 +113,9 @@ bad cli-1.27 w "--min-samples 10 is above --max-samples 5" -- \
     sweep --db @DB@ "${V[@]}" --min-samples 10 --max-samples 5
 bad cli-1.27b w "--timeout: '0'" "0.001" -- sweep --db @DB@ "${V[@]}" --timeout 0
 bad cli-1.27c w "--steps: 'many'" "integer from 1" -- sweep --db @DB@ "${V[@]}" --steps many
+bad cli-1.27g w "--cupti-steps: 'x'" "integer from 0 to 1000" -- sweep --db @DB@ "${V[@]}" --cupti-steps x
+bad cli-1.27h w "--cupti-steps: '-1'" "integer from 0" -- run train.fp32.cpu --db @DB@ --cupti-steps -1
+bad cli-1.27i w "'--no-cupti=yes'" "takes no value" -- sweep --db @DB@ "${V[@]}" --no-cupti=yes
 bad cli-1.27d w "--lr-decay: 'linear'" "none, step or cosine" -- sweep --db @DB@ "${V[@]}" --lr-decay linear
 bad cli-1.27e w "--warmup: '-1'" "integer from 0" -- run --db @DB@ train.fp32.cpu --warmup -1
 bad cli-1.27f w "--resume takes the run's own options" -- sweep --db @DB@ --resume 1 --shapes tutorial

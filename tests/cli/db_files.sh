@@ -59,14 +59,14 @@ refused cli-4.3 newer.db "'$T/newer.db' has schema v99, newer than this stepbenc
 # "ours to initialise", and a 0-byte file is such a file to SQLite.  So an
 # empty file is ACCEPTED, consistently, by every command: the first one that
 # opens it (even `runs`, which opens in DB_OPEN_EXISTING mode and migrates)
-# writes the current schema (DB_SCHEMA_VERSION, v5) and stepbench's
+# writes the current schema (DB_SCHEMA_VERSION, v6) and stepbench's
 # application_id into it.
 : >empty1.db
 sb runs --db "$T/empty1.db"
 expect_exit cli-4.4 0
 expect_stdout_contains cli-4.4 "no runs yet in $T/empty1.db"
 check_eq cli-4.4 "runs initialised the empty file (application_id|user_version)" \
-    "$((0x53544250))|5" "$(sql empty1.db "PRAGMA application_id; PRAGMA user_version" | paste -sd'|')"
+    "$((0x53544250))|6" "$(sql empty1.db "PRAGMA application_id; PRAGMA user_version" | paste -sd'|')"
 : >empty2.db
 sb "${SWEEP1[@]}" --db "$T/empty2.db"
 expect_exit cli-4.4b 0
@@ -206,7 +206,7 @@ SHIM
 		fi
 		reap "$B"
 		check_eq cli-4.7 "process B's exit status (stderr: $(tr '\n' ' ' <"$T/b.err"))" 0 "$BG_RC"
-		check_eq cli-4.7 "the file ends as a v5 stepbench database" "$((0x53544250))|5" \
+		check_eq cli-4.7 "the file ends as a v6 stepbench database" "$((0x53544250))|6" \
 		    "$(sql race.db "PRAGMA application_id; PRAGMA user_version" | paste -sd'|')"
 	fi
 fi

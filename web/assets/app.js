@@ -2,8 +2,9 @@
  * stepbench dashboard — the front end of `stepbench serve` (docs/dashboard.md).
  *
  * Plain ES2017, no build step, nothing from outside /static.  The server sends
- * a page shell (body data-page = runs | run | compare, with data-id or
- * data-a/data-b); this file builds everything inside #app from the JSON API
+ * a page shell (body data-page = runs | run | compare | point, with data-id,
+ * data-a/data-b or data-run/data-point); this file builds everything inside
+ * #app from the JSON API
  * (columns in db/query.h) and draws the charts with Chart.js 3.9.1.
  *
  * Contract with the tests: when every chart of the page has rendered once,
@@ -15,7 +16,8 @@
  * Security: data from the database (labels, notes, reasons, argv) only ever
  * reaches the page through textContent and setAttribute — never innerHTML.
  *
- * Sections: helpers · charts (shared) · runs page · run page · compare page.
+ * Sections: helpers · charts (shared) · runs page · run page · point page ·
+ * compare page.
  */
 'use strict';
 
@@ -1507,11 +1509,14 @@ function int8Columns(results) {
 	];
 }
 
-function pointsTable(results, q) {
+function pointsTable(results, q, id) {
 	const anyWorld = results.some((r) => r.world > 1);
 	const anyGraph = results.some((r) => r.graph);
+	const anyCupti = results.some((r) => r.cupti !== null && r.cupti !== undefined);
 	const cols = [
-		{ label: '#', num: true, get: (r) => r.point_idx, show: (r) => r.point_idx },
+		{ label: '#', num: true, get: (r) => r.point_idx,
+		  show: (r) => el('a', { href: pointHref(id, r.point_idx), class: 'point-link',
+		      title: 'this point: its CUPTI kernels, phases and imported profile' }, String(r.point_idx)) },
 		{ label: 'variant', get: (r) => r.variant, show: (r) => r.variant },
 		{ label: 'shape', num: true, get: size, show: shape },
 		{ label: 'L', num: true, get: (r) => r.layers, show: (r) => r.layers },
@@ -1541,6 +1546,11 @@ function pointsTable(results, q) {
 		      show: (r) => fmt(r.loss_divergence),
 		      title: () => 'loss divergence from the fp32 curve: max |loss − fp32| / |fp32| over --steps' } : null,
 		...int8Columns(results),
+		anyCupti ? { label: 'CUPTI', num: true, get: (r) => r.cupti_launches,
+		  show: (r) => r.cupti === 'ok' ? (isNum(r.cupti_launches) ? String(r.cupti_launches) : '–') +
+		      ' / ' + (isNum(r.launches) ? String(r.launches) : '–') : (r.cupti || ''),
+		  cls: (r) => r.cupti === 'ok' && isNum(r.launches) && r.cupti_launches !== r.launches ? 'bad' : '',
+		  title: () => 'records CUPTI saw per step / launches the variant declares' } : null,
 		{ label: 'stop', get: (r) => r.stop_reason, show: (r) => r.stop_reason || '' }
 	].filter(Boolean);
 	return el('section', { class: 'points' },
@@ -1589,8 +1599,264 @@ async function pageRun(id) {
 	const list = drawn.map((s) => chartSection(s, q));
 	for (const c of list)
 		grid.appendChild(c.section);
-	app.appendChild(pointsTable(results, q));
+	app.appendChild(pointsTable(results, q, id));
 	ready(await drawCharts(list));
+}
+
+/* ------------------------------------------------------ point page */
+
+function pointHref(run, idx) {
+	return '/point?run=' + run + '&point=' + idx;
+}
+
+function parseJSONText(text) {
+	if (typeof text !== 'string')
+		return null;
+	try {
+		return JSON.parse(text);
+	} catch (e) {
+		return null;
+	}
+}
+
+/* Phases in step order (PHASE_ORDER), then any other by name. */
+function phaseRank(name) {
+	const i = PHASE_ORDER.indexOf(name);
+	return i < 0 ? PHASE_ORDER.length : i;
+}
+
+function byPhase(a, b) {
+	return phaseRank(a) - phaseRank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/* "128×1×1"; '–' when a component is unknown (a memcpy has no grid). */
+function dim3(r, p) {
+	const v = [r[p + '_x'], r[p + '_y'], r[p + '_z']];
+	return v.every(isNum) ? v.join('×') : '–';
+}
+
+/* The sweep command with `stepbench profile ncu --` in front, from the
+ * run's own argv when it was a sweep. */
+function profileCommand(run) {
+	const a = parseJSONText(run.argv);
+	const i = Array.isArray(a) ? a.indexOf('sweep') : -1;
+	const rest = i >= 0 ? a.slice(i + 1).map(shellQuote).join(' ') : '...';
+	return 'stepbench profile ncu -- sweep ' + rest;
+}
+
+/*
+ * The cross-check of a CUPTI trace against what the step says of itself:
+ * records per step vs the launches the variant declares (result.launches),
+ * and the kernels' summed time vs the event time of the same steps (the
+ * difference is launch gaps and idle time; a sum above the event time
+ * means overlapping kernels).
+ */
+function crossCheck(r) {
+	const items = [];
+	const cupti = r.cupti === null || r.cupti === undefined ? 'not a GPU step (no CUPTI state recorded)' :
+	    r.cupti === 'ok' ? 'ok' + (isNum(r.cupti_steps) ? ', ' + r.cupti_steps + ' steps traced' : '') : r.cupti;
+	items.push(el('li', { 'data-check': 'cupti', 'data-cupti': r.cupti === null ? 'none' : r.cupti },
+	    el('strong', null, 'CUPTI: '), cupti));
+	const dec = isNum(r.launches) ? r.launches : null;
+	const got = isNum(r.cupti_launches) ? r.cupti_launches : null;
+	const lv = dec === null || got === null ? 'unknown' : dec === got ? 'match' : 'differs';
+	items.push(el('li', { 'data-check': 'launches', 'data-declared': dec === null ? 'none' : dec,
+	    'data-cupti': got === null ? 'none' : got, 'data-verdict': lv, class: 'check-' + lv },
+	    el('strong', null, 'launches per step: '),
+	    'declared ' + (dec === null ? 'not recorded' : dec) + ' (result.launches) vs CUPTI ' +
+	    (got === null ? 'not traced' : got) + ' records per step',
+	    lv === 'unknown' ? '' : ' — ' + (lv === 'match' ? 'they match' :
+		'they differ by ' + (got - dec) + ': a launch the variant does not count, or one it counts that CUPTI did not see')));
+	const ks = isNum(r.cupti_kernel_us) ? r.cupti_kernel_us : null;
+	const ev = isNum(r.cupti_event_us) ? r.cupti_event_us : null;
+	const ratio = ks !== null && ev !== null && ev > 0 ? 100 * ks / ev : null;
+	items.push(el('li', { 'data-check': 'time', 'data-kernel-us': ks === null ? 'none' : ks,
+	    'data-event-us': ev === null ? 'none' : ev, 'data-pct': ratio === null ? 'none' : ratio },
+	    el('strong', null, 'kernel time per step: '),
+	    'Σ kernels ' + (ks === null ? 'not traced' : fmt(ks, 4) + ' µs') + ' vs event time ' +
+	    (ev === null ? 'not traced' : fmt(ev, 4) + ' µs'),
+	    ratio === null ? '' : ' (' + fmt(ratio, 4) + ' %; the rest is launch gaps and idle time' +
+		(ratio > 100 ? ', above 100 %: kernels overlapped' : '') + ')'));
+	if (isNum(r.median_us))
+		items.push(el('li', { 'data-check': 'median' }, el('strong', null, 'timed median: '),
+		    fmt(r.median_us, 4) + ' µs per step (' + (r.nsamples || 0) + ' samples)'));
+	return el('section', { class: 'crosscheck', id: 'crosscheck' },
+	    el('h2', null, 'Cross-check'), el('ul', null, items));
+}
+
+/* Σ kernel time per phase beside the phase medians the events measured. */
+function phaseSums(kernels, phases) {
+	const sums = new Map();
+	for (const k of kernels) {
+		const name = k.phase || '(no phase)';
+		const s = sums.get(name) || { n: 0, us: 0, timed: 0 };
+		s.n++;
+		if (isNum(k.duration_us)) {
+			s.us += k.duration_us;
+			s.timed++;
+		}
+		sums.set(name, s);
+	}
+	const names = new Set([...sums.keys(), ...Object.keys(phases || {})]);
+	const rows = [...names].sort(byPhase).map((name) => {
+		const s = sums.get(name);
+		const med = phases && isNum(phases[name]) ? phases[name] : null;
+		return { ord: 0, phase: name, n: s ? s.n : 0, us: s && s.timed ? s.us : null, median: med,
+		    pct: s && s.timed && med > 0 ? 100 * s.us / med : null };
+	});
+	rows.forEach((r, i) => { r.ord = i; });
+	const cols = [
+		{ label: 'phase', get: (r) => r.ord, show: (r) => r.phase },
+		{ label: 'kernels', num: true, get: (r) => r.n, show: (r) => String(r.n) },
+		{ label: 'Σ kernel µs', num: true, get: (r) => r.us, show: (r) => fmt(r.us, 4) },
+		{ label: 'phase median µs', num: true, get: (r) => r.median, show: (r) => fmt(r.median, 4) },
+		{ label: 'Σ / median', num: true, get: (r) => r.pct, show: (r) => fmtPct(r.pct) }
+	];
+	return sortableTable('phase-sums', cols, rows, (r) => ({ 'data-phase': r.phase,
+	    'data-kernels': r.n, 'data-kernel-us': r.us === null ? 'none' : r.us,
+	    'data-median-us': r.median === null ? 'none' : r.median }));
+}
+
+function kernelTable(kernels) {
+	const smem = (r) => isNum(r.static_smem) || isNum(r.dyn_smem) ?
+	    (r.static_smem || 0) + (r.dyn_smem || 0) : null;
+	const cols = [
+		{ label: '#', num: true, get: (r) => r.idx, show: (r) => String(r.idx) },
+		{ label: 'kind', get: (r) => r.kind, show: (r) => r.kind },
+		{ label: 'name', get: (r) => r.name, show: (r) => r.name || '–', cls: () => 'mono kname',
+		  title: (r) => r.name || '' },
+		{ label: 'phase', get: (r) => r.phase, show: (r) => r.phase || '–' },
+		{ label: 'stream', num: true, get: (r) => r.stream, show: (r) => isNum(r.stream) ? String(r.stream) : '–' },
+		{ label: 'grid', num: true, get: (r) => isNum(r.grid_x) ? r.grid_x * r.grid_y * r.grid_z : null,
+		  show: (r) => dim3(r, 'grid') },
+		{ label: 'block', num: true, get: (r) => isNum(r.block_x) ? r.block_x * r.block_y * r.block_z : null,
+		  show: (r) => dim3(r, 'block') },
+		{ label: 'regs', num: true, get: (r) => r.regs, show: (r) => isNum(r.regs) ? String(r.regs) : '–' },
+		{ label: 'smem', num: true, get: smem, show: (r) => fmtBytes(smem(r)),
+		  title: (r) => 'static ' + fmtBytes(r.static_smem) + ' + dynamic ' + fmtBytes(r.dyn_smem) },
+		{ label: 'local', num: true, get: (r) => r.local_bytes, show: (r) => fmtBytes(r.local_bytes),
+		  cls: (r) => r.local_bytes > 0 ? 'bad' : '', title: () => 'local memory per thread: > 0 means spills or a stack' },
+		{ label: 'bytes', num: true, get: (r) => r.bytes, show: (r) => fmtBytes(r.bytes) },
+		{ label: 'µs', num: true, get: (r) => r.duration_us, show: (r) => fmt(r.duration_us, 4) },
+		{ label: 'start µs', num: true, get: (r) => r.start_us, show: (r) => fmt(r.start_us, 4) }
+	];
+	return sortableTable('kernels', cols, kernels, (r) => ({ 'data-idx': r.idx, 'data-kind': r.kind,
+	    'data-name': r.name || '', 'data-duration-us': isNum(r.duration_us) ? r.duration_us : 'none' }));
+}
+
+/* Imported values: a block per session (tool, report, command), in it one
+ * table per kernel launch (metric, value, unit). */
+function profileBlocks(rows) {
+	const sessions = groupBy(rows, (r) => r.session_id);
+	const out = [];
+	for (const [sid, srows] of sessions) {
+		const s = srows[0];
+		const launches = groupBy(srows, (r) => r.launch);
+		out.push(el('section', { class: 'profile-session', 'data-session': sid, 'data-tool': s.tool },
+		    el('h3', null, s.tool + (s.tool_version ? ' ' + s.tool_version : '') + ' · session ' + sid +
+			' · imported ' + fmtTime(s.imported_at)),
+		    el('p', { class: 'caption' }, 'report: ', el('span', { class: 'mono' }, s.report || '(not kept)')),
+		    el('pre', { class: 'command' }, s.command),
+		    [...launches].map(([launch, lrows]) => el('div', { class: 'launch', 'data-launch': launch,
+			'data-kernel': lrows[0].kernel },
+			el('h4', null, 'launch ' + launch + ' · ', el('span', { class: 'mono' }, lrows[0].kernel),
+			    lrows[0].phase ? ' · ' + lrows[0].phase : ''),
+			el('table', { class: 'data metrics' },
+			    el('thead', null, el('tr', null, el('th', null, 'metric'),
+				el('th', { class: 'num' }, 'value'), el('th', null, 'unit'))),
+			    el('tbody', null, lrows.map((r) => el('tr', { 'data-metric': r.metric,
+				'data-value': isNum(r.value) ? r.value : (r.text === null ? 'none' : r.text),
+				'data-unit': r.unit || '' },
+				el('td', { class: 'mono' }, r.metric),
+				el('td', { class: 'num' }, isNum(r.value) ? fmt(r.value, 6) : (r.text || '–')),
+				el('td', null, r.unit || '')))))))));
+	}
+	return out;
+}
+
+function fingerprintBlock(r) {
+	const fp = parseJSONText(r.fingerprint_json);
+	if (!r.fingerprint || !fp || typeof fp !== 'object')
+		return el('p', { class: 'absent', 'data-absent': 'fingerprint' },
+		    'no provenance fingerprint recorded for this point (rows from before schema v6 have none)');
+	const show = (v) => typeof v === 'string' ? v : JSON.stringify(v);
+	const keys = Object.keys(fp).filter((k) => k !== 'kernels').sort();
+	const kern = Array.isArray(fp.kernels) ? fp.kernels : [];
+	return el('section', { class: 'fingerprint', id: 'fingerprint', 'data-fingerprint': r.fingerprint },
+	    el('h2', null, 'Provenance'),
+	    el('p', { class: 'caption' }, 'fingerprint ', el('span', { class: 'mono' }, r.fingerprint),
+		': FNV-1a of what the numbers depend on; the compare page warns when two points differ in it.'),
+	    el('dl', { class: 'facts' }, keys.map((k) => [el('dt', null, k),
+		el('dd', { class: 'mono' }, show(fp[k]))])),
+	    kern.length ? el('ul', { class: 'fp-kernels' }, kern.map((k) =>
+		el('li', { class: 'mono' }, show(k)))) : null);
+}
+
+async function pagePoint(run, point) {
+	if (!/^[0-9]+$/.test(run || '') || !/^[0-9]+$/.test(point || ''))
+		throw new Error('this page needs a run id and a point index: /point?run=N&point=I');
+	const q = 'run=' + run + '&point=' + point;
+	const runRows = await fetchJSON(api('run', 'id=' + run));
+	if (!runRows.length)
+		throw new Error('/api/run?id=' + run + ': no such run');
+	const [rows, kernels, profile] = await Promise.all([fetchJSON(api('point', q)),
+	    fetchJSON(api('kernels', q)), fetchJSON(api('profile', q))]);
+	if (!rows.length)
+		throw new Error('/api/point?' + q + ': no such point');
+	const r = rows[0], info = runRows[0];
+	document.title = 'stepbench — ' + runName(info) + ' · point ' + point;
+	const app = $('#app');
+	const fact = (k, v) => [el('dt', null, k), el('dd', null, v)];
+	app.appendChild(el('section', { class: 'run-head point-head' },
+	    el('h1', null, '#' + r.point_idx + ' ' + r.variant),
+	    el('dl', { class: 'facts' },
+		fact('run', el('a', { href: '/run?id=' + run }, runName(info) + ' (id ' + run + ')')),
+		fact('shape', shape(r) + ' · L' + r.layers + (r.graph ? ' · graph' : '') +
+		    (r.world > 1 ? ' · world ' + r.world : '')),
+		fact('status', [badge(r.status), r.reason ? ' ' + r.reason : '']),
+		fact('median', isNum(r.median_us) ? fmt(r.median_us, 4) + ' µs (p10–p90 ' + fmt(r.p10_us) +
+		    '–' + fmt(r.p90_us) + ')' : '–'),
+		fact('data', apiLinks(api('point', q))))));
+	app.appendChild(crossCheck(r));
+
+	const phases = parseJSONText(r.phases_json) || {};
+	const kernSec = el('section', { class: 'points kernels' },
+	    el('h2', null, 'CUPTI kernels (' + kernels.length + ')'));
+	if (kernels.length) {
+		kernSec.appendChild(el('p', { class: 'caption' }, 'One traced step, in start order (click a header ' +
+		    'to sort); µs = median over the traced steps. ', apiLinks(api('kernels', q))));
+		kernSec.appendChild(el('h3', null, 'Per phase: Σ kernel time beside the phase median'));
+		kernSec.appendChild(phaseSums(kernels, phases));
+		kernSec.appendChild(el('h3', null, 'Kernels'));
+		kernSec.appendChild(kernelTable(kernels));
+	} else {
+		kernSec.appendChild(el('p', { class: 'absent', 'data-absent': 'kernels' },
+		    'no CUPTI trace: run without --no-cupti on a GPU' +
+		    (r.cupti && r.cupti !== 'ok' ? ' (this point: CUPTI ' + r.cupti + ')' : '')));
+		if (Object.keys(phases).length) {
+			kernSec.appendChild(el('h3', null, 'Phase medians'));
+			kernSec.appendChild(phaseSums([], phases));
+		}
+	}
+	app.appendChild(kernSec);
+
+	const profSec = el('section', { class: 'points profile' },
+	    el('h2', null, 'Imported profile (' + profile.length + ' values)'));
+	if (profile.length) {
+		profSec.appendChild(el('p', { class: 'caption' }, 'What nsys / ncu measured for this point, ' +
+		    'per kernel launch. ', apiLinks(api('profile', q))));
+		addKids(profSec, profileBlocks(profile));
+	} else {
+		profSec.appendChild(el('p', { class: 'absent', 'data-absent': 'profile' },
+		    'no profile: ', el('code', null, profileCommand(info)),
+		    ' imports what ncu measures for each point (nsys likewise)'));
+	}
+	app.appendChild(profSec);
+	app.appendChild(fingerprintBlock(r));
+	setStatus('ready', 'ready: 0 charts, ' + kernels.length + ' kernels, ' + profile.length + ' values', 0);
+	const st = $('#status');
+	st.setAttribute('data-kernels', String(kernels.length));
+	st.setAttribute('data-values', String(profile.length));
 }
 
 /* ---------------------------------------------------- compare page */
@@ -1663,6 +1929,53 @@ function specSpeedup(rows) {
 	return spec;
 }
 
+/* 'same', 'differs', or 'unknown' (a side without a fingerprint). */
+function fpState(r) {
+	if (!r.a_fingerprint || !r.b_fingerprint)
+		return 'unknown';
+	return r.a_fingerprint === r.b_fingerprint ? 'same' : 'differs';
+}
+
+/* A fingerprint value for the banner: a kernel's whole object reads
+ * "present", anything else as JSON would show it. */
+function fpValue(key, v) {
+	if (v === null || v === undefined)
+		return '(none)';
+	if (/^kernels\[.*\]$/.test(key))
+		return 'present';
+	return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/*
+ * The apples-to-oranges warning: points compared although they ran with
+ * different kernels, build or libraries.  One line per differing key
+ * (compare_fp gives a row per point and key), with the values of its first
+ * point and the points it concerns.
+ */
+function fingerprintWarning(diff, a, b, q) {
+	const points = new Set(diff.map((d) => d.a_point));
+	const keys = groupBy(diff, (d) => d.key);
+	return el('div', { class: 'warning', id: 'fp-warning', role: 'alert',
+	    'data-points': points.size, 'data-keys': keys.size },
+	    el('strong', null, points.size + ' compared point' + (points.size === 1 ? '' : 's') +
+		' ran with a different provenance (fingerprint): their times may differ ' +
+		'because of what is listed here rather than the code under test:'),
+	    el('ul', null, [...keys].map(([key, rows]) => {
+		const d = rows[0];
+		const pts = rows.map((x) => '#' + x.a_point + '/#' + x.b_point);
+		return el('li', { 'data-key': key, 'data-points': rows.length },
+		    el('span', { class: 'mono' }, key), ': ',
+		    fpValue(key, d.a_value), ' vs ', fpValue(key, d.b_value),
+		    ' (' + (pts.length > 4 ? pts.slice(0, 4).join(', ') + ', … ' + pts.length + ' points' :
+			pts.join(', ')) + ')');
+	    })),
+	    el('p', { class: 'caption' }, 'The first such pair: ',
+		el('a', { href: pointHref(a, diff[0].a_point) }, 'a #' + diff[0].a_point), ' and ',
+		el('a', { href: pointHref(b, diff[0].b_point) }, 'b #' + diff[0].b_point),
+		' (their point pages list the whole provenance). ',
+		apiLinks(api('compare_fp', q))));
+}
+
 async function pageCompare(a, b) {
 	if (!/^[0-9]+$/.test(a || '') || !/^[0-9]+$/.test(b || ''))
 		throw new Error('this page needs two run ids: /compare?a=N&b=M');
@@ -1671,8 +1984,8 @@ async function pageCompare(a, b) {
 	    fetchJSON(api('run', 'id=' + b))]);
 	if (!ra.length || !rb.length)
 		throw new Error('no such run: ' + (!ra.length ? a : b));
-	const [rows, env] = await Promise.all([fetchJSON(api('compare', q)),
-	    fetchJSON(api('compare_env', q))]);
+	const [rows, env, fpDiff] = await Promise.all([fetchJSON(api('compare', q)),
+	    fetchJSON(api('compare_env', q)), fetchJSON(api('compare_fp', q))]);
 	const runA = ra[0], runB = rb[0];
 	document.title = 'stepbench — ' + runName(runA) + ' vs ' + runName(runB);
 	const app = $('#app');
@@ -1688,6 +2001,9 @@ async function pageCompare(a, b) {
 			e.a_value === null ? '(none)' : e.a_value, ' vs ',
 			e.b_value === null ? '(none)' : e.b_value)))));
 	}
+
+	if (fpDiff.length)
+		app.appendChild(fingerprintWarning(fpDiff, a, b, q));
 
 	const counts = {};
 	for (const v of VERDICTS)
@@ -1732,14 +2048,19 @@ async function pageCompare(a, b) {
 			{ label: 'b p10–p90', num: true, get: (r) => r.b_p10_us, show: (r) => range(r.b_p10_us, r.b_p90_us) },
 			{ label: 'speedup', num: true, get: (r) => r.speedup, show: (r) => fmt(r.speedup, 4) + '×' },
 			{ label: 'verdict', get: (r) => r.verdict, show: (r) => r.verdict,
-			  cls: (r) => 'verdict verdict-' + r.verdict }
+			  cls: (r) => 'verdict verdict-' + r.verdict },
+			{ label: 'provenance', get: fpState,
+			  show: (r) => fpState(r) === 'differs' ? 'differs' : fpState(r) === 'same' ? 'same' : '–',
+			  cls: (r) => fpState(r) === 'differs' ? 'bad' : '',
+			  title: () => 'whether the two points\' fingerprints (kernels, build, libraries, GPU) agree' }
 		].filter(Boolean);
 		app.appendChild(el('section', { class: 'points' },
 		    el('h2', null, 'Points in both runs'),
 		    el('p', { class: 'caption' }, 'faster: b\'s p90 < a\'s p10; slower: b\'s p10 > a\'s p90; ' +
 			'same: |speedup − 1| ≤ max(1 %, 2·cv) and the ranges overlap; else unclear. ',
 			apiLinks(api('compare', q))),
-		    sortableTable('compare', cols, rows, (r) => ({ 'data-verdict': r.verdict }))));
+		    sortableTable('compare', cols, rows, (r) => ({ 'data-verdict': r.verdict,
+			'data-fingerprint': fpState(r) }))));
 	}
 	ready(await drawCharts(list));
 }
@@ -1759,6 +2080,8 @@ function main() {
 		p = pageRun(body.getAttribute('data-id'));
 	else if (page === 'compare')
 		p = pageCompare(body.getAttribute('data-a'), body.getAttribute('data-b'));
+	else if (page === 'point')
+		p = pagePoint(body.getAttribute('data-run'), body.getAttribute('data-point'));
 	else
 		p = Promise.reject(new Error('unknown page "' + page + '"'));
 	p.catch(fail);

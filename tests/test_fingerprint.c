@@ -1,0 +1,325 @@
+/*
+ * tests/test_fingerprint.c — the provenance fingerprint (harness/
+ * fingerprint.h) and its diff (fingerprint_diff.h): FNV-1a 64 against its
+ * published vectors, the canonical JSON to the byte, its independence from
+ * the order of launches, the outcome hook for GPU and CPU rows, and the
+ * words the compare page shows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "engine.h"
+#include "fingerprint.h"
+#include "fingerprint_diff.h"
+#include "testkit.h"
+
+static struct db_launch
+launch(const char *name, int regs, int smem, int local, int maxt, int ver)
+{
+	struct db_launch l;
+
+	memset(&l, 0, sizeof(l));
+	l.role = "forward";
+	l.name = name;
+	l.regs = regs;
+	l.static_smem = smem;
+	l.local_bytes = local;
+	l.max_threads = maxt;
+	l.ptx_version = l.binary_version = ver;
+	l.dyn_smem = 4096;	/* not part of the fingerprint */
+	return l;
+}
+
+static struct sb_fp_input
+gpu_input(const struct db_launch *l, int n)
+{
+	struct sb_fp_input in;
+
+	memset(&in, 0, sizeof(in));
+	in.gpu = "NVIDIA H200";
+	in.gpu_uuid = "GPU-0123";
+	in.cc = "9.0";
+	in.driver = 13000;
+	in.runtime = 13000;
+	in.cublas = 130100;
+	in.cublaslt = 130100;
+	in.nvcc = "NVIDIA 13.0.88";
+	in.nvcc_flags = " -O3";
+	in.cuda_archs = "80;90a";
+	in.build_type = "Release";
+	in.options = "werror=ON nvtx=ON sanitize=OFF";
+	/* CPU keys are ignored for a GPU row */
+	in.cpu = "ignored";
+	in.c_flags = "ignored";
+	in.launch = l;
+	in.nlaunch = n;
+	return in;
+}
+
+#define K_NT "{\"binary_version\":90,\"local_bytes\":0,\"max_threads\":256," \
+	"\"name\":\"gemm_f32.warptile.nt\",\"ptx_version\":90,\"regs\":128," \
+	"\"static_smem\":0}"
+#define K_TN "{\"binary_version\":90,\"local_bytes\":8,\"max_threads\":256," \
+	"\"name\":\"gemm_f32.warptile.tn\",\"ptx_version\":90,\"regs\":96," \
+	"\"static_smem\":16384}"
+#define K_LT "{\"binary_version\":null,\"local_bytes\":null," \
+	"\"max_threads\":null,\"name\":\"cublasLt algo 6\"," \
+	"\"ptx_version\":null,\"regs\":null,\"static_smem\":null}"
+#define WANT_GPU "{\"build_type\":\"Release\",\"cc\":\"9.0\"," \
+	"\"cublas\":\"13.1.0\",\"cublaslt\":\"13.1.0\"," \
+	"\"cuda_archs\":\"80;90a\",\"cuda_runtime\":\"13.0\"," \
+	"\"driver\":\"13.0\",\"gpu\":\"NVIDIA H200\",\"gpu_uuid\":\"GPU-0123\"," \
+	"\"kernels\":[" K_NT "," K_TN "," K_LT "]," \
+	"\"nvcc\":\"NVIDIA 13.0.88\",\"nvcc_flags\":\" -O3\"," \
+	"\"options\":\"werror=ON nvtx=ON sanitize=OFF\"}"
+
+/* fp-1: FNV-1a 64, the published test vectors */
+static void
+test_fnv(void)
+{
+	char hex[17];
+
+	CHECK("fp-1.1: FNV-1a 64 of \"\"",
+	    sb_fnv1a64("", 0) == 0xcbf29ce484222325ull);
+	CHECK("fp-1.1: FNV-1a 64 of \"a\"",
+	    sb_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cull);
+	CHECK("fp-1.1: FNV-1a 64 of \"foobar\"",
+	    sb_fnv1a64("foobar", 6) == 0x85944171f73967e8ull);
+	sb_fingerprint_hex("foobar", hex);
+	CHECK("fp-1.2: 16 lower-case hex digits",
+	    strcmp(hex, "85944171f73967e8") == 0);
+	sb_fingerprint_hex("a", hex);
+	CHECK("fp-1.2: leading zeros kept", strlen(hex) == 16);
+}
+
+/* fp-2: the canonical text */
+static void
+test_json(void)
+{
+	struct db_launch l[4], r[4];
+	struct sb_fp_input in;
+	char *a, *b;
+
+	l[0] = launch("gemm_f32.warptile.nt", 128, 0, 0, 256, 90);
+	l[1] = l[0];		/* the same kernel for a second layer */
+	l[1].layer = 1;
+	l[1].grid[0] = 7;
+	l[2] = launch("gemm_f32.warptile.tn", 96, 16384, 8, 256, 90);
+	l[3] = launch("cublasLt algo 6", -1, -1, -1, -1, -1);
+	in = gpu_input(l, 4);
+	a = sb_fingerprint_json(&in);
+	CHECK("fp-2.1: a GPU row's JSON, to the byte", a != NULL &&
+	    strcmp(a, WANT_GPU) == 0);
+	if (a != NULL && strcmp(a, WANT_GPU) != 0)
+		fprintf(stderr, "  got  %s\n  want %s\n", a, WANT_GPU);
+
+	/* the launches in another order */
+	r[0] = l[3];
+	r[1] = l[2];
+	r[2] = l[1];
+	r[3] = l[0];
+	in = gpu_input(r, 4);
+	b = sb_fingerprint_json(&in);
+	CHECK("fp-2.2: the order of launches does not matter",
+	    a != NULL && b != NULL && strcmp(a, b) == 0);
+	free(b);
+
+	/* one register more: another fingerprint */
+	r[1].regs = 97;
+	b = sb_fingerprint_json(&in);
+	{
+		char ha[17], hb[17];
+
+		sb_fingerprint_hex(a != NULL ? a : "", ha);
+		sb_fingerprint_hex(b != NULL ? b : "", hb);
+		CHECK("fp-2.3: a register changes the fingerprint",
+		    strcmp(ha, hb) != 0);
+	}
+	free(b);
+
+	/* nccl, the TF32 override, escaping */
+	in = gpu_input(l, 1);
+	in.nccl = 22703;
+	in.tf32_override = "0";
+	in.gpu = "GPU \"x\"\n";
+	b = sb_fingerprint_json(&in);
+	CHECK("fp-2.4: NCCL as x.y.z", b != NULL &&
+	    strstr(b, "\"nccl\":\"2.27.3\"") != NULL);
+	CHECK("fp-2.4: the TF32 override when set", b != NULL &&
+	    strstr(b, "\"nvidia_tf32_override\":\"0\"") != NULL);
+	CHECK("fp-2.5: quotes and control characters escaped", b != NULL &&
+	    strstr(b, "\"gpu\":\"GPU \\\"x\\\"\\u000a\"") != NULL);
+	free(b);
+	in.nccl = 0;
+	in.tf32_override = "";
+	b = sb_fingerprint_json(&in);
+	CHECK("fp-2.6: no nccl key for a single-GPU row", b != NULL &&
+	    strstr(b, "nccl") == NULL && strstr(b, "tf32") == NULL);
+	free(b);
+
+	/* a CPU row */
+	memset(&in, 0, sizeof(in));
+	in.cpu = "Test CPU";
+	in.c_compiler = "GNU 13.2.0";
+	in.c_flags = " -O3 -DNDEBUG";
+	in.build_type = "Release";
+	in.options = "o";
+	in.nvcc = "ignored";
+	b = sb_fingerprint_json(&in);
+	CHECK("fp-2.7: a CPU row's JSON, to the byte", b != NULL &&
+	    strcmp(b, "{\"build_type\":\"Release\",\"c_compiler\":\"GNU "
+	    "13.2.0\",\"c_flags\":\" -O3 -DNDEBUG\",\"cpu\":\"Test CPU\","
+	    "\"options\":\"o\"}") == 0);
+	free(b);
+	free(a);
+}
+
+/* fp-3: the outcome hook */
+static void
+test_outcome(void)
+{
+	struct sb_device *dev = calloc(1, sizeof(*dev));
+	struct sb_outcome o;
+	struct db_launch l[2];
+	char hex[17];
+
+	if (dev == NULL)
+		return;
+	snprintf(dev->cpu_model, sizeof(dev->cpu_model), "Test CPU");
+	sb_outcome_init(&o);
+	CHECK("fp-3.1: a CPU row gets a fingerprint",
+	    sb_fingerprint_outcome(&o, dev, 0, 0) == 0 &&
+	    o.r.fingerprint != NULL && o.r.fingerprint_json != NULL);
+	if (o.r.fingerprint_json != NULL) {
+		sb_fingerprint_hex(o.r.fingerprint_json, hex);
+		CHECK("fp-3.2: the hash is of the JSON",
+		    strcmp(hex, o.r.fingerprint) == 0);
+		CHECK("fp-3.3: a CPU row names the CPU, not a GPU",
+		    strstr(o.r.fingerprint_json, "\"cpu\":\"Test CPU\"") !=
+		    NULL && strstr(o.r.fingerprint_json, "\"gpu\"") == NULL);
+	}
+	CHECK("fp-3.4: 16 lower-case hex digits", o.r.fingerprint != NULL &&
+	    strlen(o.r.fingerprint) == 16 &&
+	    strspn(o.r.fingerprint, "0123456789abcdef") == 16);
+
+	/* a GPU row, again on the same outcome: replaced, not leaked */
+	dev->gpu_count = 1;
+	snprintf(dev->gpu[0].name, sizeof(dev->gpu[0].name), "NVIDIA H200");
+	snprintf(dev->gpu[0].uuid, sizeof(dev->gpu[0].uuid), "GPU-abc");
+	dev->gpu[0].cc_major = 9;
+	dev->driver_version = 13000;
+	dev->cublas_version = 130100;
+	dev->nccl_version = 22703;
+	l[0] = launch("gemm_f32.warptile.nt", 128, 0, 0, 256, 90);
+	l[1] = launch("sgd_f32", 16, 0, 0, 1024, 90);
+	o.r.launch_info = l;
+	o.r.nlaunch_info = 2;
+	CHECK("fp-3.5: a GPU row gets a fingerprint",
+	    sb_fingerprint_outcome(&o, dev, 1, 0) == 0 &&
+	    o.r.fingerprint_json != NULL);
+	if (o.r.fingerprint_json != NULL) {
+		const char *j = o.r.fingerprint_json;
+
+		CHECK("fp-3.6: GPU name, UUID and cc", strstr(j,
+		    "\"gpu\":\"NVIDIA H200\",\"gpu_uuid\":\"GPU-abc\"") !=
+		    NULL && strstr(j, "\"cc\":\"9.0\"") != NULL);
+		CHECK("fp-3.7: the launch_info kernels", strstr(j,
+		    "\"name\":\"sgd_f32\"") != NULL && strstr(j,
+		    "\"regs\":128") != NULL);
+		CHECK("fp-3.8: no NCCL outside data parallel",
+		    strstr(j, "nccl") == NULL);
+		CHECK("fp-3.9: the build's nvcc flags and archs", strstr(j,
+		    "\"nvcc_flags\":") != NULL && strstr(j,
+		    "\"cuda_archs\":") != NULL);
+		sb_fingerprint_hex(j, hex);
+		CHECK("fp-3.2: the hash is of the JSON (GPU)",
+		    strcmp(hex, o.r.fingerprint) == 0);
+	}
+	CHECK("fp-3.10: a data-parallel row names NCCL",
+	    sb_fingerprint_outcome(&o, dev, 1, 1) == 0 &&
+	    strstr(o.r.fingerprint_json, "\"nccl\":\"2.27.3\"") != NULL);
+	o.r.launch_info = NULL;	/* not the outcome's to free */
+	sb_outcome_free(&o);
+	free(dev);
+}
+
+/* fp-4: the diff's words */
+static void
+test_diff(void)
+{
+	struct db_launch l[4];
+	struct sb_fp_input in;
+	char *a, *b, *c, out[512], small[40];
+	int n;
+
+	l[0] = launch("gemm_f32.warptile.nt", 128, 0, 0, 256, 90);
+	l[1] = launch("gemm_f32.warptile.tn", 96, 16384, 8, 256, 90);
+	in = gpu_input(l, 2);
+	a = sb_fingerprint_json(&in);
+	l[0].regs = 96;
+	in.cublas = 130200;
+	b = sb_fingerprint_json(&in);
+	l[0].regs = 128;
+	in.cublas = 130100;
+	in.nccl = 22703;
+	l[2] = launch("sgd_f32", 16, 0, 0, 1024, 90);
+	in.nlaunch = 3;
+	c = sb_fingerprint_json(&in);
+	if (a == NULL || b == NULL || c == NULL) {
+		CHECK("fp-4.0: the fingerprints are made", 0);
+		goto out;
+	}
+
+	n = sb_fingerprint_diff(a, a, out, sizeof(out));
+	CHECK("fp-4.1: the same fingerprint: no difference",
+	    n == 0 && out[0] == '\0');
+	n = sb_fingerprint_diff(a, b, out, sizeof(out));
+	CHECK("fp-4.2: a library version and a register count", n == 2 &&
+	    strcmp(out, "cuBLAS 13.1.0 vs 13.2.0; registers of "
+	    "gemm_f32.warptile.nt 128 vs 96") == 0);
+	if (strcmp(out, "cuBLAS 13.1.0 vs 13.2.0; registers of "
+	    "gemm_f32.warptile.nt 128 vs 96") != 0)
+		fprintf(stderr, "  got '%s'\n", out);
+	n = sb_fingerprint_diff(a, c, out, sizeof(out));
+	CHECK("fp-4.3: a key and a kernel in one only", n == 2 &&
+	    strcmp(out, "NCCL (none) vs 2.27.3; kernel sgd_f32 only in the "
+	    "second") == 0);
+	if (n != 2)
+		fprintf(stderr, "  got %d '%s'\n", n, out);
+	n = sb_fingerprint_diff(c, a, out, sizeof(out));
+	CHECK("fp-4.3: ... and the other way round", n == 2 &&
+	    strcmp(out, "NCCL 2.27.3 vs (none); kernel sgd_f32 only in the "
+	    "first") == 0);
+	n = sb_fingerprint_diff(a, b, small, sizeof(small));
+	CHECK("fp-4.4: truncated output says so, the count stays", n == 2 &&
+	    strlen(small) == sizeof(small) - 1 &&
+	    strcmp(small + sizeof(small) - 4, "...") == 0);
+	n = sb_fingerprint_diff("{\"gpu\":\"A\",\"x\":[1,2]}",
+	    " { \"x\" : [1,2] , \"gpu\" : \"B\" } ", out, sizeof(out));
+	CHECK("fp-4.5: any JSON object, whitespace and order aside",
+	    n == 1 && strcmp(out, "GPU A vs B") == 0);
+	n = sb_fingerprint_diff(a, "{\"gpu\":", out, sizeof(out));
+	CHECK("fp-4.6: not an object: -1, saying which", n == -1 &&
+	    strstr(out, "second") != NULL);
+	n = sb_fingerprint_diff("[1]", a, out, sizeof(out));
+	CHECK("fp-4.6: an array is not an object", n == -1 &&
+	    strstr(out, "first") != NULL);
+	CHECK("fp-4.6: NULL is not an object",
+	    sb_fingerprint_diff(NULL, a, out, sizeof(out)) == -1);
+out:
+	free(a);
+	free(b);
+	free(c);
+}
+
+int
+main(void)
+{
+	test_fnv();
+	test_json();
+	test_outcome();
+	test_diff();
+	return check_summary("test_fingerprint");
+}
