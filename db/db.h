@@ -364,6 +364,12 @@ struct db_profile_metric {
 int	db_profile_add(struct db *, int64_t session_id,
 	    const struct db_profile_metric *, int n);
 
+/* A session and its n metrics in one transaction: both or neither (what
+ * `stepbench profile` uses, so a failed import leaves no empty session). */
+int	db_profile_import(struct db *, int64_t run_id,
+	    const struct db_profile_session *, const struct db_profile_metric *,
+	    int n, int64_t *session_id);
+
 /*
  * Reads an Nsight Systems SQLite export (`nsys export --type sqlite`): each
  * kernel of CUPTI_ACTIVITY_KIND_KERNEL, joined through its runtime call
@@ -384,6 +390,9 @@ struct db_nsys_kernel {
 	int		 regs;
 	int64_t		 static_smem, dyn_smem;
 	int64_t		 start_ns;
+	int		 in_timed;	/* 1: its call was inside a "timed"
+					 * range (category compute, 7) of its
+					 * point: one of the timed samples */
 };
 int	db_nsys_read(const char *path, int (*fn)(const struct
 	    db_nsys_kernel *, void *), void *ctx, char *err, size_t errlen);

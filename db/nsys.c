@@ -49,6 +49,7 @@
 
 #define PROF_CAT_POINT	2	/* profiler/prof.h; stable ids */
 #define PROF_CAT_PHASE	3
+#define PROF_CAT_COMPUTE 7	/* the "timed" range of a point's samples */
 
 /* A table the join reads: the columns it needs and those it can do
  * without (absent: NULL stands in). */
@@ -186,7 +187,7 @@ db_nsys_read(const char *path, int (*fn)(const struct db_nsys_kernel *,
 	    "category AS cat, start AS t0, \"end\" AS t1, coalesce(text, "
 	    "(SELECT value FROM main.StringIds AS s WHERE s.id = %s)) AS "
 	    "name, coalesce(%s, %s) AS payload FROM main.NVTX_EVENTS AS n "
-	    "WHERE eventType = 59 AND category IN (%d, %d) AND "
+	    "WHERE eventType = 59 AND category IN (%d, %d, %d) AND "
 	    "domainId IN (SELECT id FROM temp.sb_dom);"
 	    "CREATE INDEX temp.sb_rng_i ON sb_rng(tid, cat, t0);"
 	    "CREATE TEMP TABLE sb_rt AS SELECT correlationId AS cid, "
@@ -198,7 +199,7 @@ db_nsys_read(const char *path, int (*fn)(const struct db_nsys_kernel *,
 	    nvtx.has_opt & 1 ? "n.textId" : "NULL",
 	    nvtx.has_opt & 2 ? "n.uint64Value" : "NULL",
 	    nvtx.has_opt & 4 ? "n.int64Value" : "NULL",
-	    PROF_CAT_POINT, PROF_CAT_PHASE);
+	    PROF_CAT_POINT, PROF_CAT_PHASE, PROF_CAT_COMPUTE);
 	what = "collecting the stepbench NVTX ranges and runtime calls";
 	if (sql == NULL || sqlite3_exec(h, sql, NULL, NULL, NULL) !=
 	    SQLITE_OK)
@@ -215,7 +216,10 @@ db_nsys_read(const char *path, int (*fn)(const struct db_nsys_kernel *,
 	    "temp.sb_rng AS r WHERE r.tid = x.tid AND r.cat = %d AND "
 	    "r.t0 <= x.t AND r.t0 >= coalesce(p.t0, -9223372036854775807) "
 	    "AND (r.t1 IS NULL OR r.t1 >= x.t) "
-	    "ORDER BY r.t0 DESC, r.rowid DESC LIMIT 1) "
+	    "ORDER BY r.t0 DESC, r.rowid DESC LIMIT 1), "
+	    "EXISTS (SELECT 1 FROM temp.sb_rng AS r WHERE r.tid = x.tid AND "
+	    "r.cat = %d AND r.t0 <= x.t AND r.t0 >= coalesce(p.t0, "
+	    "-9223372036854775807) AND (r.t1 IS NULL OR r.t1 >= x.t)) "
 	    "FROM (SELECT k.start AS t0, k.\"end\" AS t1, coalesce("
 	    "(SELECT value FROM main.StringIds WHERE id = %s), "
 	    "(SELECT value FROM main.StringIds WHERE id = k.shortName)) AS "
@@ -232,7 +236,8 @@ db_nsys_read(const char *path, int (*fn)(const struct db_nsys_kernel *,
 	    "temp.sb_rt AS q WHERE q.cid = k.correlationId%s LIMIT 1)) AS x "
 	    "LEFT JOIN temp.sb_rng AS p ON p.rowid = x.prow "
 	    "ORDER BY x.t0, x.cid",
-	    PROF_CAT_PHASE, kern.has_opt & 1 ? "k.demangledName" : "NULL",
+	    PROF_CAT_PHASE, PROF_CAT_COMPUTE,
+	    kern.has_opt & 1 ? "k.demangledName" : "NULL",
 	    PROF_CAT_POINT, kern.has_opt & 2 ?
 	    " AND (q.tid >> 24) = (k.globalPid >> 24)" : "");
 	what = "joining the kernels to their calls and ranges";
@@ -261,6 +266,7 @@ db_nsys_read(const char *path, int (*fn)(const struct db_nsys_kernel *,
 		k.point_idx = payload >= 0 && payload <= INT_MAX ?
 		    (int)payload : -1;
 		k.phase = (const char *)sqlite3_column_text(st, 13);
+		k.in_timed = sqlite3_column_int(st, 14) != 0;
 		if (fn(&k, ctx) != 0) {
 			if (errlen > 0 && err[0] == '\0')
 				(void)snprintf(err, errlen, "reading the nsys "

@@ -16,10 +16,51 @@
 
 static int	check_metrics(struct db *, const struct db_profile_metric *,
 		    int);
+static int	session_add(struct db *, int64_t,
+		    const struct db_profile_session *, int64_t *, int);
+static int	metrics_add(struct db *, int64_t,
+		    const struct db_profile_metric *, int, int);
 
 int
 db_profile_begin(struct db *db, int64_t run_id,
     const struct db_profile_session *s, int64_t *session_id)
+{
+	return (session_add(db, run_id, s, session_id, 1));
+}
+
+int
+db_profile_add(struct db *db, int64_t session_id,
+    const struct db_profile_metric *m, int n)
+{
+	return (metrics_add(db, session_id, m, n, 1));
+}
+
+int
+db_profile_import(struct db *db, int64_t run_id,
+    const struct db_profile_session *s, const struct db_profile_metric *m,
+    int n, int64_t *session_id)
+{
+	const char	*what = "importing a profile";
+	int64_t		 sid;
+
+	if (check_metrics(db, m, n) == -1)
+		return (-1);
+	if (db_begin(db, what) == -1)
+		return (-1);
+	if (session_add(db, run_id, s, &sid, 0) == -1 ||
+	    metrics_add(db, sid, m, n, 0) == -1 || db_commit(db, what) == -1) {
+		db_rollback(db);
+		return (-1);
+	}
+	if (session_id != NULL)
+		*session_id = sid;
+	return (0);
+}
+
+/* own: the call's own transaction; else the caller's (one import). */
+static int
+session_add(struct db *db, int64_t run_id,
+    const struct db_profile_session *s, int64_t *session_id, int own)
 {
 	const char	*what = "recording a profile session";
 	sqlite3_stmt	*st = NULL;
@@ -38,7 +79,7 @@ db_profile_begin(struct db *db, int64_t run_id,
 		    what);
 		return (-1);
 	}
-	if (db_begin(db, what) == -1)
+	if (own && db_begin(db, what) == -1)
 		goto out;
 	if (db_run_check(db, run_id, what) == -1)
 		goto out;
@@ -63,12 +104,12 @@ db_profile_begin(struct db *db, int64_t run_id,
 		*session_id = sqlite3_last_insert_rowid(db->h);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (db_commit(db, what) == -1)
+	if (own && db_commit(db, what) == -1)
 		goto out;
 	ret = 0;
 out:
 	sqlite3_finalize(st);
-	if (ret == -1)
+	if (ret == -1 && own)
 		db_rollback(db);
 	return (ret);
 }
@@ -107,18 +148,18 @@ check_metrics(struct db *db, const struct db_profile_metric *m, int n)
 	return (0);
 }
 
-int
-db_profile_add(struct db *db, int64_t session_id,
-    const struct db_profile_metric *m, int n)
+static int
+metrics_add(struct db *db, int64_t session_id,
+    const struct db_profile_metric *m, int n, int own)
 {
 	const char	*what = "adding profile values";
 	sqlite3_stmt	*st = NULL;
 	int64_t		 run_id, next;
 	int		 i, c, bad, ret = -1;
 
-	if (check_metrics(db, m, n) == -1)
+	if (own && check_metrics(db, m, n) == -1)
 		return (-1);
-	if (db_begin(db, what) == -1)
+	if (own && db_begin(db, what) == -1)
 		goto out;
 	if (db_prepare(db, &st, "SELECT run_id, (SELECT coalesce(max(idx) + "
 	    "1, 0) FROM profile WHERE session_id = ?1) FROM profile_session "
@@ -186,12 +227,12 @@ db_profile_add(struct db *db, int64_t session_id,
 	sqlite3_finalize(st);
 	st = NULL;
 done:
-	if (db_commit(db, what) == -1)
+	if (own && db_commit(db, what) == -1)
 		goto out;
 	ret = 0;
 out:
 	sqlite3_finalize(st);
-	if (ret == -1)
+	if (ret == -1 && own)
 		db_rollback(db);
 	return (ret);
 }

@@ -63,6 +63,7 @@ struct prof_args {
 	const char	*set;		/* ncu --set */
 	const char	*metrics;	/* ncu --metrics */
 	const char	*out;		/* --out DIR */
+	int		 all_metrics;	/* ncu --all-metrics */
 	int		 nsweep;
 	char		**sweep;	/* the arguments after -- */
 };
@@ -93,6 +94,10 @@ struct import {
 	int		 nseen;
 	int		 points;
 	int		 marker_point;	/* nsys: last marker's point */
+	int		 all_metrics;	/* keep the per-device ones too */
+	int		 per_device;	/* ... cells left out */
+	int		 untimed;	/* nsys: kernels of a point outside
+					 * its timed samples, left out */
 	int		 oom;
 };
 
@@ -154,6 +159,10 @@ usage(FILE *f)
 	    "comma-separated\n"
 	    "                        (e.g. gpu__time_duration.sum,"
 	    "launch__registers_per_thread)\n"
+	    "      --all-metrics     also import the per-device cells ncu repeats "
+	    "for every\n"
+	    "                        kernel (device__attribute_*, nvlink__*, "
+	    "...)\n"
 	    "      --ncu PATH        the ncu binary [ncu on PATH, else "
 	    "/usr/local/cuda/bin/ncu]\n"
 	    "      The sweep gets --warmup 1 --min-samples 1 --max-samples 1 "
@@ -265,7 +274,8 @@ av_push(struct argvec *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
-enum { OPT_SET = 256, OPT_METRICS, OPT_NCU, OPT_NSYS, OPT_OUT };
+enum { OPT_SET = 256, OPT_METRICS, OPT_NCU, OPT_NSYS, OPT_OUT,
+	OPT_ALL_METRICS };
 
 static const struct option prof_opts[] = {
 	{ "set", required_argument, NULL, OPT_SET },
@@ -273,6 +283,7 @@ static const struct option prof_opts[] = {
 	{ "ncu", required_argument, NULL, OPT_NCU },
 	{ "nsys", required_argument, NULL, OPT_NSYS },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "all-metrics", no_argument, NULL, OPT_ALL_METRICS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -350,6 +361,12 @@ parse(int argc, char **argv, struct prof_args *a)
 				    c == OPT_NCU ? "ncu" : "nsys", c == OPT_NCU ?
 				    "ncu" : "nsys", a->tool_name, a->tool_name);
 			a->tool_opt = optarg;
+			break;
+		case OPT_ALL_METRICS:
+			if (a->tool != TOOL_NCU)
+				return sb_usage(CMD, "--all-metrics belongs to "
+				    "'stepbench profile ncu'");
+			a->all_metrics = 1;
 			break;
 		case OPT_OUT:
 			if (optarg[0] == '\0')
@@ -670,11 +687,15 @@ import_add(struct import *im, int point, int64_t launch, const char *kernel,
 	return 0;
 }
 
+#define SB_PROFILE_MAX_POINT	(1 << 20)	/* far above any plan */
+
 /* Counts point as one that has a launch. */
 static void
 import_point(struct import *im, int point)
 {
-	if (point < 0) {
+	/* a point no plan has (a damaged report's marker or payload) links
+	 * to no result; it must not size an allocation either */
+	if (point < 0 || point >= SB_PROFILE_MAX_POINT) {
 		im->unlinked++;
 		return;
 	}
@@ -712,6 +733,10 @@ ncu_row_cb(const struct ncu_row *r, void *ctx)
 {
 	struct import *im = ctx;
 
+	if (!im->all_metrics && ncu_metric_per_device(r->metric)) {
+		im->per_device++;
+		return 0;
+	}
 	return import_add(im, r->point_idx, r->launch->id, r->launch->kernel,
 	    NULL, r->metric, r->unit, r->value, r->text) != 0;
 }
@@ -781,6 +806,14 @@ nsys_kernel_cb(const struct db_nsys_kernel *k, void *ctx)
 	if (ncu_csv_is_marker(k->name, NCU_MARKER_KERNEL)) {
 		if (k->grid[0] >= 1)
 			im->marker_point = (int)(k->grid[0] - 1);
+		return 0;
+	}
+	/* nsys records from the first capture window to the end, so a
+	 * point's setup, checks and loss curve are in the export too: keep
+	 * the kernels of its "timed" range (with no NVTX ranges at all, an
+	 * SB_WITH_NVTX=OFF build, the marker decides and all are kept) */
+	if (k->point_idx >= 0 && !k->in_timed) {
+		im->untimed++;
 		return 0;
 	}
 	/* the NVTX point range, else the marker before (design note 3) */
@@ -853,8 +886,7 @@ store(const char *db_path, const char *uuid, const struct prof_args *a,
 	s.report = realpath(report, abs) != NULL ? abs : report;
 	s.command = command;
 	s.tool_version = version[0] != '\0' ? version : NULL;
-	if (db_profile_begin(db, row.id, &s, &sid) != 0 ||
-	    (im->n > 0 && db_profile_add(db, sid, im->m, im->n) != 0)) {
+	if (db_profile_import(db, row.id, &s, im->m, im->n, &sid) != 0) {
 		rc = sb_fail(CMD, "%s", db_errmsg(db));
 		goto out;
 	}
@@ -862,6 +894,14 @@ store(const char *db_path, const char *uuid, const struct prof_args *a,
 	    "into run %.8s\n", im->n, im->n == 1 ? "" : "s", im->kernels,
 	    im->kernels == 1 ? "" : "s", im->points, im->points == 1 ? "" :
 	    "s", report, row.uuid);
+	if (im->untimed > 0)
+		printf("left out %d kernel%s of the points' setup, checks and "
+		    "warm-up (outside their timed samples)\n", im->untimed,
+		    im->untimed == 1 ? "" : "s");
+	if (im->per_device > 0)
+		printf("left out %d per-device cell%s (device__attribute_*, "
+		    "nvlink__*, ...; --all-metrics keeps them)\n",
+		    im->per_device, im->per_device == 1 ? "" : "s");
 	if (im->unlinked > 0)
 		printf("%d kernel%s ran outside any point (before the first "
 		    "marker): stored without a result\n", im->unlinked,
@@ -894,6 +934,7 @@ cmd_profile(int argc, char **argv)
 	runfile[0] = '\0';
 	if ((rc = parse(argc, argv, &a)) != 0)
 		return rc < 0 ? SB_EXIT_OK : rc;
+	im.all_metrics = a.all_metrics;
 	/* bad sweep options are found here, before any tool runs */
 	if ((rc = sb_sweep_check_args(a.nsweep, a.sweep)) != 0)
 		return rc < 0 ? SB_EXIT_OK : rc;

@@ -108,6 +108,14 @@ int	sb_cuda_sticky(int cuda_error);
  * NULL) for a sticky error and clears any other; returns -1. */
 int	sb_cuda_fail(char *msg, size_t len, int *sticky, const char *file,
 	    int line, const char *what, int cuda_error);
+/* CUPTI (engine_cupti.c).  Before timing: whether to trace the point's
+ * kernels after it (1, 0 with o->r.cupti saying why not, -1 on failure
+ * with c->err); CUPTI is loaded here so that every timed loop runs with
+ * it loaded and idle.  After timing: the traced steps into o's kernel
+ * rows (-1 on a backend failure; a CUPTI failure only sets o->r.cupti). */
+int	sb_cupti_prepare(struct sb_ctx *, struct sb_outcome *);
+int	sb_cupti_trace(struct sb_engine *, const struct sb_backend_ops *,
+	    struct sb_ctx *, struct sb_outcome *);
 /* Bytes the GPU backend would allocate for ctx (flush buffer included). */
 double	sb_backend_gpu_bytes(struct sb_engine *, const struct sb_ctx *);
 

@@ -3,8 +3,8 @@
  * canonical JSON object and its hash (result.fingerprint_json and
  * result.fingerprint, schema v6).  Two rows with the same fingerprint ran
  * the same kernels, built the same way, on the same GPU with the same
- * libraries; when fingerprints differ, sb_fingerprint_diff
- * (fingerprint_diff.h) says how.
+ * libraries; when they differ, the dashboard's compare page names the
+ * keys (db/query.c).
  *
  * Keys (sorted; absent when not applicable):
  *   GPU rows: gpu, gpu_uuid, cc, driver, cuda_runtime, cublas, cublaslt,

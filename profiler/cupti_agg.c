@@ -174,8 +174,10 @@ prof_cupti_aggregate(const struct prof_cupti_trace *t, const uint64_t *win_ns,
 		for (int i = 0; i < t->nrec; i++) {
 			const struct prof_cupti_rec *r = &t->rec[i];
 
+			/* half-open windows: a record on a shared edge
+			 * counts once, and sl (nrec slots) cannot overflow */
 			if (r->start_ns < win_ns[2 * s] ||
-			    r->start_ns > win_ns[2 * s + 1])
+			    r->start_ns >= win_ns[2 * s + 1] || n >= t->nrec)
 				continue;
 			sl[n].start_ns = r->start_ns;
 			sl[n].correlation = r->correlation;
@@ -200,8 +202,8 @@ prof_cupti_aggregate(const struct prof_cupti_trace *t, const uint64_t *win_ns,
 			rep = s;
 	}
 	off[steps] = n;
-	/* a record in two windows is impossible (they do not overlap), so
-	 * what no window took is stray */
+	/* the windows are half-open and disjoint, so what no window took
+	 * is stray */
 	out->stray = t->nrec - n - out->flush_dropped;
 	out->kernel_us = prof_median(sums, steps);
 

@@ -600,6 +600,20 @@ ncu_csv_launch(const struct ncu_csv *p, int i)
 }
 
 int
+ncu_metric_per_device(const char *metric)
+{
+	static const char *const pre[] = {
+		"device__attribute_", "nvlink__", "c2clink__", "numa__",
+		"profiler__",
+	};
+
+	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+		if (strncmp(metric, pre[i], strlen(pre[i])) == 0)
+			return 1;
+	return 0;
+}
+
+int
 ncu_csv_is_marker(const char *name, const char *marker)
 {
 	size_t n = strlen(marker);

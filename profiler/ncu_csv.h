@@ -101,6 +101,12 @@ int	ncu_csv_link(struct ncu_csv *, const char *marker, int *points,
  * its parameter list, maybe after "void " (nsys's names too). */
 int	ncu_csv_is_marker(const char *name, const char *marker);
 
+/* 1 if metric is a property of the device or the profiler rather than of
+ * a launch (device__attribute_*, nvlink__*, c2clink__*, numa__*,
+ * profiler__*): ncu's raw page repeats them for every kernel, and on the
+ * H200 they were 80 % of the cells (3667 of 4807). */
+int	ncu_metric_per_device(const char *metric);
+
 /* Calls fn for every metric cell of every launch that is not a marker,
  * launch by launch in the text's order, metrics in column order; stops
  * at, and returns, fn's first non-zero return.  Empty cells are skipped. */

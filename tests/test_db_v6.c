@@ -512,6 +512,20 @@ test_profile(void)
 	CHECK("v6-4.5: nothing of the refused batches stored",
 	    strcmp(raw_text(path, "SELECT count(*) FROM profile"), "5") == 0);
 
+	/* db_profile_import: the session and its values, or neither */
+	CHECK("v6-4.7: an import into a missing run stores no session",
+	    db_profile_import(db, 999, &ps, m, 1, &sid2) == -1 &&
+	    strcmp(raw_text(path, "SELECT count(*) FROM profile_session"),
+	    "1") == 0);
+	memcpy(bad, m, sizeof(bad));
+	bad[1].kernel = NULL;
+	CHECK("v6-4.7: an import with a bad value stores no session",
+	    db_profile_import(db, run_id, &ps, bad, 2, &sid2) == -1 &&
+	    strstr(db_errmsg(db), "has no kernel") != NULL &&
+	    strcmp(raw_text(path, "SELECT count(*) FROM profile_session"),
+	    "1") == 0 && strcmp(raw_text(path, "SELECT count(*) FROM "
+	    "profile"), "5") == 0);
+
 	/* An nsys session with one value, for the export and import. */
 	ps.tool = "nsys";
 	ps.report = NULL;

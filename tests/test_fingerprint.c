@@ -1,9 +1,9 @@
 /*
  * tests/test_fingerprint.c — the provenance fingerprint (harness/
- * fingerprint.h) and its diff (fingerprint_diff.h): FNV-1a 64 against its
- * published vectors, the canonical JSON to the byte, its independence from
- * the order of launches, the outcome hook for GPU and CPU rows, and the
- * words the compare page shows.
+ * fingerprint.h): FNV-1a 64 against its published vectors, the canonical
+ * JSON to the byte, its independence from the order of launches, and the
+ * outcome hook for GPU and CPU rows.  (The compare page's diff of two
+ * fingerprints is SQL: db/query.c, tested in test_db_query.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,6 @@
 #include "device.h"
 #include "engine.h"
 #include "fingerprint.h"
-#include "fingerprint_diff.h"
 #include "testkit.h"
 
 static struct db_launch
@@ -245,81 +244,11 @@ test_outcome(void)
 	free(dev);
 }
 
-/* fp-4: the diff's words */
-static void
-test_diff(void)
-{
-	struct db_launch l[4];
-	struct sb_fp_input in;
-	char *a, *b, *c, out[512], small[40];
-	int n;
-
-	l[0] = launch("gemm_f32.warptile.nt", 128, 0, 0, 256, 90);
-	l[1] = launch("gemm_f32.warptile.tn", 96, 16384, 8, 256, 90);
-	in = gpu_input(l, 2);
-	a = sb_fingerprint_json(&in);
-	l[0].regs = 96;
-	in.cublas = 130200;
-	b = sb_fingerprint_json(&in);
-	l[0].regs = 128;
-	in.cublas = 130100;
-	in.nccl = 22703;
-	l[2] = launch("sgd_f32", 16, 0, 0, 1024, 90);
-	in.nlaunch = 3;
-	c = sb_fingerprint_json(&in);
-	if (a == NULL || b == NULL || c == NULL) {
-		CHECK("fp-4.0: the fingerprints are made", 0);
-		goto out;
-	}
-
-	n = sb_fingerprint_diff(a, a, out, sizeof(out));
-	CHECK("fp-4.1: the same fingerprint: no difference",
-	    n == 0 && out[0] == '\0');
-	n = sb_fingerprint_diff(a, b, out, sizeof(out));
-	CHECK("fp-4.2: a library version and a register count", n == 2 &&
-	    strcmp(out, "cuBLAS 13.1.0 vs 13.2.0; registers of "
-	    "gemm_f32.warptile.nt 128 vs 96") == 0);
-	if (strcmp(out, "cuBLAS 13.1.0 vs 13.2.0; registers of "
-	    "gemm_f32.warptile.nt 128 vs 96") != 0)
-		fprintf(stderr, "  got '%s'\n", out);
-	n = sb_fingerprint_diff(a, c, out, sizeof(out));
-	CHECK("fp-4.3: a key and a kernel in one only", n == 2 &&
-	    strcmp(out, "NCCL (none) vs 2.27.3; kernel sgd_f32 only in the "
-	    "second") == 0);
-	if (n != 2)
-		fprintf(stderr, "  got %d '%s'\n", n, out);
-	n = sb_fingerprint_diff(c, a, out, sizeof(out));
-	CHECK("fp-4.3: ... and the other way round", n == 2 &&
-	    strcmp(out, "NCCL 2.27.3 vs (none); kernel sgd_f32 only in the "
-	    "first") == 0);
-	n = sb_fingerprint_diff(a, b, small, sizeof(small));
-	CHECK("fp-4.4: truncated output says so, the count stays", n == 2 &&
-	    strlen(small) == sizeof(small) - 1 &&
-	    strcmp(small + sizeof(small) - 4, "...") == 0);
-	n = sb_fingerprint_diff("{\"gpu\":\"A\",\"x\":[1,2]}",
-	    " { \"x\" : [1,2] , \"gpu\" : \"B\" } ", out, sizeof(out));
-	CHECK("fp-4.5: any JSON object, whitespace and order aside",
-	    n == 1 && strcmp(out, "GPU A vs B") == 0);
-	n = sb_fingerprint_diff(a, "{\"gpu\":", out, sizeof(out));
-	CHECK("fp-4.6: not an object: -1, saying which", n == -1 &&
-	    strstr(out, "second") != NULL);
-	n = sb_fingerprint_diff("[1]", a, out, sizeof(out));
-	CHECK("fp-4.6: an array is not an object", n == -1 &&
-	    strstr(out, "first") != NULL);
-	CHECK("fp-4.6: NULL is not an object",
-	    sb_fingerprint_diff(NULL, a, out, sizeof(out)) == -1);
-out:
-	free(a);
-	free(b);
-	free(c);
-}
-
 int
 main(void)
 {
 	test_fnv();
 	test_json();
 	test_outcome();
-	test_diff();
 	return check_summary("test_fingerprint");
 }

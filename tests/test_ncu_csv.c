@@ -312,5 +312,18 @@ main(void)
 	test_fixture();
 	test_awkward();
 	test_broken();
+	/* the per-device cells ncu repeats for every kernel */
+	CHECK("ncu-9.1: device attributes are per device",
+	    ncu_metric_per_device("device__attribute_clock_rate") &&
+	    ncu_metric_per_device("nvlink__count") &&
+	    ncu_metric_per_device("c2clink__present") &&
+	    ncu_metric_per_device("numa__id_cpu") &&
+	    ncu_metric_per_device("profiler__replayer_passes"));
+	CHECK("ncu-9.2: launch and counter metrics are per kernel",
+	    !ncu_metric_per_device("gpu__time_duration.sum") &&
+	    !ncu_metric_per_device("launch__registers_per_thread") &&
+	    !ncu_metric_per_device("sm__throughput.avg.pct_of_peak_"
+	    "sustained_elapsed") && !ncu_metric_per_device("device") &&
+	    !ncu_metric_per_device(""));
 	return check_summary("test_ncu_csv");
 }

@@ -59,14 +59,14 @@ keep(const struct db_nsys_kernel *k, void *ctx)
 		return (1);
 	if (s->n < 8)
 		snprintf(s->lines[s->n], sizeof(s->lines[0]), "%lld %d %s %s "
-		    "%g %lldx%lldx%lld %lldx%lldx%lld r%d s%lld d%lld @%lld",
+		    "%g %lldx%lldx%lld %lldx%lldx%lld r%d s%lld d%lld @%lld%s",
 		    (long long)k->launch, k->point_idx, k->phase != NULL ?
 		    k->phase : "-", k->name, k->duration_us,
 		    (long long)k->grid[0], (long long)k->grid[1],
 		    (long long)k->grid[2], (long long)k->block[0],
 		    (long long)k->block[1], (long long)k->block[2], k->regs,
 		    (long long)k->static_smem, (long long)k->dyn_smem,
-		    (long long)k->start_ns);
+		    (long long)k->start_ns, k->in_timed ? " timed" : "");
 	s->n++;
 	return (0);
 }
@@ -84,13 +84,13 @@ test_join(void)
 {
 	static const char *const	 want[5] = {
 		"0 0 forward void gemm_warptile<128, 64>(sb_gemm_args) 1.5 "
-		"2x2x1 128x1x1 r96 s0 d32768 @4000",
+		"2x2x1 128x1x1 r96 s0 d32768 @4000 timed",
 		"1 0 backward.wgrad void loss_kernel(const float *, float *, "
-		"int) 2 10x1x1 32x8x1 r40 s4096 d0 @7000",
+		"int) 2 10x1x1 32x8x1 r40 s4096 d0 @7000 timed",
 		"2 0 - void reduce<float, 4>(float const*, float*) 0.125 "
 		"1x2x3 64x2x1 r24 s0 d0 @16000",
 		"3 1 forward void gemm_warptile<128, 64>(sb_gemm_args) 2.5 "
-		"4x8x1 256x1x1 r96 s1024 d49152 @33000",
+		"4x8x1 256x1x1 r96 s1024 d49152 @33000 timed",
 		"4 -1 - sgd_kernel 0.25 1x1x1 1024x1x1 r32 s0 d0 @71000",
 	};
 	struct seen	 s;

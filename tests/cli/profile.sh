@@ -16,6 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 NCU=$HERE/fake-ncu
 NSYS=$HERE/fake-nsys
+FIX=$HERE/../fixtures
 export FAKE_NCU_LOG=$T/ncu.log FAKE_NSYS_LOG=$T/nsys.log
 # the run file and other temporaries go here (checked empty after)
 export TMPDIR=$T/tmp
@@ -101,6 +102,7 @@ expect_stdout_contains prof-3.2 " sweep --db $D3 --variants 'train.fp32.cp*' --s
 expect_stdout_contains prof-3.3 "export --type sqlite -f true -o $T/d3/profiles/"
 REP3=$(ls "$T"/d3/profiles/*.nsys-rep 2>/dev/null)
 expect_stdout_contains prof-3.4 "imported 18 metrics of 3 kernels (2 points) from $REP3"
+expect_stdout_contains prof-3.4 "left out 1 kernel of the points' setup, checks and warm-up"
 check_eq prof-3.5 "kernel, point, phase, duration" \
     "gemm_f32_warptile<128, 64>(sb_gemm_params, int)|0|forward|1.0
 sgd_kernel(float *, const float *, float, long)|1||2.0
@@ -196,5 +198,22 @@ check_eq prof-5.6 "every sweep's rows stay; still no session" "8|0" \
 sb profile ncu --ncu "$NCU" --out "$T/o/p/q" -- --db "$D5" "${SWEEP[@]}"
 expect_exit prof-5.7 0
 check_cmd prof-5.7 "the report under --out" test -n "$(ls "$T"/o/p/q/*.ncu-rep 2>/dev/null)"
+
+# ncu's per-device cells (device__attribute_*, ...) repeat for every kernel:
+# left out by default, kept with --all-metrics
+mkdir -p "$T/d6"
+D6=$T/d6/r.db
+FAKE_NCU_CSV=$FIX/ncu_raw_device.csv sb profile ncu --ncu "$NCU" -- --db "$D6" "${SWEEP[@]}"
+expect_exit prof-6.1 0
+expect_stdout_contains prof-6.1 "imported 11 metrics of 3 kernels (2 points)"
+expect_stdout_contains prof-6.1 "left out 3 per-device cells"
+FAKE_NCU_CSV=$FIX/ncu_raw_device.csv sb profile ncu --ncu "$NCU" --all-metrics -- --db "$D6" "${SWEEP[@]}"
+expect_exit prof-6.2 0
+expect_stdout_contains prof-6.2 "imported 14 metrics of 3 kernels (2 points)"
+check_eq prof-6.3 "the kept cells" 3 \
+    "$(sql "$D6" "SELECT count(*) FROM profile WHERE metric = 'device__attribute_clock_rate' AND value = 1980000")"
+sb profile nsys --nsys "$NSYS" --all-metrics -- --db "$D6" "${SWEEP[@]}"
+expect_exit prof-6.4 2
+expect_stderr_contains prof-6.4 "--all-metrics belongs to 'stepbench profile ncu'"
 
 summary cli_profile
