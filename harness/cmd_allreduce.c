@@ -52,6 +52,7 @@
 #include "engine.h"
 #include "half.h"
 #include "json.h"
+#include "prof.h"
 
 #define AR_DEFAULT_MIN		8
 #define AR_DEFAULT_MAX		(128LL << 20)
@@ -160,6 +161,8 @@ static int	run_reps(struct ar_bench *, const struct ar_point *);
 static int	sample_fn(void *, int, double *);
 static int	capture(struct ar_bench *, const struct ar_point *);
 static int	measure(struct ar_bench *, const struct ar_point *,
+		    struct sb_outcome *, struct ar_row *);
+static int	measure_point(struct ar_bench *, const struct ar_point *,
 		    struct sb_outcome *, struct ar_row *);
 static void	table_header(FILE *);
 static void	table_row(FILE *, const struct ar_point *,
@@ -563,6 +566,7 @@ bench_open(struct ar_bench *b, const struct ar_args *a,
 		CUCK(b, cudaMalloc(&b->recv, b->cap));
 		CUCK(b, cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
 		b->stream = s;
+		prof_name_stream(s, "comm");
 		CUCK(b, cudaEventCreate(&b->ev0));
 		CUCK(b, cudaEventCreate(&b->ev1));
 	}
@@ -803,9 +807,26 @@ capture(struct ar_bench *b, const struct ar_point *pt)
  * and row.  Returns 0, 1 when interrupted before any sample, -1 on an
  * error (b->err).
  */
+/* One point under its NVTX range (category point, payload its index, as
+ * a step's), with its size and world in a mark. */
 static int
 measure(struct ar_bench *b, const struct ar_point *pt, struct sb_outcome *o,
     struct ar_row *row)
+{
+	char mark[128];
+	int rc;
+
+	snprintf(mark, sizeof(mark), "%zu B, %lld elements, world %d", pt->bytes,
+	    (long long)pt->count, b->world);
+	prof_point_begin(pt->id, b->nccl ? "nccl" : "mpi", pt->idx, mark);
+	rc = measure_point(b, pt, o, row);
+	prof_pop();
+	return rc;
+}
+
+static int
+measure_point(struct ar_bench *b, const struct ar_point *pt,
+    struct sb_outcome *o, struct ar_row *row)
 {
 	struct sb_engine_opts lop = b->a->eo;
 	int64_t wrong;
@@ -845,8 +866,13 @@ measure(struct ar_bench *b, const struct ar_point *pt, struct sb_outcome *o,
 		goto out;
 	}
 	lop.timeout_s = INFINITY;	/* decided in sample_fn */
+	/* the same capture window and timed range as a step's (engine.c) */
+	prof_capture_begin();
+	prof_push(PROF_CAT_COMPUTE, "timed");
 	n = sb_sample_until(&lop, sample_fn, b, o->samples, cap,
 	    &o->r.stop_reason);
+	prof_pop();
+	prof_capture_end();
 	if (n < 0)
 		goto out;
 	if (n == 0) {
@@ -1074,6 +1100,13 @@ execute(struct ar_args *a, int argc, char **argv)
 	}
 
 	sb_cli_catch_interrupts();
+	prof_init();
+	{
+		char mark[96];
+
+		snprintf(mark, sizeof(mark), "run %lld", (long long)run_id);
+		prof_sweep_begin("allreduce", run_id, mark);
+	}
 	tty = rank0 && isatty(STDERR_FILENO);
 	if (rank0 && !a->json)
 		table_header(stdout);
@@ -1133,6 +1166,7 @@ execute(struct ar_args *a, int argc, char **argv)
 			break;
 		}
 	}
+	prof_pop();		/* the sweep */
 	if (!rank0)
 		goto out;
 	fprintf(stderr, "%d point%s measured over %d rank%s: %d ok, %d "
