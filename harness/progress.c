@@ -287,7 +287,9 @@ dp_line(FILE *f, const struct db_result *r)
 	    "");
 	if (!isnan(r->dp_comm_us))
 		fprintf(f, " all-reduce %.4g us/step", r->dp_comm_us);
-	if (r->ncomm > 0 && !isnan(busbw))
+	/* at world 1 the bus bandwidth is 0 by definition (2(R-1)/R):
+	 * nothing crosses a link, so it says nothing */
+	if (r->ncomm > 0 && !isnan(busbw) && r->world > 1)
 		fprintf(f, " (min busbw %.3g GB/s)", busbw);
 	if (!isnan(r->dp_overlap_frac))
 		fprintf(f, "; %.0f %% hidden", 100 * r->dp_overlap_frac);

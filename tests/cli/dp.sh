@@ -90,6 +90,9 @@ check_eq dp-5 "inference and fp16amp: skipped, saying why" "2|1|1" \
 # --- dp-6: world 1 through the DP machinery (--dp), one process --------------
 sb run train.fp32.cpu --shape 64x32x32 --layers 2 --dp --db "$DB" "${FAST[@]}"
 expect_exit dp-6 0
+expect_stdout_contains dp-6 "dp: mpi, world 1, 1 bucket"
+# a world-1 bus bandwidth is 0 by definition: the row does not quote it
+check_eq dp-6 "no busbw quoted at world 1" 0 "$(grep -c 'busbw' "$T/out")"
 check_eq dp-6 "ok at world 1 with a bucket, busbw 0 (2(n-1)/n), overhead measured" "ok|1|1|0.0|1" \
     "$(sql "$DB" "SELECT status, world, (SELECT count(*) FROM comm WHERE result_id = $R), (SELECT busbw_gbps FROM comm WHERE result_id = $R), dp_overhead IS NOT NULL FROM result WHERE id = $R")"
 
