@@ -92,6 +92,8 @@ cmd_info(int argc, char **argv)
 	    (dev.runtime_version % 1000) / 10, dev.cublas_version / 10000,
 	    (dev.cublas_version / 100) % 100, dev.cublas_version % 100,
 	    dev.cublaslt_version, nccl, db_sqlite_version());
+	if (dev.kernel_driver[0] != '\0')
+		printf("NVIDIA driver %s\n", dev.kernel_driver);
 	printf("MPI %s; this job: %d process%s%s\n", sb_comm_mpi_version(),
 	    sb_comm_size(), sb_comm_size() == 1 ? "" : "es",
 	    sb_comm_launched() ? " (under a launcher)" : " (not launched by "

@@ -138,6 +138,21 @@ sb_device_probe(struct sb_device *d)
 		snprintf(d->tf32_override, sizeof(d->tf32_override), "%s",
 		    getenv("NVIDIA_TF32_OVERRIDE"));
 	cudaDriverGetVersion(&d->driver_version);
+	{
+		/* the driver's own version, which cudaDriverGetVersion (the
+		 * CUDA version it supports) does not give; no NVML needed */
+		char text[512] = "";
+		FILE *f = fopen("/proc/driver/nvidia/version", "r");
+
+		if (f != NULL) {
+			size_t got = fread(text, 1, sizeof(text) - 1, f);
+
+			text[got] = '\0';
+			fclose(f);
+			(void)sb_nvidia_driver_version(text, d->kernel_driver,
+			    sizeof(d->kernel_driver));
+		}
+	}
 	cudaRuntimeGetVersion(&d->runtime_version);
 	d->cublas_version = sb_cublas_version();
 	d->cublaslt_version = sb_cublaslt_version();
@@ -200,6 +215,8 @@ sb_device_env_json(const struct sb_device *d)
 	sb_json_int(&j, "cpu_cores", d->cpu_cores);
 	sb_json_int(&j, "host_mem_bytes", (int64_t)d->host_mem_bytes);
 	sb_json_int(&j, "driver_version", d->driver_version);
+	sb_json_str(&j, "nvidia_driver", d->kernel_driver[0] ?
+	    d->kernel_driver : NULL);
 	sb_json_int(&j, "runtime_version", d->runtime_version);
 	sb_json_int(&j, "cublas_version", d->cublas_version);
 	sb_json_int(&j, "cublaslt_version", (int64_t)d->cublaslt_version);
@@ -252,4 +269,34 @@ sb_device_env_json(const struct sb_device *d)
 		out = strdup(text);
 	sb_json_free(&j);
 	return out;
+}
+
+int
+sb_nvidia_driver_version(const char *text, char *out, size_t n)
+{
+	const char *p = text != NULL ? strstr(text, "Kernel Module") : NULL;
+	size_t len = 0;
+
+	if (n > 0)
+		out[0] = '\0';
+	if (p == NULL || n == 0)
+		return -1;
+	/* the first token after "Kernel Module" that starts with a digit
+	 * ("for x86_64" comes first in the open module's line) */
+	p += strlen("Kernel Module");
+	while (*p != '\0' && *p != '\n') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strcspn(p, " \t\n");
+		if (len > 0 && p[0] >= '0' && p[0] <= '9' &&
+		    strchr(p, '.') != NULL && strchr(p, '.') < p + len)
+			break;
+		p += len;
+		len = 0;
+	}
+	if (len == 0 || len >= n)
+		return -1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
 }

@@ -38,6 +38,10 @@ struct sb_device {
 	char			no_gpu_reason[256];
 	struct sb_gpu_info	gpu[SB_MAX_GPUS];
 	int			driver_version;	/* 0 without a driver */
+	char			kernel_driver[32];	/* the NVIDIA kernel
+					 * module's version, "580.159.04"
+					 * (/proc/driver/nvidia/version); ""
+					 * unknown */
 	int			runtime_version;
 	int			cublas_version;
 	size_t			cublaslt_version;
@@ -52,6 +56,11 @@ struct sb_device {
 /* Fills dev.  Never fails: a missing driver or GPU is recorded in
  * no_gpu_reason ("no NVIDIA driver is loaded (cudaGetDeviceCount: ...)"). */
 void	sb_device_probe(struct sb_device *);
+/* The version in the text of /proc/driver/nvidia/version ("NVRM version:
+ * NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu ..." or "... Open
+ * Kernel Module for x86_64  580.159.04 ...") into out: 0, or -1 (out "")
+ * when there is none. */
+int	sb_nvidia_driver_version(const char *text, char *out, size_t n);
 /* The environment as a JSON object (malloc'ed text; free it), and a short
  * device label for listings ("NVIDIA H100 80GB HBM3" or "cpu: <model>"). */
 char	*sb_device_env_json(const struct sb_device *);

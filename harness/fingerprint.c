@@ -266,6 +266,9 @@ sb_fingerprint_json(const struct sb_fp_input *in)
 		    lib_version(in->cublaslt, v[3], sizeof(v[3])));
 		rc |= add_str(p, &np, "nccl",
 		    lib_version(in->nccl, v[4], sizeof(v[4])));
+		if (in->nvidia_driver != NULL && in->nvidia_driver[0] != '\0')
+			rc |= add_str(p, &np, "nvidia_driver",
+			    in->nvidia_driver);
 		if (in->tf32_override != NULL && in->tf32_override[0] != '\0')
 			rc |= add_str(p, &np, "nvidia_tf32_override",
 			    in->tf32_override);
@@ -331,6 +334,7 @@ sb_fingerprint_outcome(struct sb_outcome *o, const struct sb_device *dev,
 		in.cublaslt = (int64_t)dev->cublaslt_version;
 		in.nccl = uses_nccl ? dev->nccl_version : 0;
 		in.tf32_override = dev->tf32_override;
+		in.nvidia_driver = dev->kernel_driver;
 		in.nvcc = SB_CUDA_COMPILER;
 		in.nvcc_flags = SB_CUDA_FLAGS;
 		in.cuda_archs = SB_CUDA_ARCHS;

@@ -41,6 +41,7 @@ struct sb_fp_input {
 	int64_t			 cublaslt;		/* likewise */
 	int			 nccl;			/* 0: left out */
 	const char		*tf32_override;		/* NULL or "": left out */
+	const char		*nvidia_driver;		/* NULL or "": left out */
 	const char		*nvcc, *nvcc_flags, *cuda_archs;
 	const char		*cpu, *c_compiler, *c_flags;
 	const char		*build_type, *options;

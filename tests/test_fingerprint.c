@@ -244,10 +244,36 @@ test_outcome(void)
 	free(dev);
 }
 
+/* fp-5: the NVIDIA driver's version, from /proc/driver/nvidia/version */
+static void
+test_driver(void)
+{
+	char v[32], tiny[6];
+
+	CHECK("fp-5.1: the proprietary module's line", sb_nvidia_driver_version(
+	    "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  "
+	    "Thu Oct  9 18:19:06 UTC 2025\nGCC version:  gcc version 13.3.0",
+	    v, sizeof(v)) == 0 && strcmp(v, "580.159.04") == 0);
+	CHECK("fp-5.2: the open module's line", sb_nvidia_driver_version(
+	    "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  "
+	    "570.86.15  Release Build  (dvs-builder@U16-I3-B03-4-3)\n",
+	    v, sizeof(v)) == 0 && strcmp(v, "570.86.15") == 0);
+	CHECK("fp-5.3: no version: -1 and empty", sb_nvidia_driver_version(
+	    "NVRM version: NVIDIA UNIX x86_64 Kernel Module\nGCC 13.3.0\n",
+	    v, sizeof(v)) == -1 && v[0] == '\0');
+	CHECK("fp-5.3: not the file: -1", sb_nvidia_driver_version(
+	    "something else 1.2.3", v, sizeof(v)) == -1 &&
+	    sb_nvidia_driver_version(NULL, v, sizeof(v)) == -1);
+	CHECK("fp-5.4: too small a buffer: -1, not truncated",
+	    sb_nvidia_driver_version("Kernel Module  580.159.04 x", tiny,
+	    sizeof(tiny)) == -1 && tiny[0] == '\0');
+}
+
 int
 main(void)
 {
 	test_fnv();
+	test_driver();
 	test_json();
 	test_outcome();
 	return check_summary("test_fingerprint");
